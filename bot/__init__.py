@@ -1,0 +1,1 @@
+"""Treffpunkt: multilingual event notices for migrant organisations."""

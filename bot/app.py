@@ -1,0 +1,44 @@
+"""Wiring: settings → database → services → registry → dispatcher and delivery worker."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.delivery import DeliveryWorker
+from bot.dispatcher import Dispatcher
+from bot.i18n import I18n
+from bot.services import Clock, Services, system_clock
+from bot.settings import Settings
+from handlers import build_registry
+from storage.db import Database, migrate
+
+
+@dataclass
+class Core:
+    """The transport-neutral bot. Transports hold a reference to it, never the reverse."""
+
+    settings: Settings
+    db: Database
+    i18n: I18n
+    services: Services
+    dispatcher: Dispatcher
+    delivery: DeliveryWorker
+
+    @classmethod
+    async def create(
+        cls, settings: Settings, *, clock: Clock = system_clock, run_migrations: bool = True
+    ) -> Core:
+        if run_migrations:
+            await migrate(settings.database_url)
+        i18n = I18n(settings.locales_dir, settings.default_language)
+        db = Database(settings.database_url)
+        services = Services.build(db, settings, clock)
+        registry = build_registry()
+        dispatcher = Dispatcher(registry, services, i18n, settings)
+        delivery = DeliveryWorker(services, i18n, settings, registry.notices)
+        dispatcher.after_each(delivery.wake)
+        return cls(settings, db, i18n, services, dispatcher, delivery)
+
+    async def close(self) -> None:
+        self.delivery.stop()
+        await self.db.dispose()

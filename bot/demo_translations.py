@@ -1,0 +1,3 @@
+"""Texts of the demo events in more languages (filled in separately)."""
+
+TRANSLATIONS: dict[str, dict[str, tuple[str, str]]] = {}

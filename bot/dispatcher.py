@@ -1,0 +1,136 @@
+"""The core's single entry point: one incoming update in, a list of replies out."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+
+from bot import i18n
+from bot.chat import MAX_BUTTON_DATA_BYTES, Incoming, Reply
+from bot.context import Context
+from bot.errors import StaleButton
+from bot.i18n import I18n, _
+from bot.registry import Handler, HandlerResult, Registry
+from bot.services import Services
+from bot.settings import Settings
+from bot.text import fmt
+from storage.db import is_transient
+
+log = logging.getLogger(__name__)
+
+DB_ATTEMPTS = 3
+
+
+def _as_list(result: HandlerResult) -> list[Reply]:
+    if result is None:
+        return []
+    return [result] if isinstance(result, Reply) else list(result)
+
+
+def stale_button_reply() -> Reply:
+    message = _("This button is no longer valid. Please use the newest message.")
+    return Reply(fmt(message), toast=message)
+
+
+class Dispatcher:
+    """Finds the person and their language, routes to a handler, and never lets an error out."""
+
+    def __init__(
+        self, registry: Registry, services: Services, i18n_: I18n, settings: Settings
+    ) -> None:
+        self.registry = registry
+        self.services = services
+        self.i18n = i18n_
+        self.settings = settings
+        self._after: list[Callable[[], None]] = []
+
+    def after_each(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` after every update (the delivery worker is woken this way)."""
+        self._after.append(callback)
+
+    async def handle(self, incoming: Incoming) -> list[Reply]:
+        try:
+            user = await self.services.users.find(incoming.sender.platform, incoming.sender.user_id)
+        except Exception as exc:
+            user = None
+            lang = self.i18n.lang(incoming.sender.language_hint or self.settings.default_language)
+            with i18n.use(lang):
+                return [self._failure_reply(exc)]
+        if user is not None:
+            lang = self.i18n.lang(user.locale, user.second_locale)
+        else:
+            hint = self.i18n.pick(incoming.sender.language_hint)
+            lang = self.i18n.lang(
+                hint if incoming.sender.language_hint else self.settings.default_language
+            )
+        with i18n.use(lang):
+            ctx = Context(incoming, self.services, self.settings, self.i18n, self.registry, lang, user)
+            try:
+                replies = await self._route(ctx)
+            finally:
+                for callback in self._after:
+                    callback()
+        return replies
+
+    async def _route(self, ctx: Context) -> list[Reply]:
+        incoming = ctx.incoming
+        if incoming.button is not None:
+            return await self._press(ctx, incoming.button)
+        command = incoming.command()
+        if command is None:
+            return await self._run(ctx, self.registry.fallback)
+        name, ctx.args = command
+        found = self.registry.find(name)
+        if found is None:
+            return await self._run(ctx, self.registry.fallback)
+        if found.private_only and not incoming.chat.private:
+            return [self._private_only_reply()]
+        if found.needs_user and ctx.user is None:
+            return await self._run(ctx, self.registry.consent_prompt)
+        return await self._run(ctx, found.handler)
+
+    async def _press(self, ctx: Context, data: str) -> list[Reply]:
+        size = len(data.encode("utf-8", errors="replace"))
+        prefix, _sep, rest = data.partition(":")
+        route = self.registry.buttons.get(prefix)
+        if route is None or not 0 < size <= MAX_BUTTON_DATA_BYTES or not data.isprintable():
+            return [stale_button_reply()]
+        if route.private_only and not ctx.incoming.chat.private:
+            return [self._private_only_reply()]
+        if route.needs_user and ctx.user is None:
+            return await self._run(ctx, self.registry.consent_prompt)
+        ctx.data = rest.split(":") if rest else []
+        return await self._run(ctx, route.handler)
+
+    async def _run(self, ctx: Context, handler: Handler | None) -> list[Reply]:
+        if handler is None:
+            return []
+        for attempt in range(1, DB_ATTEMPTS + 1):
+            try:
+                return _as_list(await handler(ctx))
+            except StaleButton as exc:
+                log.info("stale or forged button: %s", exc)
+                return [stale_button_reply()]
+            except Exception as exc:
+                if is_transient(exc) and attempt < DB_ATTEMPTS:
+                    log.warning("database busy, retrying (attempt %d)", attempt)
+                    await asyncio.sleep(0.05 * 2**attempt)
+                    continue
+                return [self._failure_reply(exc)]
+        raise AssertionError("unreachable")
+
+    @staticmethod
+    def _failure_reply(exc: BaseException) -> Reply:
+        if is_transient(exc):
+            log.warning("database unavailable: %s", type(exc).__name__)
+            return Reply(fmt(_("I am very busy right now. Please try again in a moment.")))
+        # The traceback names code, not people; message texts are never logged.
+        log.exception("handler failed")
+        return Reply(fmt(_("Sorry, something went wrong on my side. Please try again.")))
+
+    @staticmethod
+    def _private_only_reply() -> Reply:
+        return Reply(
+            fmt(_("This is personal, so I only do it in a private chat. Please write to me directly."))
+        )

@@ -1,0 +1,85 @@
+"""The one explicit registry: commands with their aliases and help, buttons, notices."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from bot.chat import Reply
+
+if TYPE_CHECKING:
+    from bot.context import Context, NoticeContext
+
+HandlerResult = Reply | list[Reply] | None
+Handler = Callable[["Context"], Awaitable[HandlerResult]]
+NoticeRenderer = Callable[["NoticeContext"], Awaitable[Reply | None]]
+
+
+@dataclass(frozen=True)
+class Command:
+    """A command: ``help`` is an untranslated message id, translated where it is shown."""
+
+    name: str
+    handler: Handler
+    help: str
+    aliases: tuple[str, ...] = ()
+    needs_user: bool = True
+    private_only: bool = False
+    hidden: bool = False
+
+
+@dataclass(frozen=True)
+class ButtonRoute:
+    """Presses whose data starts with ``prefix:``; the rest is checked by the handler."""
+
+    prefix: str
+    handler: Handler
+    needs_user: bool = True
+    private_only: bool = False
+
+
+@dataclass
+class Registry:
+    commands: dict[str, Command] = field(default_factory=dict)
+    aliases: dict[str, str] = field(default_factory=dict)
+    buttons: dict[str, ButtonRoute] = field(default_factory=dict)
+    notices: dict[str, NoticeRenderer] = field(default_factory=dict)
+    fallback: Handler | None = None
+    consent_prompt: Handler | None = None
+
+    def command(
+        self,
+        name: str,
+        handler: Handler,
+        help: str,  # noqa: A002 - the word people know
+        *,
+        aliases: tuple[str, ...] = (),
+        needs_user: bool = True,
+        private_only: bool = False,
+        hidden: bool = False,
+    ) -> None:
+        for key in (name, *aliases):
+            if key in self.commands or key in self.aliases:
+                raise ValueError(f"command name {key!r} registered twice")
+        self.commands[name] = Command(
+            name, handler, help, aliases, needs_user, private_only, hidden
+        )
+        for alias in aliases:
+            self.aliases[alias] = name
+
+    def button(
+        self, prefix: str, handler: Handler, *, needs_user: bool = True, private_only: bool = False
+    ) -> None:
+        if prefix in self.buttons or ":" in prefix:
+            raise ValueError(f"bad or duplicate button prefix {prefix!r}")
+        self.buttons[prefix] = ButtonRoute(prefix, handler, needs_user, private_only)
+
+    def notice(self, kind: str, renderer: NoticeRenderer) -> None:
+        self.notices[kind] = renderer
+
+    def find(self, name: str) -> Command | None:
+        return self.commands.get(self.aliases.get(name, name))
+
+    def visible(self) -> Iterator[Command]:
+        return (c for c in self.commands.values() if not c.hidden)

@@ -1,0 +1,39 @@
+"""Services hold the rules; they talk to repositories, never to transports."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from bot.services.events import EventService
+from bot.services.rsvp import RsvpService
+from bot.services.topics import TopicService
+from bot.services.users import UserService
+from bot.settings import Settings
+from storage.db import Database
+
+Clock = Callable[[], datetime]
+
+
+def system_clock() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Services:
+    db: Database
+    users: UserService
+    topics: TopicService
+    events: EventService
+    rsvps: RsvpService
+
+    @classmethod
+    def build(cls, db: Database, settings: Settings, clock: Clock = system_clock) -> Services:
+        return cls(
+            db=db,
+            users=UserService(db, settings, clock),
+            topics=TopicService(db),
+            events=EventService(db, clock),
+            rsvps=RsvpService(db, clock),
+        )

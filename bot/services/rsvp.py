@@ -1,0 +1,111 @@
+"""Answers to events: an upsert per (event, person), capacity, waitlist and moving up."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.errors import EventUnavailable
+from storage.db import Database
+from storage.records import Counts, EventRecord, RsvpRecord
+from storage.repositories import EventRepository, OutboxRepository, RsvpRepository
+
+PROMOTED = "waitlist_promoted"
+
+
+class Answer(StrEnum):
+    GOING = "going"
+    MAYBE = "maybe"
+    NOT_GOING = "not_going"
+
+
+@dataclass(frozen=True)
+class AnswerResult:
+    event: EventRecord
+    status: str
+    previous: str | None
+    waitlist_position: int | None
+    counts: Counts
+    promoted: int
+
+    @property
+    def changed(self) -> bool:
+        return self.status != self.previous
+
+
+async def promote_waiting(session: AsyncSession, event: EventRecord) -> int:
+    """Move people up from the waitlist while seats are free; each is told through the outbox."""
+    if event.capacity is None:
+        return 0
+    rsvps = RsvpRepository(session)
+    outbox = OutboxRepository(session)
+    moved = 0
+    while await rsvps.going_count(event.id) < event.capacity:
+        first = await rsvps.first_waiting(event.id)
+        if first is None:
+            break
+        await rsvps.put(event.id, first.user_id, Answer.GOING, None)
+        await outbox.add(PROMOTED, f"{event.id}:{first.waitlist_seq}", first.user_id, {"event_id": event.id})
+        moved += 1
+    return moved
+
+
+async def leave_event(session: AsyncSession, event_id: int, user_id: int) -> None:
+    """Give up a seat (used when a person deletes their data); the next person moves up."""
+    event = await EventRepository(session).get(event_id, lock=True)
+    if event is None:
+        return
+    await RsvpRepository(session).put(event_id, user_id, Answer.NOT_GOING, None)
+    await promote_waiting(session, event)
+
+
+class RsvpService:
+    def __init__(self, db: Database, clock: Callable[[], datetime]) -> None:
+        self.db = db
+        self.clock = clock
+
+    async def answer(self, user_id: int, event_id: int, answer: Answer) -> AnswerResult:
+        """Record the answer (pressing the same button twice gives the same result)."""
+        now = self.clock()
+        async with self.db.transaction() as s:
+            events, rsvps = EventRepository(s), RsvpRepository(s)
+            event = await events.get(event_id, lock=True)
+            if event is None:
+                raise EventUnavailable("gone")
+            if event.status != "published":
+                raise EventUnavailable("cancelled")
+            if (event.ends_at or event.starts_at) < now:
+                raise EventUnavailable("over")
+            current = await rsvps.get(event_id, user_id)
+            previous = current.status if current else None
+            closed = event.registration_deadline is not None and event.registration_deadline < now
+            if closed and answer != Answer.NOT_GOING and previous not in ("going", "waitlisted"):
+                raise EventUnavailable("closed")
+
+            record: RsvpRecord
+            if answer == Answer.GOING and current and current.status in ("going", "waitlisted"):
+                record = current
+            elif answer == Answer.GOING and event.capacity is not None and (
+                await rsvps.going_count(event_id) >= event.capacity
+            ):
+                seq = await rsvps.next_waitlist_seq(event_id)
+                record = await rsvps.put(event_id, user_id, "waitlisted", seq)
+            else:
+                record = await rsvps.put(event_id, user_id, answer.value, None)
+
+            promoted = 0
+            if previous == "going" and record.status != "going":
+                promoted = await promote_waiting(s, event)
+            position = None
+            if record.status == "waitlisted" and record.waitlist_seq is not None:
+                position = await rsvps.waitlist_position(event_id, record.waitlist_seq)
+            counts = (await events.counts([event_id]))[event_id]
+        return AnswerResult(event, record.status, previous, position, counts, promoted)
+
+    async def mine(self, user_id: int) -> list[RsvpRecord]:
+        async with self.db.transaction() as s:
+            return await RsvpRepository(s).of_user(user_id, self.clock())

@@ -1,0 +1,79 @@
+"""People: registration after consent, languages, export and deletion of their data."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from bot.services.rsvp import leave_event
+from bot.settings import Settings
+from storage.db import Database
+from storage.records import UserRecord
+from storage.repositories import RsvpRepository, UserRepository
+
+# Raise when the privacy notice changes in substance; people are asked again.
+CONSENT_VERSION = 1
+
+
+class UserService:
+    def __init__(self, db: Database, settings: Settings, clock: Callable[[], datetime]) -> None:
+        self.db = db
+        self.settings = settings
+        self.clock = clock
+
+    async def find(self, platform: str, platform_user_id: str) -> UserRecord | None:
+        """The person behind a messenger account, if they ever accepted the privacy notice."""
+        async with self.db.transaction() as s:
+            user = await UserRepository(s).by_identity(platform, platform_user_id)
+        if user is not None and user.consent_version < CONSENT_VERSION:
+            return None
+        return user
+
+    async def register(
+        self, platform: str, platform_user_id: str, chat_id: str | None, locale: str
+    ) -> UserRecord:
+        """Store a person who accepted the privacy notice; accepting again is harmless."""
+        async with self.db.transaction() as s:
+            repo = UserRepository(s)
+            existing = await repo.by_identity(platform, platform_user_id)
+            if existing is not None:
+                return await repo.update(
+                    existing.id, locale=locale, consent_version=CONSENT_VERSION, consent_at=self.clock()
+                )
+            return await repo.create(
+                platform=platform,
+                platform_user_id=platform_user_id,
+                chat_id=chat_id,
+                locale=locale,
+                timezone=self.settings.timezone,
+                consent_version=CONSENT_VERSION,
+                consent_at=self.clock(),
+            )
+
+    async def set_language(self, user_id: int, locale: str) -> UserRecord:
+        async with self.db.transaction() as s:
+            repo = UserRepository(s)
+            user = await repo.get(user_id)
+            second = user.second_locale if user and user.second_locale != locale else None
+            return await repo.update(user_id, locale=locale, second_locale=second)
+
+    async def set_second_language(self, user_id: int, locale: str | None) -> UserRecord:
+        async with self.db.transaction() as s:
+            return await UserRepository(s).update(user_id, second_locale=locale)
+
+    async def remember_chat(self, platform: str, platform_user_id: str, chat_id: str) -> None:
+        """Keep the private chat where the person can be reached for notices."""
+        async with self.db.transaction() as s:
+            await UserRepository(s).set_chat(platform, platform_user_id, chat_id)
+
+    async def export(self, user_id: int) -> dict[str, Any]:
+        async with self.db.transaction() as s:
+            return await UserRepository(s).export(user_id)
+
+    async def delete(self, user_id: int) -> None:
+        """Forget the person completely; their seats go to the next people waiting."""
+        async with self.db.transaction() as s:
+            for event_id in await RsvpRepository(s).event_ids_going(user_id):
+                await leave_event(s, event_id, user_id)
+            await UserRepository(s).delete(user_id)

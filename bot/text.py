@@ -1,0 +1,60 @@
+"""Safe text building: templates are trusted, every value put into them is escaped."""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+
+from markupsafe import Markup, escape
+
+from bot.i18n import strip_bidi_controls
+
+_TAG = re.compile(r"<[^>]+>")
+_ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
+
+
+def fmt(template: str, **values: object) -> Markup:
+    """Fill a translated template; values are escaped, never used as a format string."""
+    return Markup(template).format(**values)
+
+
+def bold(value: object) -> Markup:
+    return Markup("<b>{}</b>").format(value)
+
+
+def link(url: str, label: str | None = None) -> Markup:
+    return Markup('<a href="{}">{}</a>').format(url, label or url)
+
+
+def join(parts: list[Markup], sep: str = "\n") -> Markup:
+    return Markup(sep).join(p for p in parts if p)
+
+
+def plain(text: str) -> str:
+    """The same text without markup, for transports and logs that show plain text."""
+    return html.unescape(_TAG.sub("", str(text)))
+
+
+def shorten(value: str, limit: int) -> str:
+    """Cut at a word boundary and add an ellipsis; never more than ``limit`` characters."""
+    value = " ".join(value.split())
+    if len(value) <= limit:
+        return value
+    cut = value[: limit - 1]
+    if " " in cut[limit // 2 :]:
+        cut = cut[: cut.rfind(" ")]
+    return cut.rstrip(" ,.;:") + "…"
+
+
+def clean_input(value: str) -> str:
+    """What a person typed, made safe to store: NFC, no bidi overrides, trimmed."""
+    return strip_bidi_controls(unicodedata.normalize("NFC", value)).strip()
+
+
+def is_blank(value: str) -> bool:
+    """Empty, or only zero-width characters and spaces."""
+    return not _ZERO_WIDTH.sub("", value).strip()
+
+
+__all__ = ["Markup", "bold", "clean_input", "escape", "fmt", "is_blank", "join", "link", "plain", "shorten"]

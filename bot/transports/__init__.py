@@ -1,0 +1,1 @@
+"""Transports: thin adapters between a messenger (or a terminal) and the core."""

@@ -1,0 +1,108 @@
+"""The console chat: try the bot in a terminal, or pipe a whole conversation through it.
+
+Buttons are shown as numbered options; typing a number presses that button on the bot's
+latest answer (numbers run on across all messages of that answer).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+from typing import TextIO
+
+from bot import i18n
+from bot.app import Core
+from bot.chat import Button, ChatRef, Incoming, Reply, Sender
+from bot.i18n import _
+from bot.text import plain
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "console"
+
+
+class ConsoleTransport:
+    platform = PLATFORM
+
+    def __init__(
+        self, core: Core, stdin: TextIO, stdout: TextIO, *, interactive: bool | None = None
+    ) -> None:
+        self.core = core
+        self.stdin = stdin
+        self.stdout = stdout
+        self.interactive = stdin.isatty() if interactive is None else interactive
+        user = core.settings.console_user
+        self.sender = Sender(PLATFORM, user, core.settings.default_language)
+        self.chat = ChatRef(PLATFORM, user, private=True)
+        self._buttons: list[Button] = []
+        self._next_message_id = 1
+        core.delivery.add_sender(self)
+
+    async def send(self, chat_id: str, reply: Reply) -> None:
+        """Notices from the outbox (for example a seat that became free)."""
+        self._show([reply])
+
+    def _write(self, text: str) -> None:
+        self.stdout.write(text)
+        self.stdout.flush()
+
+    def _show(self, replies: list[Reply]) -> None:
+        buttons: list[Button] = []
+        for reply in replies:
+            lines = [plain(reply.text)]
+            for row in reply.buttons:
+                cells = []
+                for button in row:
+                    buttons.append(button)
+                    cells.append(f"[{len(buttons)}] {button.label}")
+                lines.append("   ".join(cells))
+            if reply.attachment is not None:
+                lines.append(self._save(reply.attachment.filename, reply.attachment.content))
+            self._write("\n".join(lines) + "\n\n")
+        if buttons:
+            self._buttons = buttons
+
+    def _save(self, filename: str, content: bytes) -> str:
+        folder = self.core.settings.files_dir
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / Path(filename).name
+        path.write_bytes(content)
+        return f"📎 {path}"
+
+    def to_incoming(self, line: str) -> Incoming:
+        """A number presses a button of the latest answer; anything else is a message."""
+        message_id = str(self._next_message_id)
+        self._next_message_id += 1
+        if line.isdigit() and 0 < int(line) <= len(self._buttons):
+            data = self._buttons[int(line) - 1].data
+            return Incoming(self.sender, self.chat, button=data, message_id=message_id)
+        return Incoming(self.sender, self.chat, text=line, message_id=message_id)
+
+    async def handle_line(self, line: str) -> None:
+        line = line.strip()
+        if not line:
+            return
+        if not self.interactive:
+            self._write(f"» {line}\n")
+        replies = await self.core.dispatcher.handle(self.to_incoming(line))
+        self._show(replies)
+        # Notices this update caused (someone moved up from a waitlist) come right after.
+        await self.core.delivery.run_once()
+
+    async def run(self) -> None:
+        """Read one input per line until end of input (Ctrl-D) or /quit."""
+        if self.interactive:
+            with i18n.use(self.core.i18n.lang(self.core.settings.default_language)):
+                self._write(_("Treffpunkt console chat. Type /start to begin; Ctrl-D ends.") + "\n\n")
+        await self.core.delivery.recover()
+        await self.core.delivery.run_once()
+        while True:
+            if self.interactive:
+                self._write("> ")
+            line = await asyncio.to_thread(self.stdin.readline)
+            if not line:
+                break
+            if line.strip() in {"/quit", "/exit"}:
+                break
+            await self.handle_line(line)

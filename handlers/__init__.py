@@ -1,0 +1,75 @@
+"""Handlers: plain async functions, all registered in :func:`build_registry`."""
+
+from __future__ import annotations
+
+from bot.i18n import N_
+from bot.registry import Registry
+from handlers import data, events, help, onboarding, topics
+
+
+def build_registry() -> Registry:
+    """Every command, alias, button prefix and notice the bot knows, in one place."""
+    r = Registry()
+    r.command(
+        "start", onboarding.start, N_("Start, and choose your language"), needs_user=False
+    )
+    r.command(
+        "language",
+        onboarding.language,
+        N_("Change your language, and add a second language"),
+        aliases=("lang", "sprache"),
+    )
+    r.command(
+        "topics",
+        topics.show,
+        N_("Choose the topics and regions you want to hear about"),
+        aliases=("themen", "subscribe"),
+    )
+    r.command(
+        "events",
+        events.list_events,
+        N_("Upcoming events for your topics; “/events all” shows all of them"),
+        aliases=("termine", "veranstaltungen"),
+        needs_user=False,
+    )
+    r.command(
+        "myevents",
+        events.my_events,
+        N_("The events you answered, to change your answer"),
+        aliases=("meine",),
+        private_only=True,
+    )
+    r.command(
+        "privacy",
+        onboarding.privacy,
+        N_("What I store about you, and why"),
+        aliases=("datenschutz",),
+        needs_user=False,
+    )
+    r.command(
+        "mydata",
+        data.my_data,
+        N_("See everything I store about you, as a file too"),
+        private_only=True,
+    )
+    r.command(
+        "deletedata",
+        data.delete_data,
+        N_("Delete everything I store about you"),
+        private_only=True,
+    )
+    r.command("help", help.show, N_("Show this help"), aliases=("hilfe",), needs_user=False)
+
+    r.button("l", onboarding.on_language, needs_user=False)
+    r.button("l2", onboarding.on_second_language)
+    r.button("p", onboarding.on_privacy, needs_user=False, private_only=True)
+    r.button("t", topics.on_press, private_only=True)
+    r.button("ev", events.on_page, needs_user=False)
+    r.button("e", events.on_card, needs_user=False)
+    r.button("r", events.on_answer, private_only=True)
+    r.button("x", data.on_delete, private_only=True)
+
+    r.notice(events.PROMOTED, events.render_promoted)
+    r.fallback = help.unknown
+    r.consent_prompt = onboarding.consent_prompt
+    return r

@@ -1,0 +1,220 @@
+"""/events, an event's card, answers (going / maybe / not going) and /myevents."""
+
+from __future__ import annotations
+
+import re
+from zoneinfo import ZoneInfo
+
+from markupsafe import Markup
+
+from bot.chat import Button, Reply
+from bot.context import Context, NoticeContext
+from bot.errors import EventUnavailable, StaleButton
+from bot.i18n import _, ngettext
+from bot.services.events import EventView
+from bot.services.rsvp import PROMOTED, Answer, AnswerResult
+from bot.text import fmt, join, plain, shorten
+from handlers.views import (
+    ANSWER_CODES,
+    ANSWER_ICONS,
+    counts_line,
+    event_text,
+    my_answer_line,
+    title_of,
+)
+
+__all__ = ["PROMOTED"]
+
+PAGE_SIZE = 3
+MY_EVENTS_LIMIT = 10
+CARD_DESCRIPTION = 1500
+LIST_DESCRIPTION = 160
+# Where "« Back" leads: s<offset> the list for my topics, a<offset> all events, - nowhere.
+_BACK = re.compile(r"^(?:[sa]\d{1,5}|-)$")
+
+
+def _back_arg(ctx: Context, index: int) -> str:
+    raw = ctx.data[index] if index < len(ctx.data) else ""
+    if not _BACK.match(raw):
+        raise StaleButton("bad back reference")
+    return raw
+
+
+def _personal_user_id(ctx: Context) -> int | None:
+    """Personal details (my answer) only in a private chat, never in a group."""
+    return ctx.user.id if ctx.user and ctx.incoming.chat.private else None
+
+
+def _answer_buttons(view: EventView, back: str) -> tuple[Button, ...]:
+    current = view.mine.status if view.mine else None
+    labels = {"g": _("Going"), "m": _("Maybe"), "n": _("Not going")}
+    row = []
+    for code, status in ANSWER_CODES.items():
+        chosen = current == status or (status == "going" and current == "waitlisted")
+        label = f"{ANSWER_ICONS[status]} {labels[code]}"
+        row.append(Button(f"• {label}" if chosen else label, f"r:{view.event.id}:{code}:{back}"))
+    return tuple(row)
+
+
+def card(view: EventView, tz: ZoneInfo, back: str, *, status_line: Markup | None = None,
+         replace: bool = False, toast: str | None = None) -> Reply:
+    """One event with everything a person needs to decide, and the answer buttons."""
+    parts = [status_line or Markup(""), event_text(view, tz, description_limit=CARD_DESCRIPTION)]
+    parts.append(Markup("\n") + counts_line(view))
+    parts.append(my_answer_line(view) or Markup(""))
+    rows: list[tuple[Button, ...]] = [_answer_buttons(view, back)]
+    if back != "-":
+        rows.append((Button(_("« Back"), f"ev:{back[0]}:{back[1:]}"),))
+    return Reply(join([p for p in parts if p]), tuple(rows), replace=replace, toast=toast)
+
+
+async def _page(ctx: Context, everything: bool, offset: int, *, replace: bool) -> Reply:
+    page = await ctx.services.events.page(
+        _personal_user_id(ctx), everything=everything, offset=offset, limit=PAGE_SIZE
+    )
+    mode = "a" if everything else "s"
+    lines: list[Markup] = []
+    if page.total == 0:
+        if page.filtered:
+            lines.append(fmt(_("There are no upcoming events for your topics right now.")))
+        else:
+            lines.append(fmt(_("There are no upcoming events right now.")))
+    else:
+        first, last = offset + 1, offset + len(page.views)
+        if page.filtered:
+            heading = _("Upcoming events for your topics ({first}–{last} of {total}):")
+        else:
+            heading = _("All upcoming events ({first}–{last} of {total}):")
+        lines.append(fmt(heading, first=first, last=last, total=page.total))
+        for number, view in enumerate(page.views, start=first):
+            lines.append(event_text(view, ctx.tz, number=number, description_limit=LIST_DESCRIPTION))
+        lines.append(fmt(_("Tap an event to answer and to read more.")))
+    if not page.filtered and not everything and ctx.user is not None:
+        lines.append(fmt(_("Tip: with /topics you see only the events that interest you.")))
+
+    rows: list[tuple[Button, ...]] = [
+        (Button(f"{n}. {shorten(title_of(v), 40)}", f"e:{v.event.id}:{mode}{offset}"),)
+        for n, v in enumerate(page.views, start=offset + 1)
+    ]
+    nav = []
+    if offset > 0:
+        nav.append(Button(_("◀ Previous"), f"ev:{mode}:{max(offset - PAGE_SIZE, 0)}"))
+    if offset + PAGE_SIZE < page.total:
+        nav.append(Button(_("Next ▶"), f"ev:{mode}:{offset + PAGE_SIZE}"))
+    if nav:
+        rows.append(tuple(nav))
+    if page.filtered:
+        rows.append((Button(_("Show all events"), "ev:a:0"),))
+    elif everything and _personal_user_id(ctx) is not None:
+        rows.append((Button(_("Only my topics"), "ev:s:0"),))
+    return Reply(join(lines, "\n\n"), tuple(rows), replace=replace)
+
+
+async def list_events(ctx: Context) -> Reply:
+    """/events: upcoming events for my topics, a few at a time; "/events all" shows all."""
+    everything = ctx.args.strip().lower() in {"all", "alle", "*"}
+    return await _page(ctx, everything, 0, replace=False)
+
+
+async def on_page(ctx: Context) -> Reply:
+    """ev:<s|a>:<offset> turns the page."""
+    mode = ctx.choice_arg(0, ("s", "a"))
+    offset = ctx.int_arg(1, high=99_999)
+    return await _page(ctx, mode == "a", offset, replace=True)
+
+
+async def on_card(ctx: Context) -> Reply:
+    """e:<event id>:<back>: the event's card."""
+    event_id = ctx.int_arg(0)
+    back = _back_arg(ctx, 1)
+    view = await ctx.services.events.view(event_id, _personal_user_id(ctx))
+    if view is None or view.event.status != "published":
+        raise StaleButton("event gone")
+    return card(view, ctx.tz, back, replace=True)
+
+
+def _answer_line(result: AnswerResult) -> Markup:
+    if result.status == "waitlisted":
+        return fmt(
+            _(
+                "⏳ The event is full. You are number {position} on the waitlist; "
+                "I will tell you when a seat becomes free."
+            ),
+            position=result.waitlist_position or 0,
+        )
+    if result.status == "going":
+        return fmt(_("✅ You are going. See you there!"))
+    if result.status == "maybe":
+        return fmt(_("❔ Saved: maybe."))
+    return fmt(_("❌ Saved: you are not going."))
+
+
+def _unavailable_text(reason: str) -> str:
+    texts = {
+        "gone": _("This event no longer exists."),
+        "cancelled": _("This event has been cancelled."),
+        "over": _("This event is already over."),
+        "closed": _("Registration for this event has closed."),
+    }
+    return texts.get(reason, texts["gone"])
+
+
+async def on_answer(ctx: Context) -> Reply:
+    """r:<event id>:<g|m|n>:<back>: record the answer (an upsert), show choice and counts."""
+    event_id = ctx.int_arg(0)
+    answer = Answer(ANSWER_CODES[ctx.choice_arg(1, tuple(ANSWER_CODES))])
+    back = _back_arg(ctx, 2)
+    try:
+        result = await ctx.services.rsvps.answer(ctx.me.id, event_id, answer)
+    except EventUnavailable as exc:
+        message = _unavailable_text(exc.reason)
+        return Reply(fmt(message), toast=message)
+    view = await ctx.services.events.view(event_id, ctx.me.id)
+    if view is None:
+        raise StaleButton("event vanished")
+    line = _answer_line(result)
+    return card(view, ctx.tz, back, status_line=line, replace=True, toast=plain(line))
+
+
+async def my_events(ctx: Context) -> list[Reply]:
+    """/myevents: my answers to upcoming events, each card with buttons to change it."""
+    mine = await ctx.services.rsvps.mine(ctx.me.id)
+    if not mine:
+        return [Reply(fmt(_("You have not answered any upcoming event yet. /events shows what is coming up.")))]
+    heading = fmt(
+        ngettext(
+            "You answered {n} upcoming event:",
+            "You answered {n} upcoming events:",
+            len(mine),
+        ),
+        n=len(mine),
+    )
+    replies = [Reply(heading)]
+    for rsvp in mine[:MY_EVENTS_LIMIT]:
+        view = await ctx.services.events.view(rsvp.event_id, ctx.me.id)
+        if view is not None:
+            replies.append(card(view, ctx.tz, "-"))
+    if len(mine) > MY_EVENTS_LIMIT:
+        replies.append(
+            Reply(
+                fmt(
+                    _("I showed the next {shown}. The others follow once these are over."),
+                    shown=MY_EVENTS_LIMIT,
+                )
+            )
+        )
+    return replies
+
+
+async def render_promoted(ctx: NoticeContext) -> Reply | None:
+    """The notice for someone who moved up from the waitlist, in their own language."""
+    view = await ctx.services.events.view(int(ctx.payload["event_id"]), ctx.user.id)
+    if view is None or view.mine is None or view.mine.status != "going":
+        return None
+    line = fmt(
+        _(
+            "🎉 Good news: a seat became free, and it is yours. You are now registered as going. "
+            "If you cannot come, please tap “Not going” so that someone else can have it."
+        )
+    )
+    return card(view, ctx.tz, "-", status_line=line)

@@ -1,0 +1,23 @@
+"""/help and the friendly answer to anything the bot does not understand."""
+
+from __future__ import annotations
+
+from bot.chat import Reply
+from bot.context import Context
+from bot.i18n import _
+from bot.text import fmt, join
+
+
+async def show(ctx: Context) -> Reply:
+    """/help: every command with what it does, in the person's language."""
+    lines = [fmt(_("Here is what I can do:"))]
+    for command in ctx.registry.visible():
+        lines.append(fmt("/{name} – {help}", name=command.name, help=_(command.help)))
+    if ctx.user is None:
+        lines.append(fmt(_("Start with /start to choose your language.")))
+    return Reply(join(lines))
+
+
+async def unknown(ctx: Context) -> Reply:
+    """Anything that is not a command: a friendly pointer to /help, never an error."""
+    return Reply(fmt(_("Sorry, I did not understand that. /help shows what I can do.")))

@@ -1,0 +1,165 @@
+"""Greeting, language choice and the privacy notice: nothing is stored before consent."""
+
+from __future__ import annotations
+
+from markupsafe import Markup
+
+from bot import i18n
+from bot.chat import Button, Reply
+from bot.context import Context
+from bot.i18n import _, language_name
+from bot.text import fmt, join, plain
+from handlers import topics
+from handlers.views import language_buttons
+
+
+def privacy_notice() -> Markup:
+    return join(
+        [
+            fmt(_("🔒 A short note on your data.")),
+            fmt(
+                _(
+                    "What I store: your messenger account ID, your languages, the topics and "
+                    "regions you follow, and your answers to events."
+                )
+            ),
+            fmt(
+                _(
+                    "Why: only to show you events that fit, to keep your seat, and to send you "
+                    "the messages you asked for. The organisers of an event see the answers to "
+                    "that event, nothing else about you. I share nothing with anyone else."
+                )
+            ),
+            fmt(
+                _(
+                    "Your control: /mydata shows everything I store about you, and /deletedata "
+                    "deletes all of it at once."
+                )
+            ),
+        ],
+        "\n\n",
+    )
+
+
+def _consent_buttons(code: str) -> tuple[tuple[Button, ...], ...]:
+    return (
+        (
+            Button(_("✅ I agree"), f"p:y:{code}"),
+            Button(_("No, thank you"), f"p:n:{code}"),
+        ),
+    )
+
+
+async def start(ctx: Context) -> Reply:
+    """/start: greet and offer the languages, each by its own name."""
+    if ctx.user is not None:
+        greeting = _("Welcome back to Treffpunkt!")
+    else:
+        greeting = _(
+            "Hello! I am Treffpunkt. I tell you about events of migrant organisations in "
+            "Saxony – open meetings, workshops, counselling, culture – in your language."
+        )
+    text = join([fmt(greeting), fmt(_("Please choose your language:"))], "\n\n")
+    mark = ctx.user.locale if ctx.user else None
+    rows = language_buttons("l", ctx.i18n.available, mark=mark)
+    return Reply(text, tuple(tuple(r) for r in rows))
+
+
+async def on_language(ctx: Context) -> Reply:
+    """A language was picked: registered people switch; new people see the privacy notice."""
+    code = ctx.choice_arg(0, ctx.i18n.available)
+    if ctx.user is None:
+        with i18n.use(ctx.i18n.lang(code)):
+            text = join([privacy_notice(), fmt(_("Do you agree?"))], "\n\n")
+            return Reply(text, _consent_buttons(code), replace=True)
+    user = await ctx.services.users.set_language(ctx.user.id, code)
+    with i18n.use(ctx.i18n.lang(user.locale, user.second_locale)):
+        return _second_language_picker(ctx, user.locale, user.second_locale)
+
+
+def _second_language_picker(ctx: Context, primary: str, second: str | None) -> Reply:
+    text = join(
+        [
+            fmt(_("✅ I will speak {language} with you."), language=language_name(primary)),
+            fmt(
+                _(
+                    "Do you read a second language? When an event has no text in your "
+                    "language, I show it in your second language before English or German."
+                )
+            ),
+        ],
+        "\n\n",
+    )
+    others = tuple(code for code in ctx.i18n.available if code != primary)
+    rows = language_buttons("l2", others, mark=second)
+    rows.append([Button(("• " if second is None else "") + _("No second language"), "l2:-")])
+    return Reply(text, tuple(tuple(r) for r in rows), replace=True)
+
+
+async def language(ctx: Context) -> Reply:
+    """/language: choose the language again, then an optional second one."""
+    text = fmt(_("Please choose your language:"))
+    rows = language_buttons("l", ctx.i18n.available, mark=ctx.me.locale)
+    return Reply(text, tuple(tuple(r) for r in rows))
+
+
+async def on_second_language(ctx: Context) -> Reply:
+    raw = ctx.choice_arg(0, (*ctx.i18n.available, "-"))
+    second = None if raw in ("-", ctx.me.locale) else raw
+    user = await ctx.services.users.set_second_language(ctx.me.id, second)
+    with i18n.use(ctx.i18n.lang(user.locale, user.second_locale)):
+        if second is None:
+            message = fmt(_("Done. I will use only {language}."), language=language_name(user.locale))
+        else:
+            message = fmt(
+                _("Done. Your second language is {language}."), language=language_name(second)
+            )
+        hint = fmt(_("/topics chooses what you hear about, /events shows what is coming up."))
+        return Reply(join([message, hint], "\n\n"), replace=True, toast=plain(message))
+
+
+async def on_privacy(ctx: Context) -> list[Reply]:
+    """The answer to the privacy notice: agreeing stores the person, declining stores nothing."""
+    choice = ctx.choice_arg(0, ("y", "n"))
+    code = ctx.choice_arg(1, ctx.i18n.available)
+    with i18n.use(ctx.i18n.lang(code)):
+        if choice == "n":
+            text = _(
+                "All right, I have stored nothing about you. You can still look at events "
+                "with /events, and start again at any time with /start."
+            )
+            return [Reply(fmt(text), replace=True, toast=_("Nothing stored."))]
+        sender = ctx.incoming.sender
+        ctx.user = await ctx.services.users.register(
+            sender.platform, sender.user_id, ctx.incoming.chat.chat_id, code
+        )
+        thanks = Reply(
+            fmt(_("Thank you! Now choose the topics you want to hear about.")),
+            replace=True,
+            toast=_("Saved."),
+        )
+        return [thanks, await topics.topics_reply(ctx)]
+
+
+async def privacy(ctx: Context) -> Reply:
+    """/privacy: the notice again; people who have not agreed yet can agree here."""
+    if ctx.user is not None:
+        return Reply(privacy_notice())
+    return await consent_prompt(ctx)
+
+
+async def consent_prompt(ctx: Context) -> Reply:
+    """Asked just in time: when someone who has not agreed wants to store something."""
+    if not ctx.incoming.chat.private:
+        return Reply(
+            fmt(_("Please write to me in a private chat first: there I can ask you about your data."))
+        )
+    text = join(
+        [
+            fmt(_("For this I need to store a few things about you.")),
+            privacy_notice(),
+            fmt(_("Do you agree?")),
+        ],
+        "\n\n",
+    )
+    return Reply(text, _consent_buttons(ctx.lang.code))

@@ -1,0 +1,96 @@
+"""/topics: follow categories and choose regions, with buttons that set what they say."""
+
+from __future__ import annotations
+
+from bot.chat import Button, Reply
+from bot.context import Context
+from bot.errors import StaleButton
+from bot.i18n import _, join_list
+from bot.services.topics import Choice, TopicState
+from bot.text import fmt, join
+from handlers.views import category_name, region_name
+
+ON, OFF = "✅", "▫️"
+
+
+def _toggle(choice: Choice, kind: str, name: str) -> Button:
+    # The data carries the state the press sets (1 follow, 0 stop), never "flip": a double or
+    # replayed press lands on the same state.
+    return Button(f"{ON if choice.on else OFF} {name}", f"t:{kind}:{choice.id}:{0 if choice.on else 1}")
+
+
+def _categories_reply(state: TopicState, *, replace: bool) -> Reply:
+    text = join(
+        [
+            fmt(_("Which topics do you want to hear about?")),
+            fmt(_("Tap a topic to follow it. ✅ marks what you follow; tap it again to stop.")),
+        ],
+        "\n\n",
+    )
+    rows = [(_toggle(c, "c", category_name(c.slug)),) for c in state.categories]
+    rows.append((Button(_("📍 Regions"), "t:r"), Button(_("Done"), "t:d")))
+    return Reply(text, tuple(rows), replace=replace)
+
+
+def _regions_reply(state: TopicState) -> Reply:
+    text = join(
+        [
+            fmt(_("Where should the events take place?")),
+            fmt(
+                _(
+                    "✅ marks your choice. If you choose nothing, or “All of Saxony”, you see "
+                    "events everywhere. Events for all of Saxony are always shown."
+                )
+            ),
+        ],
+        "\n\n",
+    )
+    buttons = [_toggle(r, "g", region_name(r.slug)) for r in state.regions]
+    rows = [tuple(buttons[i : i + 2]) for i in range(0, len(buttons), 2)]
+    rows.append((Button(_("« Topics"), "t:c"), Button(_("Done"), "t:d")))
+    return Reply(text, tuple(rows), replace=True)
+
+
+def _summary(state: TopicState) -> Reply:
+    topics = [category_name(c.slug) for c in state.categories if c.on]
+    regions = [region_name(r.slug) for r in state.regions if r.on]
+    lines = []
+    if topics:
+        lines.append(fmt(_("You follow: {topics}."), topics=join_list(topics)))
+    else:
+        lines.append(fmt(_("You follow no topics yet, so /events shows all events.")))
+    if regions:
+        lines.append(fmt(_("Regions: {regions}."), regions=join_list(regions)))
+    else:
+        lines.append(fmt(_("Regions: everywhere.")))
+    lines.append(fmt(_("/events shows what is coming up. /topics changes your choice.")))
+    return Reply(join(lines, "\n"), replace=True, toast=_("Saved."))
+
+
+async def topics_reply(ctx: Context) -> Reply:
+    return _categories_reply(await ctx.services.topics.state(ctx.me.id), replace=False)
+
+
+async def show(ctx: Context) -> Reply:
+    """/topics: the categories as buttons, with a mark on the ones followed."""
+    return await topics_reply(ctx)
+
+
+async def on_press(ctx: Context) -> Reply:
+    """t:c / t:r / t:d switch views; t:c:<id>:<0|1> and t:g:<id>:<0|1> set a choice."""
+    action = ctx.choice_arg(0, ("c", "g", "r", "d"))
+    topics = ctx.services.topics
+    if len(ctx.data) == 1:
+        state = await topics.state(ctx.me.id)
+        if action == "r":
+            return _regions_reply(state)
+        if action == "d":
+            return _summary(state)
+        return _categories_reply(state, replace=True)
+    if len(ctx.data) != 3 or action not in ("c", "g"):
+        raise StaleButton("malformed topic button")
+    target = ctx.int_arg(1)
+    on = ctx.choice_arg(2, ("0", "1")) == "1"
+    if action == "c":
+        return _categories_reply(await topics.set_category(ctx.me.id, target, on), replace=True)
+    return _regions_reply(await topics.set_region(ctx.me.id, target, on))

@@ -1,0 +1,15 @@
+"""Repositories: one per aggregate, each working inside a transaction it is given."""
+
+from storage.repositories.catalog import CatalogRepository
+from storage.repositories.events import EventRepository
+from storage.repositories.outbox import OutboxRepository
+from storage.repositories.rsvps import RsvpRepository
+from storage.repositories.users import UserRepository
+
+__all__ = [
+    "CatalogRepository",
+    "EventRepository",
+    "OutboxRepository",
+    "RsvpRepository",
+    "UserRepository",
+]

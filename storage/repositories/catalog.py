@@ -1,0 +1,75 @@
+"""Categories, regions, organisations, and what each person follows."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Category, Organisation, Region, RegionChoice, Subscription
+
+
+class CatalogRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def categories(self) -> dict[int, str]:
+        rows = await self.session.execute(select(Category.id, Category.slug).order_by(Category.position))
+        return {row.id: row.slug for row in rows}
+
+    async def regions(self) -> dict[int, str]:
+        rows = await self.session.execute(select(Region.id, Region.slug).order_by(Region.position))
+        return {row.id: row.slug for row in rows}
+
+    async def category_id(self, slug: str) -> int | None:
+        return await self.session.scalar(select(Category.id).where(Category.slug == slug))
+
+    async def region_id(self, slug: str) -> int | None:
+        return await self.session.scalar(select(Region.id).where(Region.slug == slug))
+
+    async def subscribed(self, user_id: int) -> set[int]:
+        rows = await self.session.scalars(
+            select(Subscription.category_id).where(Subscription.user_id == user_id)
+        )
+        return set(rows)
+
+    async def chosen_regions(self, user_id: int) -> set[int]:
+        rows = await self.session.scalars(
+            select(RegionChoice.region_id).where(RegionChoice.user_id == user_id)
+        )
+        return set(rows)
+
+    async def set_subscription(self, user_id: int, category_id: int, on: bool) -> None:
+        """Set, not toggle: the same call twice leaves the same state."""
+        existing = await self.session.get(Subscription, (user_id, category_id))
+        if on and existing is None:
+            self.session.add(Subscription(user_id=user_id, category_id=category_id))
+        elif not on and existing is not None:
+            await self.session.execute(
+                delete(Subscription).where(
+                    Subscription.user_id == user_id, Subscription.category_id == category_id
+                )
+            )
+        await self.session.flush()
+
+    async def set_region(self, user_id: int, region_id: int, on: bool) -> None:
+        existing = await self.session.get(RegionChoice, (user_id, region_id))
+        if on and existing is None:
+            self.session.add(RegionChoice(user_id=user_id, region_id=region_id))
+        elif not on and existing is not None:
+            await self.session.execute(
+                delete(RegionChoice).where(
+                    RegionChoice.user_id == user_id, RegionChoice.region_id == region_id
+                )
+            )
+        await self.session.flush()
+
+    async def organisation(self, slug: str, name: str, website: str | None = None) -> int:
+        """The id of the organisation ``slug``, created (or renamed) as given."""
+        row = await self.session.scalar(select(Organisation).where(Organisation.slug == slug))
+        if row is None:
+            row = Organisation(slug=slug, name=name, website=website)
+            self.session.add(row)
+        else:
+            row.name, row.website = name, website
+        await self.session.flush()
+        return row.id

@@ -1,0 +1,165 @@
+"""Events with their texts in several languages, and the numbers of answers."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable
+from datetime import datetime
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import Category, Event, EventText, Organisation, Region, Rsvp
+from storage.records import Counts, EventRecord, TextRecord
+
+_COLUMNS = (Event, Organisation.name, Category.slug, Region.slug)
+
+
+def _base() -> Select[tuple[Event, str, str, str]]:
+    return (
+        select(*_COLUMNS)
+        .join(Organisation, Organisation.id == Event.organisation_id)
+        .join(Category, Category.id == Event.category_id)
+        .join(Region, Region.id == Event.region_id)
+    )
+
+
+class EventRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def _texts(self, event_ids: Collection[int]) -> dict[int, dict[str, TextRecord]]:
+        texts: dict[int, dict[str, TextRecord]] = {i: {} for i in event_ids}
+        if not event_ids:
+            return texts
+        rows = await self.session.scalars(select(EventText).where(EventText.event_id.in_(event_ids)))
+        for t in rows:
+            texts[t.event_id][t.locale] = TextRecord(
+                t.locale, t.title, t.description, t.machine_translated
+            )
+        return texts
+
+    async def _records(self, rows: Iterable[tuple[Event, str, str, str]]) -> list[EventRecord]:
+        rows = list(rows)
+        texts = await self._texts([e.id for e, *_ in rows])
+        return [
+            EventRecord(
+                id=e.id,
+                organisation_name=org,
+                category=cat,
+                region=reg,
+                starts_at=e.starts_at,
+                ends_at=e.ends_at,
+                timezone=e.timezone,
+                place=e.place,
+                online_url=e.online_url,
+                capacity=e.capacity,
+                registration_deadline=e.registration_deadline,
+                status=e.status,
+                texts=texts[e.id],
+            )
+            for e, org, cat, reg in rows
+        ]
+
+    async def get(self, event_id: int, *, lock: bool = False) -> EventRecord | None:
+        """One event; ``lock`` serialises answers to it (row lock on PostgreSQL)."""
+        query = _base().where(Event.id == event_id)
+        if lock:
+            query = query.with_for_update(of=Event)
+        rows = (await self.session.execute(query)).tuples().all()
+        records = await self._records(rows)
+        return records[0] if records else None
+
+    async def upcoming(
+        self,
+        now: datetime,
+        *,
+        category_ids: Collection[int] | None = None,
+        region_ids: Collection[int] | None = None,
+        offset: int = 0,
+        limit: int = 3,
+    ) -> tuple[list[EventRecord], int]:
+        """Published events not yet over, soonest first, optionally filtered; and their total."""
+        condition = [Event.status == "published", func.coalesce(Event.ends_at, Event.starts_at) >= now]
+        if category_ids is not None:
+            condition.append(Event.category_id.in_(category_ids))
+        if region_ids is not None:
+            condition.append(Event.region_id.in_(region_ids))
+        total = await self.session.scalar(select(func.count(Event.id)).where(*condition)) or 0
+        query = _base().where(*condition).order_by(Event.starts_at, Event.id).offset(offset).limit(limit)
+        rows = (await self.session.execute(query)).tuples().all()
+        return await self._records(rows), total
+
+    async def counts(self, event_ids: Collection[int]) -> dict[int, Counts]:
+        result = {i: Counts() for i in event_ids}
+        if not event_ids:
+            return result
+        rows = await self.session.execute(
+            select(Rsvp.event_id, Rsvp.status, func.count())
+            .where(Rsvp.event_id.in_(event_ids))
+            .group_by(Rsvp.event_id, Rsvp.status)
+        )
+        tallies: dict[int, dict[str, int]] = {i: {} for i in event_ids}
+        for event_id, status, n in rows:
+            tallies[event_id][status] = n
+        for event_id, tally in tallies.items():
+            result[event_id] = Counts(
+                going=tally.get("going", 0),
+                maybe=tally.get("maybe", 0),
+                not_going=tally.get("not_going", 0),
+                waitlisted=tally.get("waitlisted", 0),
+            )
+        return result
+
+    async def count(self) -> int:
+        return await self.session.scalar(select(func.count(Event.id))) or 0
+
+    async def add(
+        self,
+        *,
+        organisation_id: int,
+        category_id: int,
+        region_id: int,
+        starts_at: datetime,
+        ends_at: datetime | None,
+        texts: Iterable[TextRecord],
+        place: str | None = None,
+        online_url: str | None = None,
+        capacity: int | None = None,
+        registration_deadline: datetime | None = None,
+        uid: str | None = None,
+        timezone: str = "Europe/Berlin",
+    ) -> int:
+        event = Event(
+            organisation_id=organisation_id,
+            category_id=category_id,
+            region_id=region_id,
+            uid=uid,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            timezone=timezone,
+            place=place,
+            online_url=online_url,
+            capacity=capacity,
+            registration_deadline=registration_deadline,
+            status="published",
+        )
+        self.session.add(event)
+        await self.session.flush()
+        for text in texts:
+            self.session.add(
+                EventText(
+                    event_id=event.id,
+                    locale=text.locale,
+                    title=text.title,
+                    description=text.description,
+                    machine_translated=text.machine_translated,
+                )
+            )
+        await self.session.flush()
+        return event.id
+
+    async def exists(self, organisation_id: int, uid: str) -> bool:
+        found = await self.session.scalar(
+            select(Event.id).where(Event.organisation_id == organisation_id, Event.uid == uid)
+        )
+        return found is not None

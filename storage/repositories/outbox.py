@@ -1,0 +1,81 @@
+"""The outbox: messages to people, written in the same transaction as the change they report."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import OutboxMessage, utcnow
+from storage.records import OutboxRecord
+
+FINAL_STATES = frozenset({"sent", "failed", "unknown"})
+
+
+def _record(row: OutboxMessage) -> OutboxRecord:
+    return OutboxRecord(
+        id=row.id,
+        kind=row.kind,
+        ref=row.ref,
+        user_id=row.user_id,
+        payload=dict(row.payload),
+        status=row.status,
+        attempts=row.attempts,
+    )
+
+
+class OutboxRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, kind: str, ref: str, user_id: int, payload: dict[str, Any]) -> bool:
+        """Queue one message; False when (kind, ref, user) was queued before."""
+        values = {
+            "kind": kind,
+            "ref": ref,
+            "user_id": user_id,
+            "payload": payload,
+            "status": "pending",
+            "attempts": 0,
+            "created_at": utcnow(),
+            "updated_at": utcnow(),
+        }
+        insert = pg_insert if self.session.bind.dialect.name == "postgresql" else sqlite_insert
+        result = await self.session.execute(
+            insert(OutboxMessage).values(**values).on_conflict_do_nothing()
+        )
+        return bool(getattr(result, "rowcount", 0))
+
+    async def claim(self, limit: int) -> list[OutboxRecord]:
+        """Pending rows, oldest first; locked against other workers on PostgreSQL."""
+        query = (
+            select(OutboxMessage)
+            .where(OutboxMessage.status == "pending")
+            .order_by(OutboxMessage.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        rows = await self.session.scalars(query)
+        return [_record(r) for r in rows]
+
+    async def mark(self, message_id: int, status: str, error: str | None = None) -> None:
+        await self.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == message_id)
+            .values(
+                status=status,
+                last_error=error[:255] if error else None,
+                attempts=OutboxMessage.attempts + 1,
+                updated_at=utcnow(),
+            )
+        )
+
+    async def by_status(self) -> dict[str, int]:
+        rows = await self.session.scalars(select(OutboxMessage.status))
+        tally: dict[str, int] = {}
+        for status in rows:
+            tally[status] = tally.get(status, 0) + 1
+        return tally
