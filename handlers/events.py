@@ -47,6 +47,7 @@ def _personal_user_id(ctx: Context) -> int | None:
 
 def _answer_buttons(view: EventView, back: str) -> tuple[Button, ...]:
     current = view.mine.status if view.mine else None
+    # Translators: the three answer buttons under an event; keep them short.
     labels = {"g": _("Going"), "m": _("Maybe"), "n": _("Not going")}
     row = []
     for code, status in ANSWER_CODES.items():
@@ -198,8 +199,12 @@ async def my_events(ctx: Context) -> list[Reply]:
         replies.append(
             Reply(
                 fmt(
-                    _("I showed the next {shown}. The others follow once these are over."),
-                    shown=MY_EVENTS_LIMIT,
+                    ngettext(
+                        "I showed the next {n} event. The others follow once it is over.",
+                        "I showed the next {n} events. The others follow once these are over.",
+                        MY_EVENTS_LIMIT,
+                    ),
+                    n=MY_EVENTS_LIMIT,
                 )
             )
         )

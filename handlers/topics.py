@@ -28,6 +28,7 @@ def _categories_reply(state: TopicState, *, replace: bool) -> Reply:
         "\n\n",
     )
     rows = [(_toggle(c, "c", category_name(c.slug)),) for c in state.categories]
+    # Translators: "Done" closes the topic choice and shows a summary.
     rows.append((Button(_("📍 Regions"), "t:r"), Button(_("Done"), "t:d")))
     return Reply(text, tuple(rows), replace=replace)
 

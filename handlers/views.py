@@ -30,8 +30,10 @@ REGION_NAMES = {
     "bautzen": N_("Bautzen and Upper Lusatia"),
     "zwickau": N_("Zwickau and the Ore Mountains"),
     "saxony": N_("All of Saxony"),
+    # Translators: the "region" of events that take place on the internet.
     "online": N_("Online"),
 }
+# Translators: a person's answer to an event, shown as "Your answer: …".
 STATUS_NAMES = {
     "going": N_("Going"),
     "maybe": N_("Maybe"),
@@ -98,7 +100,7 @@ def where_line(view: EventView) -> Markup | None:
     event = view.event
     lines = []
     if event.place:
-        lines.append(fmt(_("📍 {place}"), place=isolate(event.place)))
+        lines.append(fmt("📍 {place}", place=isolate(event.place)))
     if event.online_url:
         lines.append(fmt(_("💻 Online: {link}"), link=link(event.online_url, isolate(event.online_url))))
     elif event.region == "online" and not event.place:
@@ -141,9 +143,9 @@ def event_text(view: EventView, tz: ZoneInfo, *, number: int | None = None, desc
     lines: list[Markup] = [
         heading,
         _language_note(view) or Markup(""),
-        fmt(_("📅 {when}"), when=format_when(event.starts_at, event.ends_at, tz)),
+        fmt("📅 {when}", when=format_when(event.starts_at, event.ends_at, tz)),
         where_line(view) or Markup(""),
-        fmt(_("🏢 {organiser}"), organiser=isolate(event.organisation_name)),
+        fmt("🏢 {organiser}", organiser=isolate(event.organisation_name)),
         seats_line(view) or Markup(""),
     ]
     if description:

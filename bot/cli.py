@@ -1,0 +1,107 @@
+"""The ``treffpunkt`` command: run the bot, chat in the console, migrate, load demo data."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+
+from bot import logs
+from bot.app import Core
+from bot.demo import load_demo
+from bot.settings import Settings, SettingsError
+from storage.db import Database, migrate
+from storage.repositories import EventRepository
+
+log = logging.getLogger("treffpunkt")
+
+
+async def _event_count(settings: Settings) -> int:
+    db = Database(settings.database_url)
+    try:
+        async with db.transaction() as s:
+            return await EventRepository(s).count()
+    finally:
+        await db.dispose()
+
+
+async def prepare(settings: Settings, *, console: bool) -> None:
+    """Migrate, and on a fresh console set-up load the demo events so there is something to see."""
+    await migrate(settings.database_url)
+    wants_demo = settings.demo_data == "yes" or (settings.demo_data == "auto" and console)
+    if wants_demo and await _event_count(settings) == 0:
+        db = Database(settings.database_url)
+        try:
+            added = await load_demo(db, tz_name=settings.timezone)
+        finally:
+            await db.dispose()
+        log.info("loaded %d demo events", added)
+
+
+async def run_console(settings: Settings) -> int:
+    from bot.transports.console import ConsoleTransport
+
+    await prepare(settings, console=True)
+    core = await Core.create(settings, run_migrations=False)
+    try:
+        await ConsoleTransport(core, sys.stdin, sys.stdout).run()
+    finally:
+        await core.close()
+    return 0
+
+
+async def run(settings: Settings) -> int:
+    """Run every configured messenger; with none configured, the console chat."""
+    if settings.telegram_bot_token:
+        log.error("Telegram is not available in this version yet; starting the console chat.")
+    return await run_console(settings)
+
+
+async def demo(settings: Settings) -> int:
+    await migrate(settings.database_url)
+    db = Database(settings.database_url)
+    try:
+        added = await load_demo(db, tz_name=settings.timezone)
+    finally:
+        await db.dispose()
+    print(f"{added} demo events added.")
+    return 0
+
+
+async def migrate_only(settings: Settings) -> int:
+    await migrate(settings.database_url)
+    print("Database schema is up to date.")
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="treffpunkt", description=__doc__)
+    parser.add_argument("--env-file", help="settings file (default: bot.env)")
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("run", help="run the configured messengers (console chat when none is)")
+    sub.add_parser("console", help="chat with the bot in this terminal, or pipe a conversation")
+    sub.add_parser("migrate", help="create or upgrade the database schema")
+    sub.add_parser("demo", help="load demo events built from real notices")
+    args = parser.parse_args(argv)
+
+    try:
+        settings = Settings.load(env_file=args.env_file)
+    except SettingsError as exc:
+        print(f"treffpunkt: {exc}", file=sys.stderr)
+        return 2
+    command = args.command or "run"
+    console = command == "console" or (command == "run" and not settings.telegram_bot_token)
+    # In the console chat, log lines would mix with the conversation: keep only warnings.
+    level = "WARNING" if console and settings.log_level == "INFO" else settings.log_level
+    logs.configure(level, settings.secrets())
+    commands = {"run": run, "console": run_console, "migrate": migrate_only, "demo": demo}
+    try:
+        return asyncio.run(commands[command](settings))
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

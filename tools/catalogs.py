@@ -1,0 +1,68 @@
+"""Maintain the gettext catalogs: extract, update, fill English, compile.
+
+    python tools/catalogs.py update    # re-extract messages.pot and merge it into every .po
+    python tools/catalogs.py compile   # build the .mo files the bot loads
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+LOCALES = ROOT / "locales"
+POT = LOCALES / "messages.pot"
+TIER1 = ("de", "en", "uk", "ar", "ru", "fa")
+
+
+def pybabel(*args: str) -> None:
+    subprocess.run([sys.executable, "-m", "babel.messages.frontend", *args], check=True, cwd=ROOT)
+
+
+def extract() -> None:
+    pybabel(
+        "extract", "-F", "babel.cfg", "-o", str(POT), "--no-location", "--sort-output",
+        "--add-comments=Translators:", "--project=Treffpunkt", ".",
+    )
+
+
+def update() -> None:
+    extract()
+    for code in TIER1:
+        po = LOCALES / code / "LC_MESSAGES" / "messages.po"
+        if not po.is_file():
+            pybabel("init", "-i", str(POT), "-d", str(LOCALES), "-D", "messages", "-l", code)
+    pybabel(
+        "update", "-i", str(POT), "-d", str(LOCALES), "-D", "messages",
+        "--no-fuzzy-matching", "--ignore-obsolete",
+    )
+    fill_english()
+
+
+def fill_english() -> None:
+    """The message ids are English: the English catalog repeats them (plural forms too)."""
+    from babel.messages.pofile import read_po, write_po
+
+    path = LOCALES / "en" / "LC_MESSAGES" / "messages.po"
+    with path.open("rb") as fp:
+        catalog = read_po(fp, locale="en")
+    for message in catalog:
+        if not message.id:
+            continue
+        if isinstance(message.id, tuple | list):
+            message.string = (message.id[0], message.id[1])
+        else:
+            message.string = message.id
+        message.flags.discard("fuzzy")
+    with path.open("wb") as fp:
+        write_po(fp, catalog, omit_header=False, sort_output=True, no_location=True, width=100)
+
+
+def compile_all() -> None:
+    pybabel("compile", "-d", str(LOCALES), "-D", "messages", "--statistics")
+
+
+if __name__ == "__main__":
+    action = sys.argv[1] if len(sys.argv) > 1 else "update"
+    {"update": update, "compile": compile_all, "extract": extract, "fill-en": fill_english}[action]()
