@@ -12,6 +12,7 @@ from bot import logs
 from bot.app import Core
 from bot.demo import load_demo
 from bot.settings import Settings, SettingsError
+from bot.transports.console import ConsoleTransport
 from storage.db import Database, migrate
 from storage.repositories import EventRepository
 
@@ -41,8 +42,6 @@ async def prepare(settings: Settings, *, console: bool) -> None:
 
 
 async def run_console(settings: Settings) -> int:
-    from bot.transports.console import ConsoleTransport
-
     await prepare(settings, console=True)
     core = await Core.create(settings, run_migrations=False)
     try:

@@ -8,6 +8,7 @@ arrived, so it becomes ``unknown`` and is counted, never silently re-sent or dro
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Mapping
 from typing import Protocol
@@ -77,10 +78,16 @@ class DeliveryWorker:
         seen: set[int] = set()
         while True:
             async with self.services.db.transaction() as s:
-                rows = [r for r in await OutboxRepository(s).claim(BATCH + len(seen)) if r.id not in seen]
+                rows = [
+                    r
+                    for r in await OutboxRepository(s).claim(BATCH + len(seen))
+                    if r.id not in seen
+                ]
                 for row in rows:
                     await s.execute(
-                        update(OutboxMessage).where(OutboxMessage.id == row.id).values(status="sending")
+                        update(OutboxMessage)
+                        .where(OutboxMessage.id == row.id)
+                        .values(status="sending")
                     )
             if not rows:
                 return len(seen)
@@ -106,7 +113,9 @@ class DeliveryWorker:
                 status, error = "failed", "no reachable chat" if renderer else "unknown kind"
             else:
                 with i18n.use(self.i18n.lang(user.locale, user.second_locale)):
-                    reply = await renderer(NoticeContext(self.services, self.settings, user, dict(payload)))
+                    reply = await renderer(
+                        NoticeContext(self.services, self.settings, user, dict(payload))
+                    )
                 if reply is None:
                     status, error = "failed", "no longer relevant"
                 else:
@@ -140,10 +149,8 @@ class DeliveryWorker:
                 await self.run_once()
             except Exception as exc:
                 log.warning("delivery round failed:\n%s", failure_summary(exc))
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), idle_seconds)
-            except TimeoutError:
-                pass
             self._wake.clear()
 
     def stop(self) -> None:

@@ -16,7 +16,10 @@ from storage.records import TextRecord
 from storage.repositories import CatalogRepository, EventRepository
 
 ORGANISATIONS = {
-    "dsm": ("Dachverband sächsischer Migrantenorganisationen e. V. (DSM)", "https://dsm-sachsen.de"),
+    "dsm": (
+        "Dachverband sächsischer Migrantenorganisationen e. V. (DSM)",
+        "https://dsm-sachsen.de",
+    ),
     "agjf": ("AGJF Sachsen e. V. – Projekt Connect", None),
     "beirat-leipzig": ("Migrantenbeirat Leipzig", None),
     "iaf-leipzig": ("Verband binationaler Familien und Partnerschaften, iaf e. V. Leipzig", None),
@@ -46,7 +49,13 @@ class DemoEvent:
 
 EVENTS: tuple[DemoEvent, ...] = (
     DemoEvent(
-        "werkstatt-dresden-auftakt", "dsm", "networking", "dresden", 6, time(18), time(20),
+        "werkstatt-dresden-auftakt",
+        "dsm",
+        "networking",
+        "dresden",
+        6,
+        time(18),
+        time(20),
         "Auftakt: Werkstatt der Migrant*innenorganisationen Dresden",
         "Der DSM lädt alle Migrant*innenorganisationen aus Dresden und Umgebung, "
         "Stadtteilnetzwerke und Dresdner Akteur*innen zur Auftaktveranstaltung der Werkstatt "
@@ -57,7 +66,13 @@ EVENTS: tuple[DemoEvent, ...] = (
         capacity=40,
     ),
     DemoEvent(
-        "konferenz-mo-dresden", "dsm", "politics", "dresden", 20, time(12), time(18),
+        "konferenz-mo-dresden",
+        "dsm",
+        "politics",
+        "dresden",
+        20,
+        time(12),
+        time(18),
         "Konferenz der Migrant*innenorganisationen in Dresden",
         "Migrant*innenorganisationen und Stadtverwaltung vernetzen sich: Grußwort der "
         "Integrations- und Ausländerbeauftragten, Inputs zur Zusammenarbeit und zum "
@@ -68,7 +83,13 @@ EVENTS: tuple[DemoEvent, ...] = (
         deadline_days=17,
     ),
     DemoEvent(
-        "get-together-bischofswerda", "agjf", "networking", "bautzen", 13, time(15), time(18),
+        "get-together-bischofswerda",
+        "agjf",
+        "networking",
+        "bautzen",
+        13,
+        time(15),
+        time(18),
         "get together – Netzwerktreffen: Zusammenarbeit von Migrant*innenselbstorganisationen "
         "und anderen Trägern stärken",
         "Wie wird die Zusammenarbeit zwischen Migrant*innenorganisationen und anderen "
@@ -79,7 +100,13 @@ EVENTS: tuple[DemoEvent, ...] = (
         place="Netzwerk für Kinder- und Jugendarbeit, Lutherstraße 13, 01877 Bischofswerda",
     ),
     DemoEvent(
-        "psychische-gesundheit", "dsm", "health", "leipzig", 9, time(17), time(19),
+        "psychische-gesundheit",
+        "dsm",
+        "health",
+        "leipzig",
+        9,
+        time(17),
+        time(19),
         "Workshopreihe: Psychische Gesundheit von und für Migrant*innen",
         "Das Projekt „Bewusst – Gesund – Aktiv: Gesundheitsförderung für und von "
         "Migrant*innen“ lädt zur Workshopreihe zur psychischen Gesundheit ein – auf Deutsch, "
@@ -88,7 +115,12 @@ EVENTS: tuple[DemoEvent, ...] = (
         capacity=15,
     ),
     DemoEvent(
-        "migrantenbeirat-kandidieren", "beirat-leipzig", "politics", "leipzig", 11, time(18),
+        "migrantenbeirat-kandidieren",
+        "beirat-leipzig",
+        "politics",
+        "leipzig",
+        11,
+        time(18),
         time(19, 30),
         "Migrantenbeirat Leipzig: Wie kann ich kandidieren?",
         "Wir informieren über die Geschichte, die Arbeitsweise und die Ziele des "
@@ -98,7 +130,13 @@ EVENTS: tuple[DemoEvent, ...] = (
         place="Neues Rathaus Leipzig, Martin-Luther-Ring 4–6, 04109 Leipzig",
     ),
     DemoEvent(
-        "beratung-anerkennung", "dsm", "counselling", "leipzig", 4, time(16), time(18),
+        "beratung-anerkennung",
+        "dsm",
+        "counselling",
+        "leipzig",
+        4,
+        time(16),
+        time(18),
         "Beratungsstunde: Anerkennung ausländischer Abschlüsse",
         "Sie haben einen ausländischen Abschluss? Sie möchten in Sachsen arbeiten, oder Sie "
         "arbeiten schon, aber unterhalb Ihrer Qualifikation? Das IQ Netzwerk Sachsen "
@@ -109,7 +147,13 @@ EVENTS: tuple[DemoEvent, ...] = (
         capacity=3,
     ),
     DemoEvent(
-        "workshop-website", "dsm", "workshops", "online", 15, time(17), time(19, 30),
+        "workshop-website",
+        "dsm",
+        "workshops",
+        "online",
+        15,
+        time(17),
+        time(19, 30),
         "Workshop: Eine Website für Ihren Verein",
         "Was brauche ich wirklich und wie beginne ich? Welche Anbieter gibt es? Wie "
         "unterscheiden sich WordPress, Baukästen, Typo3 und Contao? Wie registriere ich eine "
@@ -117,7 +161,13 @@ EVENTS: tuple[DemoEvent, ...] = (
         "Projekt SAQsen! für Vereine und Initiativen.",
     ),
     DemoEvent(
-        "lernwerkstatt-finanzierung", "dsm", "funding", "leipzig", 25, time(10), time(14),
+        "lernwerkstatt-finanzierung",
+        "dsm",
+        "funding",
+        "leipzig",
+        25,
+        time(10),
+        time(14),
         "Lernwerkstatt: Wie finanzieren wir unseren Verein?",
         "Wie setzen wir unsere Arbeit und Projekte so um, dass sie auf stabilen Beinen stehen "
         "und die Engagierten nicht selbst draufzahlen? Wir sammeln gemeinsam, welche Arten der "
@@ -127,7 +177,13 @@ EVENTS: tuple[DemoEvent, ...] = (
         capacity=25,
     ),
     DemoEvent(
-        "film-cay", "iaf-leipzig", "antiracism", "online", 8, time(10), time(22),
+        "film-cay",
+        "iaf-leipzig",
+        "antiracism",
+        "online",
+        8,
+        time(10),
+        time(22),
         "Dokumentarfilm: „Spendier mir einen Çay und ich erzähl dir alles“",
         "Im Rahmen der Internationalen Wochen gegen Rassismus zeigt die Cinémathèque Leipzig "
         "den Dokumentarfilm in Zusammenarbeit mit dem iaf e. V. Der Film kann zwei Wochen lang "
@@ -135,13 +191,25 @@ EVENTS: tuple[DemoEvent, ...] = (
         end_day=21,
     ),
     DemoEvent(
-        "liebe-grenzenlos", "iaf-leipzig", "families", "online", 10, time(19), time(20, 30),
+        "liebe-grenzenlos",
+        "iaf-leipzig",
+        "families",
+        "online",
+        10,
+        time(19),
+        time(20, 30),
         "Liebe … grenzenlos? Gesprächsrunde über mehrkulturelle Paarbeziehungen",
         "Moderiert von der Journalistin Sibel Schick erzählen drei Leipziger*innen von ihrem "
         "Alltag als Partner oder Partnerin in einer „mehrkulturellen Zweierbeziehung“.",
     ),
     DemoEvent(
-        "jugend-vereinsgruendung", "damost", "youth", "online", 18, time(10), time(16),
+        "jugend-vereinsgruendung",
+        "damost",
+        "youth",
+        "online",
+        18,
+        time(10),
+        time(16),
         "Workshop für junge Menschen: Selbstorganisation und Vereinsgründung",
         "Die wichtigsten Fragen rund um Selbstorganisation als junge, migrantisierte Menschen "
         "in Ostdeutschland und die rechtlichen Grundlagen der Vereinsgründung. Für Menschen "
@@ -150,7 +218,13 @@ EVENTS: tuple[DemoEvent, ...] = (
         capacity=20,
     ),
     DemoEvent(
-        "offener-treff-leipzig", "dsm", "networking", "leipzig", 2, time(15), time(17),
+        "offener-treff-leipzig",
+        "dsm",
+        "networking",
+        "leipzig",
+        2,
+        time(15),
+        time(17),
         "Offener Treff der Werkstatt der Migrant*innenorganisationen Leipzig",
         "Die Werkstatt der Migrant*innenorganisationen aus Leipzig ist ein Ort zum Treffen, "
         "Austauschen, Kennenlernen und Unterstützen. Jeden ersten Mittwoch im Monat gibt es "
@@ -158,7 +232,13 @@ EVENTS: tuple[DemoEvent, ...] = (
         place="Werk 2 – Kulturfabrik Leipzig, Kochstraße 132, 04277 Leipzig",
     ),
     DemoEvent(
-        "runder-tisch-gender-pay-gap", "damigra", "antiracism", "saxony", 16, time(17), time(19),
+        "runder-tisch-gender-pay-gap",
+        "damigra",
+        "antiracism",
+        "saxony",
+        16,
+        time(17),
+        time(19),
         "Runder Tisch: Migration und Gender Pay Gap",
         "Frauen* mit Flucht- und Migrationsgeschichte sind auf dem Arbeitsmarkt noch einmal "
         "deutlich schlechter gestellt als Frauen* ohne diese Geschichte. Wir sprechen über "
@@ -166,7 +246,12 @@ EVENTS: tuple[DemoEvent, ...] = (
         place="Online und in Dresden (Ort nach Anmeldung)",
     ),
     DemoEvent(
-        "workshop-ehrenamtliche-beratung", "iaf-leipzig", "counselling", "leipzig", 22, time(16),
+        "workshop-ehrenamtliche-beratung",
+        "iaf-leipzig",
+        "counselling",
+        "leipzig",
+        22,
+        time(16),
         time(19),
         "Workshop für ehrenamtliche Berater*innen in Migrant*innenorganisationen",
         "Austausch über Erfahrungen in der ehrenamtlichen Beratung von Migrant*innen und "
@@ -176,13 +261,25 @@ EVENTS: tuple[DemoEvent, ...] = (
         capacity=12,
     ),
     DemoEvent(
-        "zwischenraum-radio", "zwischenraum", "culture", "online", 5, time(20), time(21),
+        "zwischenraum-radio",
+        "zwischenraum",
+        "culture",
+        "online",
+        5,
+        time(20),
+        time(21),
         "Zwischenraum – Radiosendung über migrantische Lebenswelten",
         "Zwischenraum macht migrantische Lebenswelten sichtbarer und beleuchtet Migration und "
         "Integration. Eine Stunde live mit Gästen und handverlesener Musik.",
     ),
     DemoEvent(
-        "medienprojekt-kinder-der-erde", "alexandra", "youth", "leipzig", 27, time(10), time(15),
+        "medienprojekt-kinder-der-erde",
+        "alexandra",
+        "youth",
+        "leipzig",
+        27,
+        time(10),
+        time(15),
         "Medienprojekt: „Wir sind Kinder der Erde“ – Filme machen lernen",
         "Alle, denen das Schicksal unseres Planeten nicht gleichgültig ist und die lernen "
         "wollen, wie man einen Film macht, sind eingeladen. Zwei Tage, jeweils ab 10 Uhr.",
@@ -203,7 +300,10 @@ async def load_demo(db: Database, today: date | None = None, tz_name: str = "Eur
     added = 0
     async with db.transaction() as s:
         catalog, events = CatalogRepository(s), EventRepository(s)
-        org_ids = {slug: await catalog.organisation(slug, name, site) for slug, (name, site) in ORGANISATIONS.items()}
+        org_ids = {
+            slug: await catalog.organisation(slug, name, site)
+            for slug, (name, site) in ORGANISATIONS.items()
+        }
         for demo in EVENTS:
             if await events.exists(org_ids[demo.organisation], f"demo-{demo.uid}"):
                 continue

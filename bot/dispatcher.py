@@ -65,7 +65,9 @@ class Dispatcher:
                 hint if incoming.sender.language_hint else self.settings.default_language
             )
         with i18n.use(lang):
-            ctx = Context(incoming, self.services, self.settings, self.i18n, self.registry, lang, user)
+            ctx = Context(
+                incoming, self.services, self.settings, self.i18n, self.registry, lang, user
+            )
             try:
                 replies = await self._route(ctx)
             finally:
@@ -132,5 +134,10 @@ class Dispatcher:
     @staticmethod
     def _private_only_reply() -> Reply:
         return Reply(
-            fmt(_("This is personal, so I only do it in a private chat. Please write to me directly."))
+            fmt(
+                _(
+                    "This is personal, so I only do it in a private chat. "
+                    "Please write to me directly."
+                )
+            )
         )

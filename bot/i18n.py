@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from babel import Locale, UnknownLocaleError
 from babel.dates import format_interval, format_skeleton
+from babel.lists import format_list
 from babel.support import Translations
 
 # Tier 1: shipped complete in every release, in the order the picker shows them.
@@ -31,7 +32,7 @@ PDI = "\u2069"  # pop directional isolate
 _BIDI_CONTROLS = dict.fromkeys(map(ord, "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"))
 
 
-def N_(message: str) -> str:  # noqa: N802 - the conventional gettext marker name
+def N_(message: str) -> str:
     """Mark a string for extraction; it is translated later, where it is shown."""
     return message
 
@@ -204,11 +205,11 @@ def format_when(start: datetime, end: datetime | None, tz: ZoneInfo) -> str:
 
 def format_date(moment: datetime, tz: ZoneInfo) -> str:
     """A day in the current language, for short lists."""
-    return isolate(format_skeleton("yMMMEd", moment.astimezone(tz), tzinfo=tz, locale=current().locale))
+    return isolate(
+        format_skeleton("yMMMEd", moment.astimezone(tz), tzinfo=tz, locale=current().locale)
+    )
 
 
 def join_list(items: Sequence[str]) -> str:
     """Join names the way the current language does ("a, b and c")."""
-    from babel.lists import format_list
-
     return format_list(list(items), locale=current().locale) if items else ""

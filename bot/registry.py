@@ -52,7 +52,7 @@ class Registry:
         self,
         name: str,
         handler: Handler,
-        help: str,  # noqa: A002 - the word people know
+        help: str,
         *,
         aliases: tuple[str, ...] = (),
         needs_user: bool = True,

@@ -74,7 +74,9 @@ class Settings:
         try:
             ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise SettingsError(f"TREFFPUNKT_TIMEZONE: unknown time zone {self.timezone!r}") from exc
+            raise SettingsError(
+                f"TREFFPUNKT_TIMEZONE: unknown time zone {self.timezone!r}"
+            ) from exc
         if self.demo_data not in {"auto", "yes", "no"}:
             raise SettingsError("TREFFPUNKT_DEMO_DATA must be auto, yes or no")
         if self.log_level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:

@@ -10,9 +10,7 @@ from handlers import data, events, help, onboarding, topics
 def build_registry() -> Registry:
     """Every command, alias, button prefix and notice the bot knows, in one place."""
     r = Registry()
-    r.command(
-        "start", onboarding.start, N_("Start, and choose your language"), needs_user=False
-    )
+    r.command("start", onboarding.start, N_("Start, and choose your language"), needs_user=False)
     r.command(
         "language",
         onboarding.language,

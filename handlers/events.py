@@ -57,8 +57,15 @@ def _answer_buttons(view: EventView, back: str) -> tuple[Button, ...]:
     return tuple(row)
 
 
-def card(view: EventView, tz: ZoneInfo, back: str, *, status_line: Markup | None = None,
-         replace: bool = False, toast: str | None = None) -> Reply:
+def card(
+    view: EventView,
+    tz: ZoneInfo,
+    back: str,
+    *,
+    status_line: Markup | None = None,
+    replace: bool = False,
+    toast: str | None = None,
+) -> Reply:
     """One event with everything a person needs to decide, and the answer buttons."""
     parts = [status_line or Markup(""), event_text(view, tz, description_limit=CARD_DESCRIPTION)]
     parts.append(Markup("\n") + counts_line(view))
@@ -88,7 +95,9 @@ async def _page(ctx: Context, everything: bool, offset: int, *, replace: bool) -
             heading = _("All upcoming events ({first}–{last} of {total}):")
         lines.append(fmt(heading, first=first, last=last, total=page.total))
         for number, view in enumerate(page.views, start=first):
-            lines.append(event_text(view, ctx.tz, number=number, description_limit=LIST_DESCRIPTION))
+            lines.append(
+                event_text(view, ctx.tz, number=number, description_limit=LIST_DESCRIPTION)
+            )
         lines.append(fmt(_("Tap an event to answer and to read more.")))
     if not page.filtered and not everything and ctx.user is not None:
         lines.append(fmt(_("Tip: with /topics you see only the events that interest you.")))
@@ -181,7 +190,16 @@ async def my_events(ctx: Context) -> list[Reply]:
     """/myevents: my answers to upcoming events, each card with buttons to change it."""
     mine = await ctx.services.rsvps.mine(ctx.me.id)
     if not mine:
-        return [Reply(fmt(_("You have not answered any upcoming event yet. /events shows what is coming up.")))]
+        return [
+            Reply(
+                fmt(
+                    _(
+                        "You have not answered any upcoming event yet. "
+                        "/events shows what is coming up."
+                    )
+                )
+            )
+        ]
     heading = fmt(
         ngettext(
             "You answered {n} upcoming event:",

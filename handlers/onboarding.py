@@ -109,7 +109,9 @@ async def on_second_language(ctx: Context) -> Reply:
     user = await ctx.services.users.set_second_language(ctx.me.id, second)
     with i18n.use(ctx.i18n.lang(user.locale, user.second_locale)):
         if second is None:
-            message = fmt(_("Done. I will use only {language}."), language=language_name(user.locale))
+            message = fmt(
+                _("Done. I will use only {language}."), language=language_name(user.locale)
+            )
         else:
             message = fmt(
                 _("Done. Your second language is {language}."), language=language_name(second)
@@ -152,7 +154,12 @@ async def consent_prompt(ctx: Context) -> Reply:
     """Asked just in time: when someone who has not agreed wants to store something."""
     if not ctx.incoming.chat.private:
         return Reply(
-            fmt(_("Please write to me in a private chat first: there I can ask you about your data."))
+            fmt(
+                _(
+                    "Please write to me in a private chat first: "
+                    "there I can ask you about your data."
+                )
+            )
         )
     text = join(
         [

@@ -16,7 +16,9 @@ ON, OFF = "✅", "▫️"
 def _toggle(choice: Choice, kind: str, name: str) -> Button:
     # The data carries the state the press sets (1 follow, 0 stop), never "flip": a double or
     # replayed press lands on the same state.
-    return Button(f"{ON if choice.on else OFF} {name}", f"t:{kind}:{choice.id}:{0 if choice.on else 1}")
+    return Button(
+        f"{ON if choice.on else OFF} {name}", f"t:{kind}:{choice.id}:{0 if choice.on else 1}"
+    )
 
 
 def _categories_reply(state: TopicState, *, replace: bool) -> Reply:
@@ -27,7 +29,9 @@ def _categories_reply(state: TopicState, *, replace: bool) -> Reply:
         ],
         "\n\n",
     )
-    rows = [(_toggle(c, "c", category_name(c.slug)),) for c in state.categories]
+    rows: list[tuple[Button, ...]] = [
+        (_toggle(c, "c", category_name(c.slug)),) for c in state.categories
+    ]
     # Translators: "Done" closes the topic choice and shows a summary.
     rows.append((Button(_("📍 Regions"), "t:r"), Button(_("Done"), "t:d")))
     return Reply(text, tuple(rows), replace=replace)

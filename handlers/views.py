@@ -56,10 +56,13 @@ def status_name(status: str) -> str:
     return _(STATUS_NAMES[status]) if status in STATUS_NAMES else status
 
 
-def language_buttons(prefix: str, codes: tuple[str, ...], *, mark: str | None = None) -> list[list[Button]]:
+def language_buttons(
+    prefix: str, codes: tuple[str, ...], *, mark: str | None = None
+) -> list[list[Button]]:
     """Each language by its own name in its own script, two to a row."""
     buttons = [
-        Button(("• " if code == mark else "") + native_name(code), f"{prefix}:{code}") for code in codes
+        Button(("• " if code == mark else "") + native_name(code), f"{prefix}:{code}")
+        for code in codes
     ]
     return [buttons[i : i + 2] for i in range(0, len(buttons), 2)]
 
@@ -75,9 +78,7 @@ def _language_note(view: EventView) -> Markup | None:
         return None
     notes = []
     if text.locale != current().code:
-        notes.append(
-            fmt(_("ℹ️ This text is in {language}."), language=language_name(text.locale))
-        )
+        notes.append(fmt(_("ℹ️ This text is in {language}."), language=language_name(text.locale)))
     if text.machine_translated:
         notes.append(fmt(_("ℹ️ Machine translation: it may contain mistakes.")))
     return join(notes) if notes else None
@@ -102,7 +103,9 @@ def where_line(view: EventView) -> Markup | None:
     if event.place:
         lines.append(fmt("📍 {place}", place=isolate(event.place)))
     if event.online_url:
-        lines.append(fmt(_("💻 Online: {link}"), link=link(event.online_url, isolate(event.online_url))))
+        lines.append(
+            fmt(_("💻 Online: {link}"), link=link(event.online_url, isolate(event.online_url)))
+        )
     elif event.region == "online" and not event.place:
         lines.append(fmt(_("💻 Online – the link comes with your registration.")))
     return join(lines) if lines else None
@@ -115,7 +118,9 @@ def counts_line(view: EventView) -> Markup:
         fmt(ngettext("❔ {n} maybe", "❔ {n} maybe", c.maybe), n=c.maybe),
     ]
     if c.waitlisted:
-        parts.append(fmt(ngettext("⏳ {n} waiting", "⏳ {n} waiting", c.waitlisted), n=c.waitlisted))
+        parts.append(
+            fmt(ngettext("⏳ {n} waiting", "⏳ {n} waiting", c.waitlisted), n=c.waitlisted)
+        )
     return join(parts, " · ")
 
 
@@ -133,7 +138,9 @@ def my_answer_line(view: EventView) -> Markup | None:
     )
 
 
-def event_text(view: EventView, tz: ZoneInfo, *, number: int | None = None, description_limit: int) -> Markup:
+def event_text(
+    view: EventView, tz: ZoneInfo, *, number: int | None = None, description_limit: int
+) -> Markup:
     """An event as text: title, language note, when, where, who, seats, description."""
     event = view.event
     text = pick_text(event.texts, current().content_order())

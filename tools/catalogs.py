@@ -1,7 +1,7 @@
 """Maintain the gettext catalogs: extract, update, fill English, compile.
 
-    python tools/catalogs.py update    # re-extract messages.pot and merge it into every .po
-    python tools/catalogs.py compile   # build the .mo files the bot loads
+python tools/catalogs.py update    # re-extract messages.pot and merge it into every .po
+python tools/catalogs.py compile   # build the .mo files the bot loads
 """
 
 from __future__ import annotations
@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from babel.messages.pofile import read_po, write_po
+
 ROOT = Path(__file__).resolve().parent.parent
 LOCALES = ROOT / "locales"
 POT = LOCALES / "messages.pot"
@@ -17,13 +19,23 @@ TIER1 = ("de", "en", "uk", "ar", "ru", "fa")
 
 
 def pybabel(*args: str) -> None:
-    subprocess.run([sys.executable, "-m", "babel.messages.frontend", *args], check=True, cwd=ROOT)
+    subprocess.run(  # noqa: S603 - our own interpreter and fixed arguments
+        [sys.executable, "-m", "babel.messages.frontend", *args], check=True, cwd=ROOT
+    )
 
 
 def extract() -> None:
     pybabel(
-        "extract", "-F", "babel.cfg", "-o", str(POT), "--no-location", "--sort-output",
-        "--add-comments=Translators:", "--project=Treffpunkt", ".",
+        "extract",
+        "-F",
+        "babel.cfg",
+        "-o",
+        str(POT),
+        "--no-location",
+        "--sort-output",
+        "--add-comments=Translators:",
+        "--project=Treffpunkt",
+        ".",
     )
 
 
@@ -34,15 +46,21 @@ def update() -> None:
         if not po.is_file():
             pybabel("init", "-i", str(POT), "-d", str(LOCALES), "-D", "messages", "-l", code)
     pybabel(
-        "update", "-i", str(POT), "-d", str(LOCALES), "-D", "messages",
-        "--no-fuzzy-matching", "--ignore-obsolete",
+        "update",
+        "-i",
+        str(POT),
+        "-d",
+        str(LOCALES),
+        "-D",
+        "messages",
+        "--no-fuzzy-matching",
+        "--ignore-obsolete",
     )
     fill_english()
 
 
 def fill_english() -> None:
     """The message ids are English: the English catalog repeats them (plural forms too)."""
-    from babel.messages.pofile import read_po, write_po
 
     path = LOCALES / "en" / "LC_MESSAGES" / "messages.po"
     with path.open("rb") as fp:
@@ -65,4 +83,6 @@ def compile_all() -> None:
 
 if __name__ == "__main__":
     action = sys.argv[1] if len(sys.argv) > 1 else "update"
-    {"update": update, "compile": compile_all, "extract": extract, "fill-en": fill_english}[action]()
+    {"update": update, "compile": compile_all, "extract": extract, "fill-en": fill_english}[
+        action
+    ]()

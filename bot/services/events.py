@@ -68,7 +68,11 @@ class EventService:
                     # Events for all of Saxony concern everyone; choosing it means every region.
                     regions = None if statewide in regions else regions | {statewide}
             records, total = await events.upcoming(
-                self.clock(), category_ids=categories, region_ids=regions, offset=offset, limit=limit
+                self.clock(),
+                category_ids=categories,
+                region_ids=regions,
+                offset=offset,
+                limit=limit,
             )
             counts = await events.counts([e.id for e in records])
             views = [await self._view(s, e, counts[e.id], user_id) for e in records]

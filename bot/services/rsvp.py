@@ -49,7 +49,9 @@ async def promote_waiting(session: AsyncSession, event: EventRecord) -> int:
         if first is None:
             break
         await rsvps.put(event.id, first.user_id, Answer.GOING, None)
-        await outbox.add(PROMOTED, f"{event.id}:{first.waitlist_seq}", first.user_id, {"event_id": event.id})
+        await outbox.add(
+            PROMOTED, f"{event.id}:{first.waitlist_seq}", first.user_id, {"event_id": event.id}
+        )
         moved += 1
     return moved
 
@@ -89,8 +91,10 @@ class RsvpService:
             record: RsvpRecord
             if answer == Answer.GOING and current and current.status in ("going", "waitlisted"):
                 record = current
-            elif answer == Answer.GOING and event.capacity is not None and (
-                await rsvps.going_count(event_id) >= event.capacity
+            elif (
+                answer == Answer.GOING
+                and event.capacity is not None
+                and (await rsvps.going_count(event_id) >= event.capacity)
             ):
                 seq = await rsvps.next_waitlist_seq(event_id)
                 record = await rsvps.put(event_id, user_id, "waitlisted", seq)

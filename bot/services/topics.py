@@ -35,7 +35,9 @@ class TopicService:
         subscribed = await repo.subscribed(user_id)
         chosen = await repo.chosen_regions(user_id)
         return TopicState(
-            categories=[Choice(i, slug, i in subscribed) for i, slug in (await repo.categories()).items()],
+            categories=[
+                Choice(i, slug, i in subscribed) for i, slug in (await repo.categories()).items()
+            ],
             regions=[Choice(i, slug, i in chosen) for i, slug in (await repo.regions()).items()],
         )
 

@@ -39,7 +39,10 @@ class UserService:
             existing = await repo.by_identity(platform, platform_user_id)
             if existing is not None:
                 return await repo.update(
-                    existing.id, locale=locale, consent_version=CONSENT_VERSION, consent_at=self.clock()
+                    existing.id,
+                    locale=locale,
+                    consent_version=CONSENT_VERSION,
+                    consent_at=self.clock(),
                 )
             return await repo.create(
                 platform=platform,

@@ -94,7 +94,9 @@ class ConsoleTransport:
         """Read one input per line until end of input (Ctrl-D) or /quit."""
         if self.interactive:
             with i18n.use(self.core.i18n.lang(self.core.settings.default_language)):
-                self._write(_("Treffpunkt console chat. Type /start to begin; Ctrl-D ends.") + "\n\n")
+                self._write(
+                    _("Treffpunkt console chat. Type /start to begin; Ctrl-D ends.") + "\n\n"
+                )
         await self.core.delivery.recover()
         await self.core.delivery.run_once()
         while True:

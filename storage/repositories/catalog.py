@@ -13,7 +13,9 @@ class CatalogRepository:
         self.session = session
 
     async def categories(self) -> dict[int, str]:
-        rows = await self.session.execute(select(Category.id, Category.slug).order_by(Category.position))
+        rows = await self.session.execute(
+            select(Category.id, Category.slug).order_by(Category.position)
+        )
         return {row.id: row.slug for row in rows}
 
     async def regions(self) -> dict[int, str]:

@@ -14,7 +14,7 @@ from storage.records import Counts, EventRecord, TextRecord
 _COLUMNS = (Event, Organisation.name, Category.slug, Region.slug)
 
 
-def _base() -> Select[tuple[Event, str, str, str]]:
+def _base() -> Select[Event, str, str, str]:
     return (
         select(*_COLUMNS)
         .join(Organisation, Organisation.id == Event.organisation_id)
@@ -31,7 +31,9 @@ class EventRepository:
         texts: dict[int, dict[str, TextRecord]] = {i: {} for i in event_ids}
         if not event_ids:
             return texts
-        rows = await self.session.scalars(select(EventText).where(EventText.event_id.in_(event_ids)))
+        rows = await self.session.scalars(
+            select(EventText).where(EventText.event_id.in_(event_ids))
+        )
         for t in rows:
             texts[t.event_id][t.locale] = TextRecord(
                 t.locale, t.title, t.description, t.machine_translated
@@ -79,13 +81,22 @@ class EventRepository:
         limit: int = 3,
     ) -> tuple[list[EventRecord], int]:
         """Published events not yet over, soonest first, optionally filtered; and their total."""
-        condition = [Event.status == "published", func.coalesce(Event.ends_at, Event.starts_at) >= now]
+        condition = [
+            Event.status == "published",
+            func.coalesce(Event.ends_at, Event.starts_at) >= now,
+        ]
         if category_ids is not None:
             condition.append(Event.category_id.in_(category_ids))
         if region_ids is not None:
             condition.append(Event.region_id.in_(region_ids))
         total = await self.session.scalar(select(func.count(Event.id)).where(*condition)) or 0
-        query = _base().where(*condition).order_by(Event.starts_at, Event.id).offset(offset).limit(limit)
+        query = (
+            _base()
+            .where(*condition)
+            .order_by(Event.starts_at, Event.id)
+            .offset(offset)
+            .limit(limit)
+        )
         rows = (await self.session.execute(query)).tuples().all()
         return await self._records(rows), total
 

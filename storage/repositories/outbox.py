@@ -43,7 +43,8 @@ class OutboxRepository:
             "created_at": utcnow(),
             "updated_at": utcnow(),
         }
-        insert = pg_insert if self.session.bind.dialect.name == "postgresql" else sqlite_insert
+        dialect = self.session.get_bind().dialect.name
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
         result = await self.session.execute(
             insert(OutboxMessage).values(**values).on_conflict_do_nothing()
         )
