@@ -67,7 +67,7 @@ class EventRepository:
         query = _base().where(Event.id == event_id)
         if lock:
             query = query.with_for_update(of=Event)
-        rows = (await self.session.execute(query)).tuples().all()
+        rows = (await self.session.execute(query)).all()
         records = await self._records(rows)
         return records[0] if records else None
 
@@ -97,7 +97,7 @@ class EventRepository:
             .offset(offset)
             .limit(limit)
         )
-        rows = (await self.session.execute(query)).tuples().all()
+        rows = (await self.session.execute(query)).all()
         return await self._records(rows), total
 
     async def counts(self, event_ids: Collection[int]) -> dict[int, Counts]:
