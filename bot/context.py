@@ -40,6 +40,11 @@ class Context:
             raise RuntimeError("handler needs a registered user")
         return self.user
 
+    def arity(self, *counts: int) -> None:
+        """Button data must have exactly one of these numbers of parts, else it is forged."""
+        if len(self.data) not in counts:
+            raise StaleButton("wrong number of parts")
+
     def int_arg(self, index: int, *, low: int = 0, high: int = 2**31 - 1) -> int:
         """A number from the button data, or StaleButton for anything else."""
         try:

@@ -67,6 +67,7 @@ async def delete_data(ctx: Context) -> Reply:
 
 
 async def on_delete(ctx: Context) -> Reply:
+    ctx.arity(1)
     if ctx.choice_arg(0, ("y", "n")) == "n":
         return Reply(fmt(_("Nothing was deleted.")), replace=True)
     await ctx.services.users.delete(ctx.me.id)

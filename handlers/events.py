@@ -30,7 +30,7 @@ MY_EVENTS_LIMIT = 10
 CARD_DESCRIPTION = 1500
 LIST_DESCRIPTION = 160
 # Where "« Back" leads: s<offset> the list for my topics, a<offset> all events, - nowhere.
-_BACK = re.compile(r"^(?:[sa]\d{1,5}|-)$")
+_BACK = re.compile(r"^(?:[sa][0-9]{1,5}|-)$")
 
 
 def _back_arg(ctx: Context, index: int) -> str:
@@ -128,6 +128,7 @@ async def list_events(ctx: Context) -> Reply:
 
 async def on_page(ctx: Context) -> Reply:
     """ev:<s|a>:<offset> turns the page."""
+    ctx.arity(2)
     mode = ctx.choice_arg(0, ("s", "a"))
     offset = ctx.int_arg(1, high=99_999)
     return await _page(ctx, mode == "a", offset, replace=True)
@@ -135,6 +136,7 @@ async def on_page(ctx: Context) -> Reply:
 
 async def on_card(ctx: Context) -> Reply:
     """e:<event id>:<back>: the event's card."""
+    ctx.arity(2)
     event_id = ctx.int_arg(0)
     back = _back_arg(ctx, 1)
     view = await ctx.services.events.view(event_id, _personal_user_id(ctx))
@@ -161,22 +163,24 @@ def _answer_line(result: AnswerResult) -> Markup:
 
 def _unavailable_text(reason: str) -> str:
     texts = {
-        "gone": _("This event no longer exists."),
         "cancelled": _("This event has been cancelled."),
         "over": _("This event is already over."),
         "closed": _("Registration for this event has closed."),
     }
-    return texts.get(reason, texts["gone"])
+    return texts[reason]
 
 
 async def on_answer(ctx: Context) -> Reply:
     """r:<event id>:<g|m|n>:<back>: record the answer (an upsert), show choice and counts."""
+    ctx.arity(3)
     event_id = ctx.int_arg(0)
     answer = Answer(ANSWER_CODES[ctx.choice_arg(1, tuple(ANSWER_CODES))])
     back = _back_arg(ctx, 2)
     try:
         result = await ctx.services.rsvps.answer(ctx.me.id, event_id, answer)
     except EventUnavailable as exc:
+        if exc.reason == "gone":
+            raise StaleButton("answer to an unknown event") from exc
         message = _unavailable_text(exc.reason)
         return Reply(fmt(message), toast=message)
     view = await ctx.services.events.view(event_id, ctx.me.id)

@@ -67,6 +67,7 @@ async def start(ctx: Context) -> Reply:
 
 async def on_language(ctx: Context) -> Reply:
     """A language was picked: registered people switch; new people see the privacy notice."""
+    ctx.arity(1)
     code = ctx.choice_arg(0, ctx.i18n.available)
     if ctx.user is None:
         with i18n.use(ctx.i18n.lang(code)):
@@ -104,6 +105,7 @@ async def language(ctx: Context) -> Reply:
 
 
 async def on_second_language(ctx: Context) -> Reply:
+    ctx.arity(1)
     raw = ctx.choice_arg(0, (*ctx.i18n.available, "-"))
     second = None if raw in ("-", ctx.me.locale) else raw
     user = await ctx.services.users.set_second_language(ctx.me.id, second)
@@ -122,6 +124,7 @@ async def on_second_language(ctx: Context) -> Reply:
 
 async def on_privacy(ctx: Context) -> list[Reply]:
     """The answer to the privacy notice: agreeing stores the person, declining stores nothing."""
+    ctx.arity(2)
     choice = ctx.choice_arg(0, ("y", "n"))
     code = ctx.choice_arg(1, ctx.i18n.available)
     with i18n.use(ctx.i18n.lang(code)):

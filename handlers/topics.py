@@ -83,6 +83,7 @@ async def show(ctx: Context) -> Reply:
 
 async def on_press(ctx: Context) -> Reply:
     """t:c / t:r / t:d switch views; t:c:<id>:<0|1> and t:g:<id>:<0|1> set a choice."""
+    ctx.arity(1, 3)
     action = ctx.choice_arg(0, ("c", "g", "r", "d"))
     topics = ctx.services.topics
     if len(ctx.data) == 1:
