@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
-from sqlalchemy import text
 
 from bot.app import Core
 from bot.demo import load_demo
@@ -47,8 +47,10 @@ async def postgres_url() -> AsyncIterator[str]:
     """A fresh PostgreSQL database for one test, dropped afterwards."""
     admin = os.environ.get(PG_ENV)
     if not admin:
-        pytest.skip(f"PostgreSQL tests need {PG_ENV} (for example "
-                    "postgresql+asyncpg://postgres@127.0.0.1:5432/test)")
+        pytest.skip(
+            f"PostgreSQL tests need {PG_ENV} (for example "
+            "postgresql+asyncpg://postgres@127.0.0.1:5432/test)"
+        )
     name = f"treffpunkt_test_{uuid.uuid4().hex[:12]}"
     engine = create_async_engine(admin, isolation_level="AUTOCOMMIT")
     async with engine.connect() as conn:

@@ -68,8 +68,12 @@ class Person:
     async def says(self, text: str) -> list[Reply]:
         self._counter += 1
         return await self._send(
-            Incoming(Sender(PLATFORM, self.user_id, self.language_hint), self.chat, text=text,
-                     message_id=str(self._counter))
+            Incoming(
+                Sender(PLATFORM, self.user_id, self.language_hint),
+                self.chat,
+                text=text,
+                message_id=str(self._counter),
+            )
         )
 
     async def presses(self, data: str) -> list[Reply]:

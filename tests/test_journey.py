@@ -76,7 +76,9 @@ async def test_first_journey(room: Chatroom, core: Core, locale: str) -> None:
     assert p.tn("✅ {n} going", "✅ {n} going", 1) in p.text
 
     await p.says("/myevents")
-    assert p.tn("You answered {n} upcoming event:", "You answered {n} upcoming events:", 1) in p.text
+    assert (
+        p.tn("You answered {n} upcoming event:", "You answered {n} upcoming events:", 1) in p.text
+    )
     assert p.buttons(), "each event in /myevents has buttons to change the answer"
 
     await p.says("/help")
@@ -161,9 +163,7 @@ async def test_event_text_language_fallback(room: Chatroom, core: Core) -> None:
     konferenz = await event_by_uid(core, "konferenz-mo-dresden")
     get_together = await event_by_uid(core, "get-together-bischofswerda")
     async with core.db.transaction() as s:
-        texts = {
-            (t.event_id, t.locale): t.title for t in await s.scalars(select(EventText))
-        }
+        texts = {(t.event_id, t.locale): t.title for t in await s.scalars(select(EventText))}
 
     await uk.presses(f"e:{beirat.id}:-")  # has a Ukrainian text
     assert texts[(beirat.id, "uk")] in uk.text

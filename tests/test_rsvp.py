@@ -59,18 +59,24 @@ async def test_double_tap_at_once_gives_one_answer(room: Chatroom, core: Core) -
 async def test_full_event_waitlist_and_moving_up(room: Chatroom, core: Core) -> None:
     event = await event_by_uid(core, "beratung-anerkennung")
     assert event.capacity == 3
-    people = [await registered(room, f"p{i}", lang) for i, lang in enumerate(["en", "de", "uk", "ar", "fa"])]
+    people = [
+        await registered(room, f"p{i}", lang)
+        for i, lang in enumerate(["en", "de", "uk", "ar", "fa"])
+    ]
     for p in people[:3]:
         await answer(p, event.id, "g")
         p.sees("✅ You are going. See you there!")
 
     waiting_ar, waiting_fa = people[3], people[4]
     await answer(waiting_ar, event.id, "g")
-    assert waiting_ar.t(
-        "⏳ The event is full. You are number {position} on the waitlist; "
-        "I will tell you when a seat becomes free.",
-        position=1,
-    ) in waiting_ar.text
+    assert (
+        waiting_ar.t(
+            "⏳ The event is full. You are number {position} on the waitlist; "
+            "I will tell you when a seat becomes free.",
+            position=1,
+        )
+        in waiting_ar.text
+    )
     await answer(waiting_fa, event.id, "g")
     waiting_fa.sees(
         "⏳ The event is full. You are number {position} on the waitlist; "

@@ -72,7 +72,9 @@ async def test_regions_are_set_and_statewide_events_always_show(room: Chatroom, 
         "",
     ],
 )
-async def test_forged_or_malformed_buttons_change_nothing(room: Chatroom, core: Core, data: str) -> None:
+async def test_forged_or_malformed_buttons_change_nothing(
+    room: Chatroom, core: Core, data: str
+) -> None:
     p = await registered(room, "kim", "ar")
     event = await event_by_uid(core, "offener-treff-leipzig")
     await p.presses(f"r:{event.id}:m:-")
@@ -116,16 +118,25 @@ async def test_groups_get_nothing_personal(room: Chatroom, core: Core) -> None:
     in_group = room.person("nia", "en", private=False, chat_id="group-1")
     for command in ("/myevents", "/mydata", "/deletedata"):
         await in_group.says(command)
-        in_group.sees("This is personal, so I only do it in a private chat. Please write to me directly.")
+        in_group.sees(
+            "This is personal, so I only do it in a private chat. Please write to me directly."
+        )
     await in_group.presses(f"r:{event.id}:n:-")
-    in_group.sees("This is personal, so I only do it in a private chat. Please write to me directly.")
+    in_group.sees(
+        "This is personal, so I only do it in a private chat. Please write to me directly."
+    )
     await in_group.says("/events all")
     await in_group.taps("1. ")
-    assert in_group.t("Your answer: {icon} {status}", icon="✅", status=in_group.t("Going")) not in in_group.text
+    assert (
+        in_group.t("Your answer: {icon} {status}", icon="✅", status=in_group.t("Going"))
+        not in in_group.text
+    )
     async with core.db.transaction() as s:
         assert [tuple(r) for r in await s.execute(select(Rsvp.status))] == [("going",)]
 
     stranger = room.person("oz", "de", private=False, chat_id="group-1")
     await stranger.says("/topics")
-    stranger.sees("Please write to me in a private chat first: there I can ask you about your data.")
+    stranger.sees(
+        "Please write to me in a private chat first: there I can ask you about your data."
+    )
     assert not stranger.buttons()

@@ -1,0 +1,124 @@
+"""Settings are read once, environment over file; logs carry no secrets and no message text."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from bot import logs
+from bot.app import Core
+from bot.chat import Reply
+from bot.errors import RecipientGone
+from bot.settings import Settings, SettingsError
+from storage.models import Identity, OutboxMessage
+from tests.fakes import Chatroom, registered
+from tests.test_journey import event_by_uid
+
+TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw1"
+
+
+def test_environment_wins_over_the_file(tmp_path: Path) -> None:
+    env_file = tmp_path / "bot.env"
+    env_file.write_text(
+        "TREFFPUNKT_DEFAULT_LANGUAGE=uk\nTREFFPUNKT_DATABASE_URL=sqlite+aiosqlite:///a.db\n"
+        f"TELEGRAM_BOT_TOKEN={TOKEN}\n"
+    )
+    settings = Settings.load({"TREFFPUNKT_DEFAULT_LANGUAGE": "ar"}, env_file)
+    assert settings.default_language == "ar"
+    assert settings.database_url == "sqlite+aiosqlite:///a.db"
+    assert settings.telegram_bot_token == TOKEN
+    assert TOKEN not in repr(settings)
+
+
+def test_defaults_without_any_configuration(tmp_path: Path) -> None:
+    settings = Settings.load({}, tmp_path / "missing.env")
+    assert settings.database_url.startswith("sqlite+aiosqlite:///")
+    assert settings.timezone == "Europe/Berlin" and settings.telegram_bot_token is None
+
+
+def test_example_file_documents_every_setting() -> None:
+    example = (Path(__file__).parent.parent / "bot.env.example").read_text()
+    for name in (
+        "TREFFPUNKT_DATABASE_URL",
+        "TREFFPUNKT_DEFAULT_LANGUAGE",
+        "TREFFPUNKT_TIMEZONE",
+        "TREFFPUNKT_LOCALES_DIR",
+        "TREFFPUNKT_LOG_LEVEL",
+        "TREFFPUNKT_DEMO_DATA",
+        "TREFFPUNKT_CONSOLE_USER",
+        "TREFFPUNKT_FILES_DIR",
+        "TELEGRAM_BOT_TOKEN",
+    ):
+        assert name in example, name
+    loaded = Settings.load({}, Path(__file__).parent.parent / "bot.env.example")
+    assert loaded.timezone == "Europe/Berlin"
+
+
+def test_bad_values_are_refused(tmp_path: Path) -> None:
+    with pytest.raises(SettingsError, match="TREFFPUNKT_TIMEZONE"):
+        Settings.load({"TREFFPUNKT_TIMEZONE": "Europe/Atlantis"}, tmp_path / "x")
+
+
+def test_tokens_are_redacted_from_messages_and_tracebacks(caplog: pytest.LogCaptureFixture) -> None:
+    redactor = logs.RedactingFilter([TOKEN])
+    logger = logging.getLogger("test.redaction")
+    logger.addFilter(redactor)
+    try:
+        with caplog.at_level(logging.INFO, logger="test.redaction"):
+            logger.info("POST https://api.telegram.org/bot%s/getUpdates", TOKEN)
+            logger.info("another bot 987654321:ZZHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw9 seen")
+            try:
+                raise RuntimeError(f"secret {TOKEN} and a person's message")
+            except RuntimeError:
+                logger.exception("failed")
+    finally:
+        logger.removeFilter(redactor)
+    text = caplog.text + "".join(r.exc_text or "" for r in caplog.records)
+    assert TOKEN not in text and "ZZHdqTcv" not in text
+    assert "[redacted]" in text
+    assert "a person's message" not in text, "exception messages are not logged"
+    assert "RuntimeError" in text
+
+
+async def test_a_conversation_leaves_no_personal_text_in_logs(
+    room: Chatroom, caplog: pytest.LogCaptureFixture
+) -> None:
+    """With the bot's own logging set-up at its most verbose (drivers would log parameters)."""
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    logs.configure("DEBUG")
+    root.addHandler(caplog.handler)
+    try:
+        p = await registered(room, "secret-person-42", "de")
+        await p.says("Meine Telefonnummer ist 0170 1234567")
+        await p.presses("r:1;DROP TABLE users:g:-")
+    finally:
+        root.handlers[:], _level = saved
+        root.setLevel(saved[1])
+    assert caplog.records, "the conversation was logged at all"
+    for record in caplog.records:
+        message = record.getMessage()
+        assert "0170" not in message and "secret-person-42" not in message
+
+
+async def test_unreachable_person_is_marked_inactive(room: Chatroom, core: Core) -> None:
+    class Blocked:
+        platform = "fake"
+
+        async def send(self, chat_id: str, reply: Reply) -> None:
+            raise RecipientGone("bot was blocked by the user")
+
+    event = await event_by_uid(core, "beratung-anerkennung")
+    people = [await registered(room, f"b{i}", "en") for i in range(4)]
+    for p in people:
+        await p.presses(f"r:{event.id}:g:-")
+    core.delivery.add_sender(Blocked())
+    await people[0].presses(f"r:{event.id}:n:-")  # frees a seat for b3, who blocked the bot
+    async with core.db.transaction() as s:
+        rows = list(await s.scalars(select(OutboxMessage)))
+        identity = await s.scalar(select(Identity).where(Identity.platform_user_id == "b3"))
+    assert [(r.status, r.last_error) for r in rows] == [("failed", "bot was blocked by the user")]
+    assert identity is not None and not identity.active
