@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -44,8 +46,12 @@ async def prepare(settings: Settings, *, console: bool) -> None:
 async def run_console(settings: Settings) -> int:
     await prepare(settings, console=True)
     core = await Core.create(settings, run_migrations=False)
+    console = ConsoleTransport(core, sys.stdin, sys.stdout)
+    loop = asyncio.get_running_loop()
+    with contextlib.suppress(NotImplementedError):  # no signal handlers on some platforms
+        loop.add_signal_handler(signal.SIGTERM, console.stop)
     try:
-        await ConsoleTransport(core, sys.stdin, sys.stdout).run()
+        await console.run()
     finally:
         await core.close()
     return 0

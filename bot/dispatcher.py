@@ -50,20 +50,14 @@ class Dispatcher:
         self._after.append(callback)
 
     async def handle(self, incoming: Incoming) -> list[Reply]:
+        """Answer one update; unknown people speak their platform's language, else the default."""
+        guess = self.i18n.lang(incoming.sender.language_hint)
         try:
             user = await self.services.users.find(incoming.sender.platform, incoming.sender.user_id)
         except Exception as exc:
-            user = None
-            lang = self.i18n.lang(incoming.sender.language_hint or self.settings.default_language)
-            with i18n.use(lang):
+            with i18n.use(guess):
                 return [self._failure_reply(exc)]
-        if user is not None:
-            lang = self.i18n.lang(user.locale, user.second_locale)
-        else:
-            hint = self.i18n.pick(incoming.sender.language_hint)
-            lang = self.i18n.lang(
-                hint if incoming.sender.language_hint else self.settings.default_language
-            )
+        lang = self.i18n.lang(user.locale, user.second_locale) if user else guess
         with i18n.use(lang):
             ctx = Context(
                 incoming, self.services, self.settings, self.i18n, self.registry, lang, user

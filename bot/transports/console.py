@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from pathlib import Path
 from typing import TextIO
 
@@ -37,6 +38,7 @@ class ConsoleTransport:
         self.chat = ChatRef(PLATFORM, user, private=True)
         self._buttons: list[Button] = []
         self._next_message_id = 1
+        self._lines: asyncio.Queue[str | None] = asyncio.Queue()
         core.delivery.add_sender(self)
 
     async def send(self, chat_id: str, reply: Reply) -> None:
@@ -90,21 +92,32 @@ class ConsoleTransport:
         # Notices this update caused (someone moved up from a waitlist) come right after.
         await self.core.delivery.run_once()
 
+    def _read_lines(self, loop: asyncio.AbstractEventLoop) -> None:
+        # A daemon thread: a blocked read must never keep the process alive after Ctrl-C.
+        for line in iter(self.stdin.readline, ""):
+            loop.call_soon_threadsafe(self._lines.put_nowait, line)
+        loop.call_soon_threadsafe(self._lines.put_nowait, None)
+
+    def stop(self) -> None:
+        """Finish after the update being handled (SIGTERM)."""
+        self._lines.put_nowait(None)
+
     async def run(self) -> None:
-        """Read one input per line until end of input (Ctrl-D) or /quit."""
+        """Read one input per line until end of input (Ctrl-D), /quit or :meth:`stop`."""
         if self.interactive:
             with i18n.use(self.core.i18n.lang(self.core.settings.default_language)):
-                self._write(
-                    _("Treffpunkt console chat. Type /start to begin; Ctrl-D ends.") + "\n\n"
-                )
+                intro = _("Treffpunkt console chat. Type /start to begin; Ctrl-D ends.")
+            self._write(intro + "\n\n")
         await self.core.delivery.recover()
         await self.core.delivery.run_once()
+        loop = asyncio.get_running_loop()
+        threading.Thread(
+            target=self._read_lines, args=(loop,), name="console-stdin", daemon=True
+        ).start()
         while True:
             if self.interactive:
                 self._write("> ")
-            line = await asyncio.to_thread(self.stdin.readline)
-            if not line:
-                break
-            if line.strip() in {"/quit", "/exit"}:
+            line = await self._lines.get()
+            if line is None or line.strip() in {"/quit", "/exit"}:
                 break
             await self.handle_line(line)
