@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Category, Organisation, Region, RegionChoice, Subscription
@@ -40,30 +40,23 @@ class CatalogRepository:
         )
         return set(rows)
 
-    async def set_subscription(self, user_id: int, category_id: int, on: bool) -> None:
+    async def _set(
+        self, model: type[Subscription] | type[RegionChoice], key: tuple[int, int], on: bool
+    ) -> None:
         """Set, not toggle: the same call twice leaves the same state."""
-        existing = await self.session.get(Subscription, (user_id, category_id))
+        existing = await self.session.get(model, key)
         if on and existing is None:
-            self.session.add(Subscription(user_id=user_id, category_id=category_id))
+            columns = [column.key for column in model.__table__.primary_key]
+            self.session.add(model(**dict(zip(columns, key, strict=True))))
         elif not on and existing is not None:
-            await self.session.execute(
-                delete(Subscription).where(
-                    Subscription.user_id == user_id, Subscription.category_id == category_id
-                )
-            )
+            await self.session.delete(existing)
         await self.session.flush()
 
+    async def set_subscription(self, user_id: int, category_id: int, on: bool) -> None:
+        await self._set(Subscription, (user_id, category_id), on)
+
     async def set_region(self, user_id: int, region_id: int, on: bool) -> None:
-        existing = await self.session.get(RegionChoice, (user_id, region_id))
-        if on and existing is None:
-            self.session.add(RegionChoice(user_id=user_id, region_id=region_id))
-        elif not on and existing is not None:
-            await self.session.execute(
-                delete(RegionChoice).where(
-                    RegionChoice.user_id == user_id, RegionChoice.region_id == region_id
-                )
-            )
-        await self.session.flush()
+        await self._set(RegionChoice, (user_id, region_id), on)
 
     async def organisation(self, slug: str, name: str, website: str | None = None) -> int:
         """The id of the organisation ``slug``, created (or renamed) as given."""
