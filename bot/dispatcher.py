@@ -51,9 +51,11 @@ class Dispatcher:
 
     async def handle(self, incoming: Incoming) -> list[Reply]:
         """Answer one update; unknown people speak their platform's language, else the default."""
-        guess = self.i18n.lang(incoming.sender.language_hint)
+        sender = incoming.sender
+        picked = self.services.users.pending.get(sender.platform, sender.user_id)
+        guess = self.i18n.lang(picked or sender.language_hint)
         try:
-            user = await self.services.users.find(incoming.sender.platform, incoming.sender.user_id)
+            user = await self.services.users.find(sender.platform, sender.user_id)
         except Exception as exc:
             with i18n.use(guess):
                 return [self._failure_reply(exc)]

@@ -70,6 +70,8 @@ async def on_language(ctx: Context) -> Reply:
     ctx.arity(1)
     code = ctx.choice_arg(0, ctx.i18n.available)
     if ctx.user is None:
+        sender = ctx.incoming.sender
+        ctx.services.users.pending.remember(sender.platform, sender.user_id, code)
         with i18n.use(ctx.i18n.lang(code)):
             text = join([privacy_notice(), fmt(_("Do you agree?"))], "\n\n")
             return Reply(text, _consent_buttons(code), replace=True)

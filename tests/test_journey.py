@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from bot.app import Core
 from bot.i18n import FSI, PDI, join_list, language_name
 from storage.models import Event, EventText, Identity, User
-from tests.fakes import Chatroom
+from tests.fakes import Chatroom, FakeClock
 
 NATIVE = ["Deutsch", "English", "Українська", "العربية", "Русский", "فارسی"]
 
@@ -91,7 +91,7 @@ async def test_first_journey(room: Chatroom, core: Core, locale: str) -> None:
     p.sees("Sorry, I did not understand that. /help shows what I can do.")
 
 
-async def test_declining_stores_nothing(room: Chatroom, core: Core) -> None:
+async def test_declining_stores_nothing(room: Chatroom, core: Core, clock: FakeClock) -> None:
     p = room.person("bo", "ru")
     await p.says("/start")
     await p.taps("Русский")
@@ -101,12 +101,19 @@ async def test_declining_stores_nothing(room: Chatroom, core: Core) -> None:
         "with /events, and start again at any time with /start."
     )
     assert await count(core, User) == 0 and await count(core, Identity) == 0
-    # Browsing needs no data; storing an answer asks for consent first, just in time.
+    # Browsing needs no data, and goes on in the language picked (kept in memory only).
     await p.says("/events")
+    p.sees("Tap an event to answer and to read more.")
     assert await count(core, User) == 0
+    # Storing something asks for consent first, just in time.
     await p.says("/topics")
-    assert any(b.data.startswith("p:y:") for b in p.buttons())
+    assert any(b.data == "p:y:ru" for b in p.buttons())
     assert await count(core, User) == 0
+    # The picked language is forgotten after a while; then the default language speaks.
+    clock.advance(minutes=31)
+    await p.says("/help")
+    p.locale = "de"
+    p.sees("Here is what I can do:")
 
 
 async def test_language_changes_everything_after_it(room: Chatroom) -> None:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from bot.services.rsvp import leave_event
@@ -14,6 +15,36 @@ from storage.repositories import RsvpRepository, UserRepository
 
 # Raise when the privacy notice changes in substance; people are asked again.
 CONSENT_VERSION = 1
+# Before consent, a picked language is kept only in memory, briefly, and never written down.
+PENDING_LANGUAGE_SECONDS = 30 * 60
+PENDING_LANGUAGE_MAX = 10_000
+
+
+class PendingLanguages:
+    """The language a not-yet-registered person picked: in memory only, for a short while."""
+
+    def __init__(self, clock: Callable[[], datetime]) -> None:
+        self.clock = clock
+        self._entries: OrderedDict[tuple[str, str], tuple[str, datetime]] = OrderedDict()
+
+    def remember(self, platform: str, platform_user_id: str, locale: str) -> None:
+        key = (platform, platform_user_id)
+        self._entries.pop(key, None)
+        self._entries[key] = (locale, self.clock() + timedelta(seconds=PENDING_LANGUAGE_SECONDS))
+        while len(self._entries) > PENDING_LANGUAGE_MAX:
+            self._entries.popitem(last=False)
+
+    def get(self, platform: str, platform_user_id: str) -> str | None:
+        entry = self._entries.get((platform, platform_user_id))
+        if entry is None:
+            return None
+        if entry[1] < self.clock():
+            del self._entries[(platform, platform_user_id)]
+            return None
+        return entry[0]
+
+    def forget(self, platform: str, platform_user_id: str) -> None:
+        self._entries.pop((platform, platform_user_id), None)
 
 
 class UserService:
@@ -21,6 +52,7 @@ class UserService:
         self.db = db
         self.settings = settings
         self.clock = clock
+        self.pending = PendingLanguages(clock)
 
     async def find(self, platform: str, platform_user_id: str) -> UserRecord | None:
         """The person behind a messenger account, if they ever accepted the privacy notice."""
@@ -34,6 +66,7 @@ class UserService:
         self, platform: str, platform_user_id: str, chat_id: str | None, locale: str
     ) -> UserRecord:
         """Store a person who accepted the privacy notice; accepting again is harmless."""
+        self.pending.forget(platform, platform_user_id)
         async with self.db.transaction() as s:
             repo = UserRepository(s)
             existing = await repo.by_identity(platform, platform_user_id)
