@@ -13,34 +13,12 @@ from collections.abc import Sequence
 from bot import logs
 from bot.app import Core
 from bot.demo import load_demo
+from bot.runner import messengers_configured, prepare, serve
 from bot.settings import Settings, SettingsError
 from bot.transports.console import ConsoleTransport
 from storage.db import Database, migrate
-from storage.repositories import EventRepository
 
 log = logging.getLogger("treffpunkt")
-
-
-async def _event_count(settings: Settings) -> int:
-    db = Database(settings.database_url)
-    try:
-        async with db.transaction() as s:
-            return await EventRepository(s).count()
-    finally:
-        await db.dispose()
-
-
-async def prepare(settings: Settings, *, console: bool) -> None:
-    """Migrate, and on a fresh console set-up load the demo events so there is something to see."""
-    await migrate(settings.database_url)
-    wants_demo = settings.demo_data == "yes" or (settings.demo_data == "auto" and console)
-    if wants_demo and await _event_count(settings) == 0:
-        db = Database(settings.database_url)
-        try:
-            added = await load_demo(db, tz_name=settings.timezone)
-        finally:
-            await db.dispose()
-        log.info("loaded %d demo events", added)
 
 
 async def run_console(settings: Settings) -> int:
@@ -59,9 +37,15 @@ async def run_console(settings: Settings) -> int:
 
 async def run(settings: Settings) -> int:
     """Run every configured messenger; with none configured, the console chat."""
-    if settings.telegram_bot_token:
-        log.error("Telegram is not available in this version yet; starting the console chat.")
-    return await run_console(settings)
+    if not messengers_configured(settings):
+        return await run_console(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(signum, stop.set)
+    await serve(settings, stop)
+    return 0
 
 
 async def demo(settings: Settings) -> int:
@@ -97,7 +81,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"treffpunkt: {exc}", file=sys.stderr)
         return 2
     command = args.command or "run"
-    console = command == "console" or (command == "run" and not settings.telegram_bot_token)
+    console = command == "console" or (command == "run" and not messengers_configured(settings))
     # In the console chat, log lines would mix with the conversation: keep only warnings.
     level = "WARNING" if console and settings.log_level == "INFO" else settings.log_level
     logs.configure(level, settings.secrets())

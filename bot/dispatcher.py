@@ -7,7 +7,7 @@ import logging
 from collections.abc import Callable
 
 from bot import i18n
-from bot.chat import MAX_BUTTON_DATA_BYTES, Incoming, Reply
+from bot.chat import MAX_BUTTON_DATA_BYTES, Button, Incoming, Reply
 from bot.context import Context
 from bot.errors import StaleButton
 from bot.i18n import I18n, _
@@ -29,8 +29,9 @@ def _as_list(result: HandlerResult) -> list[Reply]:
 
 
 def stale_button_reply() -> Reply:
+    """The answer to an old, forged or malformed button, with a fresh way on."""
     message = _("This button is no longer valid. Please use the newest message.")
-    return Reply(fmt(message), toast=message)
+    return Reply(fmt(message), ((Button(_("📅 Upcoming events"), "ev:a:0"),),), toast=message)
 
 
 class Dispatcher:
@@ -77,6 +78,8 @@ class Dispatcher:
             return await self._press(ctx, incoming.button)
         command = incoming.command()
         if command is None:
+            if not incoming.chat.private:
+                return []  # in groups the bot speaks only when spoken to with a command
             return await self._run(ctx, self.registry.fallback)
         name, ctx.args = command
         found = self.registry.find(name)
@@ -129,11 +132,7 @@ class Dispatcher:
 
     @staticmethod
     def _private_only_reply() -> Reply:
-        return Reply(
-            fmt(
-                _(
-                    "This is personal, so I only do it in a private chat. "
-                    "Please write to me directly."
-                )
-            )
+        message = _(
+            "This is personal, so I only do it in a private chat. Please write to me directly."
         )
+        return Reply(fmt(message), toast=message)

@@ -50,6 +50,10 @@ def configure(level: str, secrets: Iterable[str] = ()) -> RedactingFilter:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for noisy in ("httpx", "httpcore", "aiosqlite", "asyncio"):
+    # httpx logs every URL at INFO, and the bot token is in the URL; drivers log parameters at
+    # DEBUG; python-telegram-bot logs payloads (and a wrong webhook secret) at DEBUG.
+    for noisy in ("httpx", "httpcore", "aiosqlite", "asyncio", "tornado.access"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    for chatty in ("telegram", "apscheduler"):
+        logging.getLogger(chatty).setLevel(max(logging.INFO, root.level))
     return redactor

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,8 +15,17 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///treffpunkt.sqlite3"
 
 
+_WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{16,256}")
+
+
 class SettingsError(ValueError):
     """A setting has a value the bot cannot work with."""
+
+
+def _port(value: str) -> int:
+    if not value.isdigit() or not 0 < int(value) < 65536:
+        raise SettingsError(f"TELEGRAM_WEBHOOK_PORT: not a port number: {value!r}")
+    return int(value)
 
 
 @dataclass(frozen=True)
@@ -31,6 +41,12 @@ class Settings:
     console_user: str = "console"
     files_dir: Path = Path("treffpunkt-files")
     telegram_bot_token: str | None = field(default=None, repr=False)
+    telegram_base_url: str | None = None
+    telegram_webhook_url: str | None = None
+    telegram_webhook_listen: str = "127.0.0.1"
+    telegram_webhook_port: int = 8443
+    telegram_webhook_path: str = "telegram"
+    telegram_webhook_secret: str | None = field(default=None, repr=False)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -38,7 +54,7 @@ class Settings:
 
     def secrets(self) -> list[str]:
         """Values that must never appear in a log line."""
-        return [s for s in (self.telegram_bot_token,) if s]
+        return [s for s in (self.telegram_bot_token, self.telegram_webhook_secret) if s]
 
     @classmethod
     def load(
@@ -66,6 +82,12 @@ class Settings:
             console_user=get("TREFFPUNKT_CONSOLE_USER", "console"),
             files_dir=Path(get("TREFFPUNKT_FILES_DIR", "treffpunkt-files")),
             telegram_bot_token=values.get("TELEGRAM_BOT_TOKEN", "").strip() or None,
+            telegram_base_url=get("TELEGRAM_BASE_URL", "").rstrip("/") or None,
+            telegram_webhook_url=get("TELEGRAM_WEBHOOK_URL", "") or None,
+            telegram_webhook_listen=get("TELEGRAM_WEBHOOK_LISTEN", "127.0.0.1"),
+            telegram_webhook_port=_port(get("TELEGRAM_WEBHOOK_PORT", "8443")),
+            telegram_webhook_path=get("TELEGRAM_WEBHOOK_PATH", "telegram").strip("/"),
+            telegram_webhook_secret=get("TELEGRAM_WEBHOOK_SECRET", "") or None,
         )
         settings.validate()
         return settings
@@ -79,5 +101,14 @@ class Settings:
             ) from exc
         if self.demo_data not in {"auto", "yes", "no"}:
             raise SettingsError("TREFFPUNKT_DEMO_DATA must be auto, yes or no")
+        if self.telegram_webhook_url:
+            if not self.telegram_bot_token:
+                raise SettingsError("TELEGRAM_WEBHOOK_URL needs TELEGRAM_BOT_TOKEN")
+            secret = self.telegram_webhook_secret or ""
+            if not _WEBHOOK_SECRET.fullmatch(secret):
+                raise SettingsError(
+                    "TELEGRAM_WEBHOOK_SECRET is required in webhook mode: 16 to 256 characters "
+                    "of A-Z, a-z, 0-9, _ and -"
+                )
         if self.log_level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
             raise SettingsError("TREFFPUNKT_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR")

@@ -36,15 +36,36 @@ def plain(text: str) -> str:
     return html.unescape(_TAG.sub("", str(text)))
 
 
-def shorten(value: str, limit: int) -> str:
-    """Cut at a word boundary and add an ellipsis; never more than ``limit`` characters."""
-    value = " ".join(value.split())
+def shorten(value: str, limit: int, *, keep_lines: bool = False) -> str:
+    """Cut at a word boundary and add an ellipsis; never more than ``limit`` characters.
+
+    Runs of spaces collapse; line breaks collapse too unless ``keep_lines``.
+    """
+    if keep_lines:
+        lines = (" ".join(line.split()) for line in value.strip().splitlines())
+        value = re.sub(r"\n{3,}", "\n\n", "\n".join(lines))
+    else:
+        value = " ".join(value.split())
     if len(value) <= limit:
         return value
     cut = value[: limit - 1]
     if " " in cut[limit // 2 :]:
         cut = cut[: cut.rfind(" ")]
     return cut.rstrip(" ,.;:") + "…"
+
+
+def chunks(value: str, size: int) -> list[str]:
+    """Split a long text into parts of at most ``size`` characters, at spaces where possible."""
+    parts: list[str] = []
+    rest = value.strip()
+    while len(rest) > size:
+        cut = rest.rfind(" ", size // 2, size)
+        cut = cut if cut > 0 else size
+        parts.append(rest[:cut].rstrip())
+        rest = rest[cut:].lstrip()
+    if rest:
+        parts.append(rest)
+    return parts
 
 
 def clean_input(value: str) -> str:
@@ -60,6 +81,7 @@ def is_blank(value: str) -> bool:
 __all__ = [
     "Markup",
     "bold",
+    "chunks",
     "clean_input",
     "escape",
     "fmt",

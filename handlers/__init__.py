@@ -10,7 +10,13 @@ from handlers import data, events, help, onboarding, topics
 def build_registry() -> Registry:
     """Every command, alias, button prefix and notice the bot knows, in one place."""
     r = Registry()
-    r.command("start", onboarding.start, N_("Start, and choose your language"), needs_user=False)
+    r.command(
+        "start",
+        onboarding.start,
+        N_("Start, and choose your language"),
+        needs_user=False,
+        private_only=True,
+    )
     r.command(
         "language",
         onboarding.language,
@@ -58,8 +64,9 @@ def build_registry() -> Registry:
     )
     r.command("help", help.show, N_("Show this help"), aliases=("hilfe",), needs_user=False)
 
-    r.button("l", onboarding.on_language, needs_user=False)
-    r.button("l2", onboarding.on_second_language)
+    r.button("l", onboarding.on_language, needs_user=False, private_only=True)
+    r.button("l2", onboarding.on_second_language, private_only=True)
+    r.button("d", events.on_more, needs_user=False)
     r.button("p", onboarding.on_privacy, needs_user=False, private_only=True)
     r.button("t", topics.on_press, private_only=True)
     r.button("ev", events.on_page, needs_user=False)

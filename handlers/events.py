@@ -10,10 +10,10 @@ from markupsafe import Markup
 from bot.chat import Button, Reply
 from bot.context import Context, NoticeContext
 from bot.errors import EventUnavailable, StaleButton
-from bot.i18n import _, ngettext
-from bot.services.events import EventView
+from bot.i18n import _, current, ngettext
+from bot.services.events import EventView, pick_text
 from bot.services.rsvp import PROMOTED, Answer, AnswerResult
-from bot.text import fmt, join, plain, shorten
+from bot.text import bold, chunks, fmt, join, plain, shorten
 from handlers.views import (
     ANSWER_CODES,
     ANSWER_ICONS,
@@ -29,6 +29,7 @@ PAGE_SIZE = 3
 MY_EVENTS_LIMIT = 10
 CARD_DESCRIPTION = 1500
 LIST_DESCRIPTION = 160
+MORE_CHUNK = 3000
 # Where "« Back" leads: s<offset> the list for my topics, a<offset> all events, - nowhere.
 _BACK = re.compile(r"^(?:[sa][0-9]{1,5}|-)$")
 
@@ -71,6 +72,9 @@ def card(
     parts.append(Markup("\n") + counts_line(view))
     parts.append(my_answer_line(view) or Markup(""))
     rows: list[tuple[Button, ...]] = [_answer_buttons(view, back)]
+    text = pick_text(view.event.texts, current().content_order())
+    if text and len(text.description) > CARD_DESCRIPTION:
+        rows.append((Button(_("📖 Read more"), f"d:{view.event.id}:1"),))
     if back != "-":
         rows.append((Button(_("« Back"), f"ev:{back[0]}:{back[1:]}"),))
     return Reply(join([p for p in parts if p]), tuple(rows), replace=replace, toast=toast)
@@ -118,6 +122,27 @@ async def _page(ctx: Context, everything: bool, offset: int, *, replace: bool) -
     elif everything and _personal_user_id(ctx) is not None:
         rows.append((Button(_("Only my topics"), "ev:s:0"),))
     return Reply(join(lines, "\n\n"), tuple(rows), replace=replace)
+
+
+async def on_more(ctx: Context) -> Reply:
+    """d:<event id>:<part>: the whole description of an event, in parts Telegram can carry."""
+    ctx.arity(2)
+    event_id = ctx.int_arg(0)
+    part = ctx.int_arg(1, low=1, high=99)
+    view = await ctx.services.events.view(event_id, None)
+    text = pick_text(view.event.texts, current().content_order()) if view else None
+    if view is None or view.event.status != "published" or text is None:
+        raise StaleButton("event gone")
+    parts = chunks(text.description, MORE_CHUNK)
+    if part > len(parts):
+        raise StaleButton("no such part")
+    heading = fmt(
+        _("{title} (part {part} of {parts})"), title=bold(text.title), part=part, parts=len(parts)
+    )
+    buttons: tuple[tuple[Button, ...], ...] = ()
+    if part < len(parts):
+        buttons = ((Button(_("📖 Read more"), f"d:{event_id}:{part + 1}"),),)
+    return Reply(join([heading, fmt("{chunk}", chunk=parts[part - 1])], "\n\n"), buttons)
 
 
 async def list_events(ctx: Context) -> Reply:

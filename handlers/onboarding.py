@@ -60,7 +60,14 @@ async def start(ctx: Context) -> Reply:
             "Saxony – open meetings, workshops, counselling, culture – in your language."
         )
     text = join([fmt(greeting), fmt(_("Please choose your language:"))], "\n\n")
-    mark = ctx.user.locale if ctx.user else None
+    # A registered person sees their language marked; a new one the platform's guess.
+    mark = (
+        ctx.user.locale
+        if ctx.user
+        else ctx.lang.code
+        if ctx.incoming.sender.language_hint
+        else None
+    )
     rows = language_buttons("l", ctx.i18n.available, mark=mark)
     return Reply(text, tuple(tuple(r) for r in rows))
 

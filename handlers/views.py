@@ -146,7 +146,11 @@ def event_text(
     text = pick_text(event.texts, current().content_order())
     title = text.title if text else "—"
     heading = bold(f"{number}. {title}" if number is not None else title)
-    description = shorten(text.description, description_limit) if text and text.description else ""
+    description = (
+        shorten(text.description, description_limit, keep_lines=number is None)
+        if text and text.description
+        else ""
+    )
     lines: list[Markup] = [
         heading,
         _language_note(view) or Markup(""),

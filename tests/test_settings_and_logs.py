@@ -50,6 +50,12 @@ def test_example_file_documents_every_setting() -> None:
         "TREFFPUNKT_DEMO_DATA",
         "TREFFPUNKT_CONSOLE_USER",
         "TREFFPUNKT_FILES_DIR",
+        "TELEGRAM_BASE_URL",
+        "TELEGRAM_WEBHOOK_URL",
+        "TELEGRAM_WEBHOOK_LISTEN",
+        "TELEGRAM_WEBHOOK_PORT",
+        "TELEGRAM_WEBHOOK_PATH",
+        "TELEGRAM_WEBHOOK_SECRET",
         "TELEGRAM_BOT_TOKEN",
     ):
         assert name in example, name
@@ -60,6 +66,16 @@ def test_example_file_documents_every_setting() -> None:
 def test_bad_values_are_refused(tmp_path: Path) -> None:
     with pytest.raises(SettingsError, match="TREFFPUNKT_TIMEZONE"):
         Settings.load({"TREFFPUNKT_TIMEZONE": "Europe/Atlantis"}, tmp_path / "x")
+    webhook = {"TELEGRAM_BOT_TOKEN": TOKEN, "TELEGRAM_WEBHOOK_URL": "https://b.example/t"}
+    with pytest.raises(SettingsError, match="TELEGRAM_WEBHOOK_SECRET"):
+        Settings.load(webhook, tmp_path / "x")
+    with pytest.raises(SettingsError, match="TELEGRAM_WEBHOOK_SECRET"):
+        Settings.load({**webhook, "TELEGRAM_WEBHOOK_SECRET": "short"}, tmp_path / "x")
+    with pytest.raises(SettingsError, match="TELEGRAM_WEBHOOK_PORT"):
+        Settings.load({"TELEGRAM_WEBHOOK_PORT": "99999"}, tmp_path / "x")
+    secret = "a" * 20
+    loaded = Settings.load({**webhook, "TELEGRAM_WEBHOOK_SECRET": secret}, tmp_path / "x")
+    assert loaded.secrets() == [TOKEN, secret] and secret not in repr(loaded)
 
 
 def test_tokens_are_redacted_from_messages_and_tracebacks(caplog: pytest.LogCaptureFixture) -> None:

@@ -34,7 +34,8 @@ class ConsoleTransport:
         self.stdout = stdout
         self.interactive = stdin.isatty() if interactive is None else interactive
         user = core.settings.console_user
-        self.sender = Sender(PLATFORM, user, core.settings.default_language)
+        # No language hint: a terminal says nothing about its user, the default language speaks.
+        self.sender = Sender(PLATFORM, user)
         self.chat = ChatRef(PLATFORM, user, private=True)
         self._buttons: list[Button] = []
         self._next_message_id = 1

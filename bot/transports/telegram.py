@@ -1,0 +1,261 @@
+"""Telegram adapter (python-telegram-bot 22): updates in, inline keyboards and HTML out.
+
+It translates and renders, nothing else: the core decides what to say. Run with the manual
+lifecycle (initialize/start/updater … stop/shutdown) so it shares the loop with Matrix, the
+scheduler and the delivery worker.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from telegram import (
+    BotCommand,
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputFile,
+    LinkPreviewOptions,
+    Message,
+    Update,
+)
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, ChatMigrated, Forbidden, TelegramError
+from telegram.ext import Application, ContextTypes, TypeHandler
+
+from bot import i18n
+from bot.app import Core
+from bot.chat import ChatRef, Incoming, Reply, Sender
+from bot.dispatcher import stale_button_reply
+from bot.errors import RecipientGone
+from bot.i18n import _
+from bot.logs import failure_summary
+from bot.settings import Settings
+from bot.text import escape, plain, shorten
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "telegram"
+MAX_TEXT = 4096
+MAX_CAPTION = 1024
+MAX_TOAST = 200
+ALLOWED_UPDATES = ["message", "callback_query"]
+_ADDRESSED = re.compile(r"^/[A-Za-z0-9_]+@([A-Za-z0-9_]+)")
+
+
+def visible_length(html: str) -> int:
+    """Telegram counts UTF-16 code units of the text after entity parsing."""
+    return len(plain(html).encode("utf-16-le")) // 2
+
+
+def fit(reply: Reply, limit: int = MAX_TEXT) -> str:
+    """The reply as Telegram HTML within ``limit``; never cut inside markup.
+
+    The core keeps texts short (long descriptions get a "more" button); this is the safety net:
+    an over-long text loses its formatting and is shortened as plain, escaped text.
+    """
+    html = str(reply.text)
+    if visible_length(html) <= limit:
+        return html
+    return str(escape(shorten(plain(html), limit - 50)))
+
+
+def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
+    if not reply.buttons:
+        return None
+    return InlineKeyboardMarkup(
+        [
+            [InlineKeyboardButton(b.label, callback_data=b.data) for b in row]
+            for row in reply.buttons
+        ]
+    )
+
+
+class TelegramTransport:
+    platform = PLATFORM
+
+    def __init__(self, core: Core, settings: Settings) -> None:
+        if not settings.telegram_bot_token:
+            raise ValueError("TelegramTransport needs TELEGRAM_BOT_TOKEN")
+        self.core = core
+        self.settings = settings
+        builder = Application.builder().token(settings.telegram_bot_token)
+        if settings.telegram_base_url:
+            builder = builder.base_url(f"{settings.telegram_base_url}/bot").base_file_url(
+                f"{settings.telegram_base_url}/file/bot"
+            )
+        self.app = builder.build()
+        self.app.add_handler(TypeHandler(Update, self._on_update))
+        self.app.add_error_handler(self._on_error)
+        self.username: str | None = None
+        core.delivery.add_sender(self)
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        await self.app.initialize()
+        self.username = self.app.bot.username
+        await self.register_commands()
+        await self.app.start()
+        updater = self.app.updater
+        assert updater is not None
+        if self.settings.telegram_webhook_url:
+            await updater.start_webhook(
+                listen=self.settings.telegram_webhook_listen,
+                port=self.settings.telegram_webhook_port,
+                url_path=self.settings.telegram_webhook_path,
+                webhook_url=self.settings.telegram_webhook_url,
+                secret_token=self.settings.telegram_webhook_secret,
+                allowed_updates=ALLOWED_UPDATES,
+            )
+            log.info("Telegram: webhook mode on port %d", self.settings.telegram_webhook_port)
+        else:
+            # Pending updates are kept: Telegram holds them for a day, and they are people's
+            # messages. Never drop_pending_updates.
+            await updater.start_polling(allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False)
+            log.info("Telegram: long polling")
+
+    async def stop(self) -> None:
+        updater = self.app.updater
+        if updater is not None and updater.running:
+            await updater.stop()
+        if self.app.running:
+            await self.app.stop()
+        await self.app.shutdown()
+
+    async def register_commands(self) -> None:
+        """The command menu in every shipped language, and the default language for the rest."""
+        registry = self.core.dispatcher.registry
+        for code in (None, *self.core.i18n.available):
+            with i18n.use(self.core.i18n.lang(code or self.settings.default_language)):
+                commands = [BotCommand(c.name, shorten(_(c.help), 256)) for c in registry.visible()]
+            await self.app.bot.set_my_commands(commands, language_code=code)
+
+    # -- incoming -----------------------------------------------------------------------------
+
+    def _addressed_elsewhere(self, text: str) -> bool:
+        """``/start@otherbot`` in a group is not for us."""
+        match = _ADDRESSED.match(text)
+        return bool(match and self.username and match.group(1).lower() != self.username.lower())
+
+    async def _on_update(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        if update.callback_query is not None:
+            await self._on_press(update.callback_query)
+        elif update.message is not None:
+            await self._on_message(update.message)
+
+    async def _on_message(self, message: Message) -> None:
+        user = message.from_user
+        if user is None or user.is_bot or message.text is None:
+            return
+        if self._addressed_elsewhere(message.text):
+            return
+        incoming = Incoming(
+            Sender(PLATFORM, str(user.id), user.language_code),
+            ChatRef(PLATFORM, str(message.chat.id), message.chat.type == "private"),
+            text=message.text,
+            message_id=str(message.message_id),
+        )
+        replies = await self.core.dispatcher.handle(incoming)
+        await self._render(message.chat.id, replies, None)
+
+    async def _on_press(self, query: CallbackQuery) -> None:
+        toast: str | None = None
+        replies: list[Reply] = []
+        message = query.message
+        try:
+            if message is None or query.data is None or not isinstance(message, Message):
+                # Too old to be accessible, or not a callback we sent: still answered.
+                lang = self.core.i18n.lang(query.from_user.language_code)
+                with i18n.use(lang):
+                    toast = stale_button_reply().toast
+                return
+            incoming = Incoming(
+                Sender(PLATFORM, str(query.from_user.id), query.from_user.language_code),
+                ChatRef(PLATFORM, str(message.chat.id), message.chat.type == "private"),
+                button=query.data,
+                message_id=str(message.message_id),
+            )
+            replies = await self.core.dispatcher.handle(incoming)
+            toast = next((r.toast for r in replies if r.toast), None)
+        finally:
+            # Every press is answered, so no button keeps spinning; then the visible reply.
+            try:
+                await query.answer(text=shorten(toast, MAX_TOAST) if toast else None)
+            except TelegramError as exc:
+                log.warning("could not answer a button press: %s", type(exc).__name__)
+        if message is not None and isinstance(message, Message):
+            await self._render(message.chat.id, replies, message.message_id)
+
+    async def _on_error(self, _update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        error = context.error
+        if error is not None:
+            log.warning("Telegram update failed:\n%s", failure_summary(error))
+
+    # -- outgoing -----------------------------------------------------------------------------
+
+    async def _render(self, chat_id: int, replies: list[Reply], pressed: int | None) -> None:
+        editable = pressed
+        for reply in replies:
+            if reply.replace and editable is not None and reply.attachment is None:
+                target, editable = editable, None
+                if await self._edit(chat_id, target, reply):
+                    continue
+            await self._send(chat_id, reply)
+
+    async def _edit(self, chat_id: int, message_id: int, reply: Reply) -> bool:
+        """Edit in place; False when the message cannot be edited and a new one is needed."""
+        try:
+            await self.app.bot.edit_message_text(
+                fit(reply),
+                chat_id=chat_id,
+                message_id=message_id,
+                parse_mode=ParseMode.HTML,
+                reply_markup=keyboard(reply),
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+        except BadRequest as exc:
+            if "not modified" in exc.message.lower():
+                return True  # a double tap: the message already shows this
+            log.info("cannot edit message, sending a new one: %s", type(exc).__name__)
+            return False
+        return True
+
+    async def _send(self, chat_id: int | str, reply: Reply) -> None:
+        if reply.attachment is not None:
+            caption = str(reply.text)
+            if visible_length(caption) > MAX_CAPTION:
+                await self._send_text(chat_id, Reply(reply.text))
+                caption = ""
+            await self.app.bot.send_document(
+                chat_id,
+                InputFile(reply.attachment.content, filename=reply.attachment.filename),
+                caption=caption or None,
+                parse_mode=ParseMode.HTML if caption else None,
+                reply_markup=keyboard(reply),
+            )
+            return
+        await self._send_text(chat_id, reply)
+
+    async def _send_text(self, chat_id: int | str, reply: Reply) -> None:
+        await self.app.bot.send_message(
+            chat_id,
+            fit(reply),
+            parse_mode=ParseMode.HTML,
+            reply_markup=keyboard(reply),
+            link_preview_options=LinkPreviewOptions(is_disabled=True),
+        )
+
+    async def send(self, chat_id: str, reply: Reply) -> None:
+        """A notice from the outbox: people who blocked the bot are reported as gone."""
+        try:
+            await self._send(int(chat_id), reply)
+        except Forbidden as exc:
+            raise RecipientGone(exc.message) from exc
+        except ChatMigrated as exc:
+            await self._send(exc.new_chat_id, reply)
+        except BadRequest as exc:
+            if "chat not found" in exc.message.lower():
+                raise RecipientGone(exc.message) from exc
+            raise
