@@ -156,6 +156,11 @@ async def test_journey_on_telegram(tg: Telegram, locale: str) -> None:
     assert any(b["text"].startswith("✅") for b in tg.last(user.id).buttons())
     await tg.taps(user, tg.last(user.id), t(locale, "Done"))
 
+    everything = await tg.says(user, "/events all")
+    await tg.taps(user, everything, t(locale, "Next ▶"))
+    assert tg.last(user.id).message_id == everything.message_id, "pages turn in place"
+    assert tg.last(user.id).edits == 1 and "4. " in tg.last(user.id).visible_text
+
     listing = await tg.says(user, "/events")
     assert listing.parse_mode == "HTML" and "<b>" in listing.text
     assert t(locale, "Tap an event to answer and to read more.") in listing.visible_text
@@ -173,6 +178,11 @@ async def test_journey_on_telegram(tg: Telegram, locale: str) -> None:
     heading = tn(locale, "You answered {n} upcoming event:", "You answered {n} upcoming events:", 1)
     assert heading in texts[0]
     assert any(b["text"].startswith("• ✅") for b in mine.buttons())
+
+    await tg.says(user, "/mydata")
+    document = tg.last(user.id).document
+    assert document is not None and document["file_name"] == "treffpunkt-my-data.json"
+    assert json.loads(document["content"])["user"]["language"] == locale
 
     help_text = (await tg.says(user, "/help")).visible_text
     assert "/myevents – " in help_text
@@ -252,6 +262,14 @@ async def test_group_chat_gets_nothing_personal(tg: Telegram) -> None:
     assert len(tg.api.bot_messages(group["id"])) == count
     for message in tg.api.bot_messages(group["id"]):
         assert str(user.id) not in message.text and "Reza" not in message.text
+
+
+async def test_flood_control_is_waited_out(tg: Telegram) -> None:
+    user = FakeUser(507, "Mila", language_code="en")
+    tg.api.fail_next("sendMessage", 429, "Too Many Requests: retry after 1", retry_after=1)
+    reply = await tg.says(user, "/help")
+    assert "/events – " in reply.visible_text
+    assert [m for m, _ in tg.api.calls].count("sendMessage") == 2
 
 
 async def test_seat_notice_reaches_the_person_on_telegram(tg: Telegram) -> None:
@@ -344,10 +362,14 @@ async def test_webhook_checks_the_secret_on_every_request(
             await asyncio.sleep(0.3)
             assert harness.api.bot_messages(user.id) == [], "nothing processed"
             good = {"X-Telegram-Bot-Api-Secret-Token": secret}
-            async with http.post(url, json=update_for(2, "/help"), headers=good) as resp:
-                assert resp.status == 200
+            for _ in range(2):  # Telegram retries a webhook delivery it thinks failed
+                async with http.post(url, json=update_for(2, "/help"), headers=good) as resp:
+                    assert resp.status == 200
         await fake_api.wait_for(lambda: harness.api.bot_messages(user.id))
-        assert t("de", "Here is what I can do:") in harness.last(user.id).visible_text
+        await asyncio.sleep(0.5)
+        replies = harness.api.bot_messages(user.id)
+        assert len(replies) == 1, "the same update is handled once"
+        assert t("de", "Here is what I can do:") in replies[0].visible_text
 
 
 async def test_real_entry_point_runs_telegram_and_stops_on_sigterm(

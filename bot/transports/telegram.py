@@ -7,8 +7,13 @@ scheduler and the delivery worker.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
+import warnings
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
 
 from telegram import (
     BotCommand,
@@ -21,8 +26,9 @@ from telegram import (
     Update,
 )
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, ChatMigrated, Forbidden, TelegramError
+from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
 from telegram.ext import Application, ContextTypes, TypeHandler
+from telegram.warnings import PTBDeprecationWarning
 
 from bot import i18n
 from bot.app import Core
@@ -41,6 +47,8 @@ MAX_TEXT = 4096
 MAX_CAPTION = 1024
 MAX_TOAST = 200
 ALLOWED_UPDATES = ["message", "callback_query"]
+SEEN_UPDATES = 10_000
+RATE_LIMIT_RETRIES = 3
 _ADDRESSED = re.compile(r"^/[A-Za-z0-9_]+@([A-Za-z0-9_]+)")
 
 
@@ -89,6 +97,7 @@ class TelegramTransport:
         self.app.add_handler(TypeHandler(Update, self._on_update))
         self.app.add_error_handler(self._on_error)
         self.username: str | None = None
+        self._seen: OrderedDict[int, None] = OrderedDict()
         core.delivery.add_sender(self)
 
     # -- lifecycle ----------------------------------------------------------------------------
@@ -139,7 +148,19 @@ class TelegramTransport:
         match = _ADDRESSED.match(text)
         return bool(match and self.username and match.group(1).lower() != self.username.lower())
 
+    def _seen_before(self, update_id: int) -> bool:
+        """Webhook retries and restarts can deliver an update twice; it is handled once."""
+        if update_id in self._seen:
+            return True
+        self._seen[update_id] = None
+        while len(self._seen) > SEEN_UPDATES:
+            self._seen.popitem(last=False)
+        return False
+
     async def _on_update(self, update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        if self._seen_before(update.update_id):
+            log.info("update delivered twice, handled once")
+            return
         if update.callback_query is not None:
             await self._on_press(update.callback_query)
         elif update.message is not None:
@@ -204,16 +225,36 @@ class TelegramTransport:
                     continue
             await self._send(chat_id, reply)
 
+    @staticmethod
+    async def _patiently(call: Callable[[], Awaitable[object]]) -> None:
+        """Make a request, waiting out Telegram's flood control (429 with retry_after)."""
+        for attempt in range(RATE_LIMIT_RETRIES + 1):
+            try:
+                await call()
+                return
+            except RetryAfter as exc:
+                if attempt == RATE_LIMIT_RETRIES:
+                    raise
+                with warnings.catch_warnings():
+                    # PTB 22 announces retry_after becoming a timedelta; both are handled here.
+                    warnings.simplefilter("ignore", PTBDeprecationWarning)
+                    wait = exc.retry_after
+                seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
+                log.warning("Telegram asks to wait %.0f s", seconds)
+                await asyncio.sleep(seconds)
+
     async def _edit(self, chat_id: int, message_id: int, reply: Reply) -> bool:
         """Edit in place; False when the message cannot be edited and a new one is needed."""
         try:
-            await self.app.bot.edit_message_text(
-                fit(reply),
-                chat_id=chat_id,
-                message_id=message_id,
-                parse_mode=ParseMode.HTML,
-                reply_markup=keyboard(reply),
-                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            await self._patiently(
+                lambda: self.app.bot.edit_message_text(
+                    fit(reply),
+                    chat_id=chat_id,
+                    message_id=message_id,
+                    parse_mode=ParseMode.HTML,
+                    reply_markup=keyboard(reply),
+                    link_preview_options=LinkPreviewOptions(is_disabled=True),
+                )
             )
         except BadRequest as exc:
             if "not modified" in exc.message.lower():
@@ -228,23 +269,28 @@ class TelegramTransport:
             if visible_length(caption) > MAX_CAPTION:
                 await self._send_text(chat_id, Reply(reply.text))
                 caption = ""
-            await self.app.bot.send_document(
-                chat_id,
-                InputFile(reply.attachment.content, filename=reply.attachment.filename),
-                caption=caption or None,
-                parse_mode=ParseMode.HTML if caption else None,
-                reply_markup=keyboard(reply),
+            attachment = reply.attachment
+            await self._patiently(
+                lambda: self.app.bot.send_document(
+                    chat_id,
+                    InputFile(attachment.content, filename=attachment.filename),
+                    caption=caption or None,
+                    parse_mode=ParseMode.HTML if caption else None,
+                    reply_markup=keyboard(reply),
+                )
             )
             return
         await self._send_text(chat_id, reply)
 
     async def _send_text(self, chat_id: int | str, reply: Reply) -> None:
-        await self.app.bot.send_message(
-            chat_id,
-            fit(reply),
-            parse_mode=ParseMode.HTML,
-            reply_markup=keyboard(reply),
-            link_preview_options=LinkPreviewOptions(is_disabled=True),
+        await self._patiently(
+            lambda: self.app.bot.send_message(
+                chat_id,
+                fit(reply),
+                parse_mode=ParseMode.HTML,
+                reply_markup=keyboard(reply),
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
         )
 
     async def send(self, chat_id: str, reply: Reply) -> None:
