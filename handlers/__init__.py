@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.i18n import N_
 from bot.registry import Registry
-from handlers import data, events, help, onboarding, topics
+from handlers import data, events, help, link, onboarding, topics
 
 
 def build_registry() -> Registry:
@@ -60,6 +60,13 @@ def build_registry() -> Registry:
         "deletedata",
         data.delete_data,
         N_("Delete everything I store about you"),
+        private_only=True,
+    )
+    r.command(
+        "link",
+        link.link,
+        N_("Link your accounts on Telegram and Matrix, so they share everything"),
+        needs_user=False,
         private_only=True,
     )
     r.command("help", help.show, N_("Show this help"), aliases=("hilfe",), needs_user=False)

@@ -37,12 +37,13 @@ class Person:
     private: bool = True
     chat_id: str | None = None
     language_hint: str | None = None
+    platform: str = PLATFORM
     last: list[Reply] = field(default_factory=list)
     _counter: int = 0
 
     @property
     def chat(self) -> ChatRef:
-        return ChatRef(PLATFORM, self.chat_id or self.user_id, self.private)
+        return ChatRef(self.platform, self.chat_id or self.user_id, self.private)
 
     @property
     def inbox(self) -> list[Reply]:
@@ -69,7 +70,7 @@ class Person:
         self._counter += 1
         return await self._send(
             Incoming(
-                Sender(PLATFORM, self.user_id, self.language_hint),
+                Sender(self.platform, self.user_id, self.language_hint),
                 self.chat,
                 text=text,
                 message_id=str(self._counter),
@@ -79,7 +80,7 @@ class Person:
     async def presses(self, data: str) -> list[Reply]:
         """Send raw button data, as a replayed or forged press would."""
         return await self._send(
-            Incoming(Sender(PLATFORM, self.user_id, self.language_hint), self.chat, button=data)
+            Incoming(Sender(self.platform, self.user_id, self.language_hint), self.chat, button=data)
         )
 
     def buttons(self) -> list[Button]:

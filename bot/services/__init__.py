@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from bot.services.events import EventService
+from bot.services.link import LinkService
 from bot.services.rsvp import RsvpService
 from bot.services.topics import TopicService
 from bot.services.users import UserService
@@ -27,6 +28,7 @@ class Services:
     topics: TopicService
     events: EventService
     rsvps: RsvpService
+    links: LinkService
 
     @classmethod
     def build(cls, db: Database, settings: Settings, clock: Clock = system_clock) -> Services:
@@ -36,4 +38,5 @@ class Services:
             topics=TopicService(db),
             events=EventService(db, clock),
             rsvps=RsvpService(db, clock),
+            links=LinkService(db, clock),
         )

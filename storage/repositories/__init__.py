@@ -2,6 +2,7 @@
 
 from storage.repositories.catalog import CatalogRepository
 from storage.repositories.events import EventRepository
+from storage.repositories.links import LinkRepository
 from storage.repositories.outbox import OutboxRepository
 from storage.repositories.rsvps import RsvpRepository
 from storage.repositories.users import UserRepository
@@ -9,6 +10,7 @@ from storage.repositories.users import UserRepository
 __all__ = [
     "CatalogRepository",
     "EventRepository",
+    "LinkRepository",
     "OutboxRepository",
     "RsvpRepository",
     "UserRepository",

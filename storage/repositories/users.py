@@ -13,10 +13,12 @@ from storage.models import (
     Event,
     EventText,
     Identity,
+    LinkCode,
     OutboxMessage,
     Region,
     RegionChoice,
     Rsvp,
+    SentMessage,
     Subscription,
     User,
 )
@@ -190,6 +192,8 @@ class UserRepository:
 
     async def delete(self, user_id: int) -> None:
         """Remove the person and every row that refers to them."""
-        for model in (OutboxMessage, Rsvp, Subscription, RegionChoice, Identity):
+        chats = [i.chat_id for i in await self.identities(user_id) if i.chat_id]
+        await self.session.execute(delete(SentMessage).where(SentMessage.chat_id.in_(chats)))
+        for model in (OutboxMessage, Rsvp, Subscription, RegionChoice, LinkCode, Identity):
             await self.session.execute(delete(model).where(model.user_id == user_id))
         await self.session.execute(delete(User).where(User.id == user_id))

@@ -1,0 +1,53 @@
+"""/link: one person, two messengers — one set of answers, topics and settings."""
+
+from __future__ import annotations
+
+from bot.chat import Reply
+from bot.context import Context
+from bot.i18n import _
+from bot.services.link import CODE_MINUTES, LinkOutcome
+from bot.text import fmt
+
+
+async def link(ctx: Context) -> Reply:
+    """/link gives a code; /link CODE (sent from the other messenger) joins the accounts."""
+    code = ctx.args.strip()
+    if not code:
+        if ctx.user is None:
+            return Reply(
+                fmt(
+                    _(
+                        "To link accounts, send /link in the messenger where you already use "
+                        "me, then send “/link CODE” here with the code you get there."
+                    )
+                )
+            )
+        new = await ctx.services.links.new_code(ctx.user.id)
+        return Reply(
+            fmt(
+                _(
+                    "Your link code is {code}. Within {minutes} minutes, send “/link {code}” to me "
+                    "from your other messenger. Then both accounts are one: the same language, "
+                    "topics and answers."
+                ),
+                code=new,
+                minutes=CODE_MINUTES,
+            )
+        )
+    sender = ctx.incoming.sender
+    outcome = await ctx.services.links.redeem(
+        code, sender.platform, sender.user_id, ctx.incoming.chat.chat_id
+    )
+    messages = {
+        LinkOutcome.LINKED: _(
+            "Done: this account is now linked with your other one. Your answers, topics and "
+            "languages are shared."
+        ),
+        LinkOutcome.ALREADY: _("This account is already linked with that one."),
+        LinkOutcome.INVALID: _(
+            "This code is not valid or has expired. Send /link in your other messenger for a "
+            "new one."
+        ),
+        LinkOutcome.TOO_MANY: _("Too many wrong codes. Please wait ten minutes and try again."),
+    }
+    return Reply(fmt(messages[outcome]))

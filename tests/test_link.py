@@ -1,0 +1,115 @@
+"""/link: one person on two messengers, with one set of answers and settings."""
+
+from __future__ import annotations
+
+import re
+
+from sqlalchemy import func, select
+
+from bot.app import Core
+from storage.models import Identity, Rsvp, Subscription, User
+from tests.fakes import Chatroom, FakeClock, Person, registered
+from tests.test_journey import event_by_uid
+
+CODE = re.compile(r"[A-Z2-9]{4}-[A-Z2-9]{4}")
+
+
+async def code_from(person: Person) -> str:
+    await person.says("/link")
+    found = CODE.search(person.text)
+    assert found, person.text
+    return found.group(0)
+
+
+async def test_linking_a_new_account_shares_everything(room: Chatroom, core: Core) -> None:
+    telegram = await registered(room, "anna", "uk")
+    event = await event_by_uid(core, "offener-treff-leipzig")
+    await telegram.presses(f"r:{event.id}:g:-")
+    matrix = room.person("@anna:example.org", "uk", platform="matrix")
+
+    await matrix.says("/link QQQQ-QQQQ")
+    matrix.locale = "de"  # not known yet: the default language answers
+    matrix.sees(
+        "This code is not valid or has expired. Send /link in your other messenger for a new one."
+    )
+    code = await code_from(telegram)
+    telegram.sees(
+        "Your link code is {code}. Within {minutes} minutes, send “/link {code}” to me from your "
+        "other messenger. Then both accounts are one: the same language, topics and answers.",
+        code=code,
+        minutes=10,
+    )
+    await matrix.says(f"/link {code.lower()}")
+    matrix.sees(
+        "Done: this account is now linked with your other one. Your answers, topics and "
+        "languages are shared."
+    )
+    matrix.locale = "uk"
+    await matrix.says("/myevents")
+    matrix.sees("Your answer: {icon} {status}", icon="✅", status=matrix.t("Going"))
+    async with core.db.transaction() as s:
+        assert await s.scalar(select(func.count()).select_from(User)) == 1
+        assert await s.scalar(select(func.count()).select_from(Identity)) == 2
+
+    await matrix.says(f"/link {code}")  # a code works once
+    matrix.sees(
+        "This code is not valid or has expired. Send /link in your other messenger for a new one."
+    )
+
+    await matrix.says("/deletedata")
+    await matrix.taps("🗑 Yes, delete everything")
+    async with core.db.transaction() as s:
+        assert await s.scalar(select(func.count()).select_from(Identity)) == 0
+
+
+async def test_linking_two_existing_people_merges_them(room: Chatroom, core: Core) -> None:
+    a = await registered(room, "bo", "en")
+    b = room.person("@bo:example.org", "ru", platform="matrix")
+    await b.says("/start")
+    await b.presses("l:ru")
+    await b.taps("✅ I agree")
+    treff = await event_by_uid(core, "offener-treff-leipzig")
+    beirat = await event_by_uid(core, "migrantenbeirat-kandidieren")
+    await a.presses(f"r:{treff.id}:m:-")
+    await b.presses(f"r:{treff.id}:g:-")  # a clash: the account that made the code wins
+    await b.presses(f"r:{beirat.id}:g:-")
+    await a.says("/topics")
+    await a.taps("Youth")
+    await b.says("/topics")
+    await b.taps("Youth")
+    await b.taps("Families")
+
+    code = await code_from(a)
+    await b.says(f"/link {code}")
+    async with core.db.transaction() as s:
+        users = list(await s.scalars(select(User)))
+        answers = {(r.event_id, r.status) for r in await s.scalars(select(Rsvp))}
+        topics = await s.scalar(select(func.count()).select_from(Subscription))
+    assert [u.locale for u in users] == ["en"], "one person, with the settings of the code's maker"
+    assert answers == {(treff.id, "maybe"), (beirat.id, "going")}, "on a clash the maker's wins"
+    assert topics == 2  # youth (in both) and families
+
+
+async def test_expired_codes_and_too_many_guesses(
+    room: Chatroom, core: Core, clock: FakeClock
+) -> None:
+    a = await registered(room, "cy", "en")
+    other = room.person("@cy:example.org", "de", platform="matrix")
+    code = await code_from(a)
+    clock.advance(minutes=11)
+    await other.says(f"/link {code}")
+    other.sees(
+        "This code is not valid or has expired. Send /link in your other messenger for a new one."
+    )
+    for _ in range(5):
+        await other.says("/link AAAA-AAAA")
+    fresh = await code_from(a)
+    await other.says(f"/link {fresh}")
+    other.sees("Too many wrong codes. Please wait ten minutes and try again.")
+    clock.advance(minutes=11)
+    await other.says(f"/link {await code_from(a)}")
+    other.locale = "en"
+    other.sees(
+        "Done: this account is now linked with your other one. Your answers, topics and "
+        "languages are shared."
+    )
