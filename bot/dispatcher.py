@@ -61,6 +61,11 @@ class Dispatcher:
             with i18n.use(guess):
                 return [self._failure_reply(exc)]
         lang = self.i18n.lang(user.locale, user.second_locale) if user else guess
+        if user is not None and incoming.chat.private:
+            # A person can open a new direct chat (Matrix); notices go to the newest one.
+            await self.services.users.remember_chat(
+                sender.platform, sender.user_id, incoming.chat.chat_id
+            )
         with i18n.use(lang):
             ctx = Context(
                 incoming, self.services, self.settings, self.i18n, self.registry, lang, user

@@ -10,6 +10,7 @@ from bot.app import Core
 from bot.demo import load_demo
 from bot.services import Clock, system_clock
 from bot.settings import Settings
+from bot.transports.matrix import MatrixTransport
 from bot.transports.telegram import TelegramTransport
 from storage.db import Database, migrate
 from storage.repositories import EventRepository
@@ -18,7 +19,7 @@ log = logging.getLogger(__name__)
 
 
 def messengers_configured(settings: Settings) -> bool:
-    return bool(settings.telegram_bot_token)
+    return bool(settings.telegram_bot_token) or settings.matrix_enabled
 
 
 async def prepare(settings: Settings, *, console: bool) -> None:
@@ -41,9 +42,11 @@ async def serve(settings: Settings, stop: asyncio.Event, *, clock: Clock = syste
     """Run every configured messenger until ``stop`` is set."""
     await prepare(settings, console=False)
     core = await Core.create(settings, clock=clock, run_migrations=False)
-    transports = []
+    transports: list[TelegramTransport | MatrixTransport] = []
     if settings.telegram_bot_token:
         transports.append(TelegramTransport(core, settings))
+    if settings.matrix_enabled:
+        transports.append(MatrixTransport(core, settings))
     worker = asyncio.create_task(core.delivery.run(), name="delivery")
     started = []
     try:

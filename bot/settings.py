@@ -22,6 +22,10 @@ class SettingsError(ValueError):
     """A setting has a value the bot cannot work with."""
 
 
+def _words(value: str) -> tuple[str, ...]:
+    return tuple(w for w in re.split(r"[,\s]+", value) if w)
+
+
 def _port(value: str) -> int:
     if not value.isdigit() or not 0 < int(value) < 65536:
         raise SettingsError(f"TELEGRAM_WEBHOOK_PORT: not a port number: {value!r}")
@@ -47,6 +51,22 @@ class Settings:
     telegram_webhook_port: int = 8443
     telegram_webhook_path: str = "telegram"
     telegram_webhook_secret: str | None = field(default=None, repr=False)
+    matrix_homeserver: str | None = None
+    matrix_user_id: str | None = None
+    matrix_access_token: str | None = field(default=None, repr=False)
+    matrix_device_id: str | None = None
+    matrix_password: str | None = field(default=None, repr=False)
+    matrix_store_dir: Path = Path("matrix-store")
+    matrix_allowed_servers: tuple[str, ...] = ()
+    matrix_allowed_users: tuple[str, ...] = ()
+
+    @property
+    def matrix_enabled(self) -> bool:
+        return bool(self.matrix_homeserver and self.matrix_user_id)
+
+    @property
+    def matrix_server_name(self) -> str:
+        return (self.matrix_user_id or ":").split(":", 1)[1]
 
     @property
     def tz(self) -> ZoneInfo:
@@ -54,7 +74,13 @@ class Settings:
 
     def secrets(self) -> list[str]:
         """Values that must never appear in a log line."""
-        return [s for s in (self.telegram_bot_token, self.telegram_webhook_secret) if s]
+        candidates = (
+            self.telegram_bot_token,
+            self.telegram_webhook_secret,
+            self.matrix_access_token,
+            self.matrix_password,
+        )
+        return [s for s in candidates if s]
 
     @classmethod
     def load(
@@ -88,6 +114,14 @@ class Settings:
             telegram_webhook_port=_port(get("TELEGRAM_WEBHOOK_PORT", "8443")),
             telegram_webhook_path=get("TELEGRAM_WEBHOOK_PATH", "telegram").strip("/"),
             telegram_webhook_secret=get("TELEGRAM_WEBHOOK_SECRET", "") or None,
+            matrix_homeserver=get("MATRIX_HOMESERVER", "").rstrip("/") or None,
+            matrix_user_id=get("MATRIX_USER_ID", "") or None,
+            matrix_access_token=get("MATRIX_ACCESS_TOKEN", "") or None,
+            matrix_device_id=get("MATRIX_DEVICE_ID", "") or None,
+            matrix_password=values.get("MATRIX_PASSWORD", "") or None,
+            matrix_store_dir=Path(get("MATRIX_STORE_DIR", "matrix-store")),
+            matrix_allowed_servers=_words(get("MATRIX_ALLOWED_SERVERS", "")),
+            matrix_allowed_users=_words(get("MATRIX_ALLOWED_USERS", "")),
         )
         settings.validate()
         return settings
@@ -110,5 +144,12 @@ class Settings:
                     "TELEGRAM_WEBHOOK_SECRET is required in webhook mode: 16 to 256 characters "
                     "of A-Z, a-z, 0-9, _ and -"
                 )
+        if self.matrix_homeserver or self.matrix_user_id:
+            if not (self.matrix_homeserver and self.matrix_user_id):
+                raise SettingsError("Matrix needs both MATRIX_HOMESERVER and MATRIX_USER_ID")
+            if not re.fullmatch(r"@[^:\s]+:[^\s]+", self.matrix_user_id):
+                raise SettingsError("MATRIX_USER_ID must look like @bot:example.org")
+            if not (self.matrix_access_token or self.matrix_password):
+                raise SettingsError("Matrix needs MATRIX_ACCESS_TOKEN or MATRIX_PASSWORD")
         if self.log_level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
             raise SettingsError("TREFFPUNKT_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR")

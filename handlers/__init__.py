@@ -79,6 +79,7 @@ def build_registry() -> Registry:
     r.button("ev", events.on_page, needs_user=False)
     r.button("e", events.on_card, needs_user=False)
     r.button("r", events.on_answer, private_only=True)
+    r.button("w", events.on_withdraw, private_only=True)
     r.button("x", data.on_delete, private_only=True)
 
     r.notice(events.PROMOTED, events.render_promoted)

@@ -215,6 +215,25 @@ async def on_answer(ctx: Context) -> Reply:
     return card(view, ctx.tz, back, status_line=line, replace=True, toast=plain(line))
 
 
+async def on_withdraw(ctx: Context) -> Reply | None:
+    """w:<event id>:<g|m>: an answer taken back (a removed reaction on Matrix)."""
+    ctx.arity(2)
+    event_id = ctx.int_arg(0)
+    answer = Answer(ANSWER_CODES[ctx.choice_arg(1, ("g", "m"))])
+    try:
+        result = await ctx.services.rsvps.withdraw(ctx.me.id, event_id, answer)
+    except EventUnavailable as exc:
+        if exc.reason == "gone":
+            raise StaleButton("withdrawal for an unknown event") from exc
+        return None  # the answer of a past or cancelled event stays as it was
+    if result is None:
+        return None  # the answer had changed already: nothing to take back
+    view = await ctx.services.events.view(event_id, ctx.me.id)
+    if view is None:
+        return None
+    return card(view, ctx.tz, "-", status_line=_answer_line(result))
+
+
 async def my_events(ctx: Context) -> list[Reply]:
     """/myevents: my answers to upcoming events, each card with buttons to change it."""
     mine = await ctx.services.rsvps.mine(ctx.me.id)

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+from bot import i18n
 from bot.chat import Reply
 from bot.context import Context
 from bot.i18n import _
 from bot.services.link import CODE_MINUTES, LinkOutcome
 from bot.text import fmt
+
+
+def _linked() -> str:
+    return _(
+        "Done: this account is now linked with your other one. Your answers, topics and "
+        "languages are shared."
+    )
 
 
 async def link(ctx: Context) -> Reply:
@@ -38,11 +46,13 @@ async def link(ctx: Context) -> Reply:
     outcome = await ctx.services.links.redeem(
         code, sender.platform, sender.user_id, ctx.incoming.chat.chat_id
     )
+    person = await ctx.services.users.find(sender.platform, sender.user_id)
+    if outcome == LinkOutcome.LINKED and person is not None:
+        # From now on this account speaks the person's language, this answer included.
+        with i18n.use(ctx.i18n.lang(person.locale, person.second_locale)):
+            return Reply(fmt(_linked()))
     messages = {
-        LinkOutcome.LINKED: _(
-            "Done: this account is now linked with your other one. Your answers, topics and "
-            "languages are shared."
-        ),
+        LinkOutcome.LINKED: _linked(),
         LinkOutcome.ALREADY: _("This account is already linked with that one."),
         LinkOutcome.INVALID: _(
             "This code is not valid or has expired. Send /link in your other messenger for a "

@@ -80,7 +80,9 @@ class Person:
     async def presses(self, data: str) -> list[Reply]:
         """Send raw button data, as a replayed or forged press would."""
         return await self._send(
-            Incoming(Sender(self.platform, self.user_id, self.language_hint), self.chat, button=data)
+            Incoming(
+                Sender(self.platform, self.user_id, self.language_hint), self.chat, button=data
+            )
         )
 
     def buttons(self) -> list[Button]:

@@ -40,11 +40,11 @@ async def test_linking_a_new_account_shares_everything(room: Chatroom, core: Cor
         minutes=10,
     )
     await matrix.says(f"/link {code.lower()}")
+    matrix.locale = "uk"  # linked: the person's language from now on
     matrix.sees(
         "Done: this account is now linked with your other one. Your answers, topics and "
         "languages are shared."
     )
-    matrix.locale = "uk"
     await matrix.says("/myevents")
     matrix.sees("Your answer: {icon} {status}", icon="✅", status=matrix.t("Going"))
     async with core.db.transaction() as s:

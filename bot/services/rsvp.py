@@ -110,6 +110,18 @@ class RsvpService:
             counts = (await events.counts([event_id]))[event_id]
         return AnswerResult(event, record.status, previous, position, counts, promoted)
 
+    async def withdraw(self, user_id: int, event_id: int, answer: Answer) -> AnswerResult | None:
+        """Take back ``answer`` (a removed reaction): only if it is still the person's answer."""
+        async with self.db.transaction() as s:
+            current = await RsvpRepository(s).get(event_id, user_id)
+        still = current is not None and (
+            current.status == answer.value
+            or (answer == Answer.GOING and current.status == "waitlisted")
+        )
+        if not still:
+            return None
+        return await self.answer(user_id, event_id, Answer.NOT_GOING)
+
     async def mine(self, user_id: int) -> list[RsvpRecord]:
         async with self.db.transaction() as s:
             return await RsvpRepository(s).of_user(user_id, self.clock())

@@ -3,6 +3,7 @@
 from storage.repositories.catalog import CatalogRepository
 from storage.repositories.events import EventRepository
 from storage.repositories.links import LinkRepository
+from storage.repositories.messages import MessageRepository
 from storage.repositories.outbox import OutboxRepository
 from storage.repositories.rsvps import RsvpRepository
 from storage.repositories.users import UserRepository
@@ -11,6 +12,7 @@ __all__ = [
     "CatalogRepository",
     "EventRepository",
     "LinkRepository",
+    "MessageRepository",
     "OutboxRepository",
     "RsvpRepository",
     "UserRepository",

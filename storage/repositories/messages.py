@@ -1,0 +1,74 @@
+"""What a transport without real buttons needs to remember: the numbered options of the
+messages it sent, and which inbound events it has already handled."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import SeenEvent, SentMessage
+
+
+class MessageRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def record(
+        self, platform: str, chat_id: str, message_id: str, batch: str, buttons: list[Any]
+    ) -> None:
+        self.session.add(
+            SentMessage(
+                platform=platform,
+                chat_id=chat_id,
+                message_id=message_id,
+                batch=batch,
+                buttons=buttons,
+            )
+        )
+        await self.session.flush()
+
+    async def latest_options(self, platform: str, chat_id: str) -> dict[int, str]:
+        """Number → button data of the bot's latest answer in this chat."""
+        newest = await self.session.scalar(
+            select(SentMessage.batch)
+            .where(SentMessage.platform == platform, SentMessage.chat_id == chat_id)
+            .order_by(SentMessage.id.desc())
+            .limit(1)
+        )
+        if newest is None:
+            return {}
+        rows = await self.session.scalars(
+            select(SentMessage.buttons).where(
+                SentMessage.platform == platform, SentMessage.batch == newest
+            )
+        )
+        return {int(n): str(data) for buttons in rows for n, _label, data in buttons}
+
+    async def buttons_of(self, platform: str, message_id: str) -> list[str]:
+        """The button data of one sent message (for reactions to it)."""
+        buttons = await self.session.scalar(
+            select(SentMessage.buttons).where(
+                SentMessage.platform == platform, SentMessage.message_id == message_id
+            )
+        )
+        return [str(data) for _n, _label, data in buttons or []]
+
+    async def first_sight(self, platform: str, event_id: str) -> bool:
+        """True the first time an event id is seen; every later time False."""
+        known = await self.session.scalar(
+            select(func.count())
+            .select_from(SeenEvent)
+            .where(SeenEvent.platform == platform, SeenEvent.event_id == event_id)
+        )
+        if known:
+            return False
+        self.session.add(SeenEvent(platform=platform, event_id=event_id))
+        await self.session.flush()
+        return True
+
+    async def forget_before(self, moment: datetime) -> None:
+        await self.session.execute(delete(SeenEvent).where(SeenEvent.seen_at < moment))
+        await self.session.execute(delete(SentMessage).where(SentMessage.created_at < moment))
