@@ -52,8 +52,8 @@ def configure(level: str, secrets: Iterable[str] = ()) -> RedactingFilter:
     root.setLevel(level)
     # httpx logs every URL at INFO, and the bot token is in the URL; drivers log parameters at
     # DEBUG; python-telegram-bot logs payloads (and a wrong webhook secret) at DEBUG.
-    for noisy in ("httpx", "httpcore", "aiosqlite", "asyncio", "tornado.access"):
+    for noisy in ("httpx", "httpcore", "aiosqlite", "asyncio", "tornado.access", "peewee"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    for chatty in ("telegram", "apscheduler"):
+    for chatty in ("telegram", "apscheduler", "nio"):
         logging.getLogger(chatty).setLevel(max(logging.INFO, root.level))
     return redactor

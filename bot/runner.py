@@ -38,8 +38,14 @@ async def prepare(settings: Settings, *, console: bool) -> None:
         await db.dispose()
 
 
-async def serve(settings: Settings, stop: asyncio.Event, *, clock: Clock = system_clock) -> None:
-    """Run every configured messenger until ``stop`` is set."""
+async def serve(
+    settings: Settings,
+    stop: asyncio.Event,
+    *,
+    clock: Clock = system_clock,
+    ready: asyncio.Event | None = None,
+) -> None:
+    """Run every configured messenger until ``stop`` is set; ``ready`` is set once all run."""
     await prepare(settings, console=False)
     core = await Core.create(settings, clock=clock, run_migrations=False)
     transports: list[TelegramTransport | MatrixTransport] = []
@@ -54,6 +60,8 @@ async def serve(settings: Settings, stop: asyncio.Event, *, clock: Clock = syste
             await transport.start()
             started.append(transport)
         log.info("Treffpunkt is running")
+        if ready is not None:
+            ready.set()
         await stop.wait()
     finally:
         log.info("Treffpunkt is stopping")

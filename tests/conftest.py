@@ -21,6 +21,9 @@ from bot.demo import load_demo
 from bot.settings import PROJECT_ROOT, Settings
 from tests.fakes import Chatroom, FakeClock
 
+pytest.register_assert_rewrite("tests.synapse", "tests.telegram_fake")
+from tests.synapse import synapse  # noqa: E402, F401 - the session's Synapse, for Matrix tests
+
 PG_ENV = "TREFFPUNKT_TEST_DATABASE_URL"
 LOCALES = PROJECT_ROOT / "locales"
 

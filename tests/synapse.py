@@ -3,7 +3,9 @@
 Synapse pins many packages, so it lives in a virtual environment of its own
 (``TREFFPUNKT_SYNAPSE_VENV``, default ``<project root>/.synapse-venv``), created on first use.
 Use it from a test module with ``pytest_plugins = ["tests.synapse"]`` and the session-scoped
-``synapse`` fixture; ``fresh_user(synapse, prefix)`` registers a new user per test.
+``synapse`` fixture; ``fresh_user(synapse, prefix)`` registers a new user per test. A module
+that also imports from here calls ``pytest.register_assert_rewrite("tests.synapse")`` before
+that import, or pytest warns that the plugin was imported before it could be rewritten.
 """
 
 from __future__ import annotations
@@ -98,7 +100,13 @@ def _synapse_installed(python: Path) -> bool:
         return False
     try:
         result = _run(
-            [str(python), "-c", "import synapse; print(synapse.__version__)"], timeout=120
+            [
+                str(python),
+                "-c",
+                "import importlib.metadata as m, synapse.app.homeserver; "
+                "print(m.version('matrix-synapse'))",
+            ],
+            timeout=120,
         )
     except (OSError, subprocess.TimeoutExpired):
         return False
@@ -113,12 +121,18 @@ def ensure_synapse_python() -> Path:
     """
     venv = _venv_dir()
     python = _venv_python(venv)
-    venv.parent.mkdir(parents=True, exist_ok=True)
-    lock_path = venv.parent / f".{venv.name}.lock"
+    # The lock lives inside the environment's directory (venv accepts an existing one), so
+    # it is covered by the environment's .gitignore entry.
+    venv.mkdir(parents=True, exist_ok=True)
+    lock_path = venv / ".treffpunkt-synapse.lock"
     with lock_path.open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         try:
+            marker = venv / ".treffpunkt-synapse"
+            if python.exists() and marker.exists() and marker.read_text() == SYNAPSE_VERSION:
+                return python
             if _synapse_installed(python):
+                marker.write_text(SYNAPSE_VERSION)
                 return python
             steps = [
                 [sys.executable, "-m", "venv", str(venv)],
@@ -148,6 +162,7 @@ def ensure_synapse_python() -> Path:
                 raise RuntimeError(
                     f"matrix-synapse=={SYNAPSE_VERSION} is still not importable with {python}"
                 )
+            marker.write_text(SYNAPSE_VERSION)
             return python
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)

@@ -56,6 +56,14 @@ def test_example_file_documents_every_setting() -> None:
         "TELEGRAM_WEBHOOK_PORT",
         "TELEGRAM_WEBHOOK_PATH",
         "TELEGRAM_WEBHOOK_SECRET",
+        "MATRIX_HOMESERVER",
+        "MATRIX_USER_ID",
+        "MATRIX_ACCESS_TOKEN",
+        "MATRIX_DEVICE_ID",
+        "MATRIX_PASSWORD",
+        "MATRIX_STORE_DIR",
+        "MATRIX_ALLOWED_SERVERS",
+        "MATRIX_ALLOWED_USERS",
         "TELEGRAM_BOT_TOKEN",
     ):
         assert name in example, name
@@ -73,6 +81,25 @@ def test_bad_values_are_refused(tmp_path: Path) -> None:
         Settings.load({**webhook, "TELEGRAM_WEBHOOK_SECRET": "short"}, tmp_path / "x")
     with pytest.raises(SettingsError, match="TELEGRAM_WEBHOOK_PORT"):
         Settings.load({"TELEGRAM_WEBHOOK_PORT": "99999"}, tmp_path / "x")
+    with pytest.raises(SettingsError, match="MATRIX_USER_ID"):
+        Settings.load({"MATRIX_HOMESERVER": "https://m.example"}, tmp_path / "x")
+    with pytest.raises(SettingsError, match="MATRIX_ACCESS_TOKEN or MATRIX_PASSWORD"):
+        Settings.load(
+            {"MATRIX_HOMESERVER": "https://m.example", "MATRIX_USER_ID": "@b:m.example"},
+            tmp_path / "x",
+        )
+    matrix = Settings.load(
+        {
+            "MATRIX_HOMESERVER": "https://m.example/",
+            "MATRIX_USER_ID": "@b:m.example",
+            "MATRIX_PASSWORD": "pw-123456",
+            "MATRIX_ALLOWED_SERVERS": "a.example, b.example",
+        },
+        tmp_path / "x",
+    )
+    assert matrix.matrix_enabled and matrix.matrix_server_name == "m.example"
+    assert matrix.matrix_allowed_servers == ("a.example", "b.example")
+    assert "pw-123456" in matrix.secrets() and "pw-123456" not in repr(matrix)
     secret = "a" * 20
     loaded = Settings.load({**webhook, "TELEGRAM_WEBHOOK_SECRET": secret}, tmp_path / "x")
     assert loaded.secrets() == [TOKEN, secret] and secret not in repr(loaded)

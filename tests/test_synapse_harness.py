@@ -19,7 +19,8 @@ from nio import (  # type: ignore[import-untyped, unused-ignore]
     WhoamiResponse,
 )
 
-from tests.synapse import Synapse, fresh_user
+pytest.register_assert_rewrite("tests.synapse")
+from tests.synapse import Synapse, fresh_user  # noqa: E402
 
 pytest_plugins = ["tests.synapse"]
 

@@ -1,0 +1,320 @@
+"""Matrix end to end: the real adapter against a real Synapse, in encrypted direct chats."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+from nio import (  # type: ignore[import-untyped, unused-ignore]
+    AsyncClient,
+    AsyncClientConfig,
+    RoomCreateResponse,
+    RoomMessageNotice,
+    RoomMessageText,
+    RoomSendResponse,
+    WhoamiResponse,
+)
+
+from bot.i18n import I18n
+from bot.runner import serve
+from bot.settings import PROJECT_ROOT, Settings
+from tests.synapse import Synapse, fresh_user
+from tests.telegram_fake import FakeBotAPI, FakeUser
+from tests.test_telegram import TOKEN, Telegram, event_id
+
+LOCALES = PROJECT_ROOT / "locales"
+CATALOGS = I18n(LOCALES)
+ENCRYPTION = {
+    "type": "m.room.encryption",
+    "state_key": "",
+    "content": {"algorithm": "m.megolm.v1.aes-sha2"},
+}
+
+
+def t(locale: str, message: str, **values: object) -> str:
+    text = CATALOGS.lang(locale).translations.gettext(message)
+    return text.format(**values) if values else text
+
+
+@dataclass
+class Said:
+    event_id: str
+    body: str
+    html: str
+    encrypted: bool
+
+
+@dataclass
+class Person:
+    """A Matrix user with an encrypted client, chatting with the bot in a direct room."""
+
+    synapse: Synapse
+    user_id: str
+    token: str
+    store: Path
+    client: AsyncClient = field(init=False)
+    room_id: str = ""
+    heard: list[Said] = field(default_factory=list)
+    _task: asyncio.Task[None] | None = None
+    _changed: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def start(self) -> None:
+        self.store.mkdir(parents=True, exist_ok=True)
+        self.client = AsyncClient(
+            self.synapse.url,
+            self.user_id,
+            store_path=str(self.store),
+            config=AsyncClientConfig(encryption_enabled=True, store_sync_tokens=True),
+        )
+        self.client.access_token = self.token
+        who = await self.client.whoami()
+        assert isinstance(who, WhoamiResponse)
+        self.client.restore_login(self.user_id, who.device_id, self.token)
+        await self.client.keys_upload()
+        self.client.add_event_callback(self._on_message, (RoomMessageText, RoomMessageNotice))
+        await self.client.sync(timeout=0, full_state=True)
+        self._task = asyncio.create_task(self.client.sync_forever(timeout=2000))
+
+    async def _on_message(self, room: Any, event: Any) -> None:
+        if event.sender != self.user_id:
+            self.heard.append(
+                Said(
+                    event.event_id,
+                    event.body,
+                    getattr(event, "formatted_body", "") or "",
+                    bool(getattr(event, "decrypted", False)),
+                )
+            )
+            self._changed.set()
+
+    async def stop(self) -> None:
+        if self._task:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._task
+        await self.client.close()
+
+    async def open_dm(self, bot_id: str) -> str:
+        created = await self.client.room_create(
+            is_direct=True, invite=[bot_id], initial_state=[ENCRYPTION]
+        )
+        assert isinstance(created, RoomCreateResponse), created
+        self.room_id = created.room_id
+        await self.until(lambda: bot_id in self.client.rooms[self.room_id].users)
+        return self.room_id
+
+    async def until(self, condition: Any, within: float = 20) -> None:
+        async def wait() -> None:
+            while not condition():
+                self._changed.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._changed.wait(), 0.2)
+
+        await asyncio.wait_for(wait(), within)
+
+    async def _send(self, kind: str, content: dict[str, Any]) -> str:
+        sent = await self.client.room_send(
+            self.room_id, kind, content, ignore_unverified_devices=True
+        )
+        assert isinstance(sent, RoomSendResponse), sent
+        return str(sent.event_id)
+
+    async def _answered(self, before: int, quiet: float = 0.6) -> list[Said]:
+        await self.until(lambda: len(self.heard) > before)
+        while True:  # an answer can be several messages
+            count = len(self.heard)
+            await asyncio.sleep(quiet)
+            if len(self.heard) == count:
+                return self.heard[before:]
+
+    async def says(self, text: str) -> list[Said]:
+        before = len(self.heard)
+        await self._send("m.room.message", {"msgtype": "m.text", "body": text})
+        return await self._answered(before)
+
+    async def reacts(self, event_id: str, key: str) -> tuple[str, list[Said]]:
+        before = len(self.heard)
+        reaction = await self._send(
+            "m.reaction",
+            {"m.relates_to": {"rel_type": "m.annotation", "event_id": event_id, "key": key}},
+        )
+        return reaction, await self._answered(before)
+
+    async def takes_back(self, reaction_id: str) -> list[Said]:
+        before = len(self.heard)
+        await self.client.room_redact(self.room_id, reaction_id)
+        return await self._answered(before)
+
+
+def option(said: list[Said], label: str) -> str:
+    """The number of the option whose label contains ``label``."""
+    text = "\n".join(s.body for s in said)
+    for match in re.finditer(r"(\d+)\. ([^\n]*?)(?=\s{3}\d+\. |\n|$)", text):
+        if label in match.group(2):
+            return match.group(1)
+    raise AssertionError(f"no option {label!r} in:\n{text}")
+
+
+@pytest.fixture
+def bot_settings(synapse: Synapse, tmp_path: Path) -> Settings:
+    bot_id, token = fresh_user(synapse, "treffpunkt")
+    return Settings(
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'matrix.sqlite3'}",
+        locales_dir=LOCALES,
+        demo_data="yes",
+        matrix_homeserver=synapse.url,
+        matrix_user_id=bot_id,
+        matrix_access_token=token,
+        matrix_store_dir=tmp_path / "bot-store",
+    )
+
+
+@contextlib.asynccontextmanager
+async def bot_running(settings: Settings) -> AsyncIterator[None]:
+    stop, ready = asyncio.Event(), asyncio.Event()
+    task = asyncio.create_task(serve(settings, stop, ready=ready))
+    try:
+        waiting = asyncio.create_task(ready.wait())
+        await asyncio.wait({task, waiting}, timeout=60, return_when=asyncio.FIRST_COMPLETED)
+        waiting.cancel()
+        if task.done():
+            task.result()
+        assert ready.is_set(), "the bot did not come up"
+        yield
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 30)
+
+
+@contextlib.asynccontextmanager
+async def person(synapse: Synapse, tmp_path: Path, name: str) -> AsyncIterator[Person]:
+    user_id, token = fresh_user(synapse, name)
+    someone = Person(synapse, user_id, token, tmp_path / f"{name}-store")
+    await someone.start()
+    try:
+        yield someone
+    finally:
+        await someone.stop()
+
+
+async def onboard(p: Person, bot_id: str, locale: str, native: str) -> None:
+    await p.open_dm(bot_id)
+    picker = await p.says("!start")
+    await p.says(option(picker, native))
+    notice = p.heard[-1]
+    assert t(locale, "🔒 A short note on your data.") in notice.body
+    await p.says(option([notice], t(locale, "✅ I agree")))
+
+
+@pytest.mark.parametrize(("locale", "native"), [("uk", "Українська"), ("fa", "فارسی")])
+async def test_journey_in_an_encrypted_direct_chat(
+    synapse: Synapse, bot_settings: Settings, tmp_path: Path, locale: str, native: str
+) -> None:
+    bot_id = str(bot_settings.matrix_user_id)
+    async with bot_running(bot_settings), person(synapse, tmp_path, "olena") as p:
+        await onboard(p, bot_id, locale, native)
+        assert p.client.rooms[p.room_id].encrypted
+        topics = p.heard[-2:]
+        assert (
+            t(locale, "Thank you! Now choose the topics you want to hear about.") in topics[0].body
+        )
+        assert all(s.encrypted for s in p.heard), "the bot's answers are end-to-end encrypted"
+
+        chosen = await p.says(option(topics, t(locale, "Politics and participation")))
+        assert "✅ " + t(locale, "Politics and participation") in chosen[-1].body
+        await p.says(option(chosen, t(locale, "Done")))
+
+        listing = await p.says("/events all")
+        assert "<b>" in listing[-1].html, "formatted_body carries the markup, body the plain text"
+        assert "<b>" not in listing[-1].body
+        card = await p.says(option(listing, "1. "))
+        answered = await p.says(option(card, t(locale, "Going")))
+        assert t(locale, "✅ You are going. See you there!") in answered[-1].body
+
+        # Reactions on the event's message answer too, and taking one back withdraws it.
+        card_id = answered[-1].event_id
+        reaction, maybe = await p.reacts(card_id, "❔")
+        assert t(locale, "❔ Saved: maybe.") in maybe[-1].body
+        withdrawn = await p.takes_back(reaction)
+        assert t(locale, "❌ Saved: you are not going.") in withdrawn[-1].body
+        _, going = await p.reacts(maybe[-1].event_id, "✅")
+        assert t(locale, "✅ You are going. See you there!") in going[-1].body
+
+        mine = await p.says("!myevents")
+        assert "• ✅ " + t(locale, "Going") in mine[-1].body
+
+
+async def test_restart_answers_nothing_twice_and_misses_nothing(
+    synapse: Synapse, bot_settings: Settings, tmp_path: Path
+) -> None:
+    bot_id = str(bot_settings.matrix_user_id)
+    async with person(synapse, tmp_path, "omid") as p:
+        async with bot_running(bot_settings):
+            await onboard(p, bot_id, "en", "English")
+            await p.says("!help")
+        answered = len(p.heard)
+        # While the bot is down, a message arrives; after the restart it is answered once.
+        await p._send("m.room.message", {"msgtype": "m.text", "body": "!privacy"})
+        async with bot_running(bot_settings):
+            await p.until(lambda: len(p.heard) > answered)
+            await asyncio.sleep(2)
+        new = p.heard[answered:]
+        assert len(new) == 1 and t("en", "🔒 A short note on your data.") in new[0].body
+        helps = [s for s in p.heard if t("en", "Here is what I can do:") in s.body]
+        assert len(helps) == 1, "the earlier command was not answered again"
+
+
+async def test_invite_from_outside_the_policy_is_not_joined(
+    synapse: Synapse, bot_settings: Settings, tmp_path: Path
+) -> None:
+    settings = replace(bot_settings, matrix_allowed_servers=("example.org",))
+    bot_id = str(settings.matrix_user_id)
+    async with bot_running(settings), person(synapse, tmp_path, "stranger") as p:
+        created = await p.client.room_create(is_direct=True, invite=[bot_id])
+        assert isinstance(created, RoomCreateResponse)
+        await asyncio.sleep(3)
+        members = await p.client.joined_members(created.room_id)
+        assert bot_id not in [m.user_id for m in members.members]
+
+
+async def test_one_set_of_answers_across_telegram_and_matrix(
+    synapse: Synapse, bot_settings: Settings, tmp_path: Path
+) -> None:
+    api = FakeBotAPI(TOKEN)
+    await api.start()
+    settings = replace(bot_settings, telegram_bot_token=TOKEN, telegram_base_url=api.url)
+    try:
+        async with bot_running(settings), person(synapse, tmp_path, "sami") as p:
+            await api.wait_for(lambda: any(m == "getUpdates" for m, _ in api.calls), 30)
+            tg = Telegram(api, settings)
+            treff = await event_id(settings, "offener-treff-leipzig")
+            telegram_user = FakeUser(777, "Sami", language_code="en")
+            picker = await tg.says(telegram_user, "/start")
+            await tg.presses(telegram_user, picker, "l:en")
+            await tg.taps(telegram_user, tg.last(telegram_user.id), "✅ I agree")
+            await tg.presses(telegram_user, tg.last(telegram_user.id), f"r:{treff}:g:-")
+
+            await onboard(p, str(settings.matrix_user_id), "en", "English")
+            listing = await p.says("/events all")
+            card = await p.says(option(listing, "1. "))
+            answered = await p.says(option(card, "Going"))
+            assert "✅ 2 going" in answered[-1].body, "one count for both messengers"
+
+            # The same person on both: /link on Telegram, the code on Matrix.
+            coded = await tg.says(telegram_user, "/link")
+            code = re.search(r"[A-Z2-9]{4}-[A-Z2-9]{4}", coded.visible_text)
+            assert code
+            await p.says(f"!link {code.group(0)}")
+            mine = await p.says("!myevents")
+            assert "You answered 1 upcoming event:" in mine[0].body
+            status = await tg.says(telegram_user, "/events all")
+            await tg.presses(telegram_user, status, f"e:{treff}:a0")
+            assert "✅ 1 going" in tg.last(telegram_user.id).visible_text
+    finally:
+        await api.stop()
