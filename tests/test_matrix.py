@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import re
+import urllib.request
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -318,3 +321,29 @@ async def test_one_set_of_answers_across_telegram_and_matrix(
             assert "✅ 1 going" in tg.last(telegram_user.id).visible_text
     finally:
         await api.stop()
+
+
+async def test_bot_leaves_a_room_where_it_is_alone(
+    synapse: Synapse, bot_settings: Settings, tmp_path: Path
+) -> None:
+    _admin_id, admin_token = synapse.register(f"admin-{uuid.uuid4().hex[:8]}", admin=True)
+    bot_id = str(bot_settings.matrix_user_id)
+
+    def bot_is_member(room_id: str) -> bool:
+        request = urllib.request.Request(  # noqa: S310 - the loopback Synapse
+            f"{synapse.url}/_synapse/admin/v1/rooms/{room_id}/members",
+            headers={"Authorization": f"Bearer {admin_token}"},
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - loopback
+            return bot_id in json.load(response)["members"]
+
+    async with bot_running(bot_settings), person(synapse, tmp_path, "leaver") as p:
+        room = await p.open_dm(bot_id)
+        await p.says("!help")
+        assert bot_is_member(room)
+        await p.client.room_leave(room)
+        for _ in range(50):
+            if not bot_is_member(room):
+                break
+            await asyncio.sleep(0.2)
+        assert not bot_is_member(room), "the bot left the empty room"
