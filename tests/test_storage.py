@@ -28,7 +28,7 @@ async def test_migrations_create_the_schema_of_the_models(db_url: str) -> None:
             )
             version = await conn.scalar(text("SELECT version_num FROM alembic_version"))
         assert diff == []
-        assert version == "0002"
+        assert version == "0003"
         async with db.transaction() as s:
             categories = list(await s.scalars(select(Category.slug).order_by(Category.position)))
             regions = list(await s.scalars(select(Region.slug).order_by(Region.position)))

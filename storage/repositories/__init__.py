@@ -4,15 +4,23 @@ from storage.repositories.catalog import CatalogRepository
 from storage.repositories.events import EventRepository
 from storage.repositories.links import LinkRepository
 from storage.repositories.messages import MessageRepository
+from storage.repositories.organisers import (
+    ConversationRecord,
+    OrganisationRecord,
+    OrganiserRepository,
+)
 from storage.repositories.outbox import OutboxRepository
 from storage.repositories.rsvps import RsvpRepository
 from storage.repositories.users import UserRepository
 
 __all__ = [
     "CatalogRepository",
+    "ConversationRecord",
     "EventRepository",
     "LinkRepository",
     "MessageRepository",
+    "OrganisationRecord",
+    "OrganiserRepository",
     "OutboxRepository",
     "RsvpRepository",
     "UserRepository",

@@ -5,15 +5,20 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
+    AuditEntry,
+    Broadcast,
     Category,
+    Conversation,
     Event,
     EventText,
     Identity,
+    InviteCode,
     LinkCode,
+    Membership,
     OutboxMessage,
     Region,
     RegionChoice,
@@ -194,6 +199,25 @@ class UserRepository:
         """Remove the person and every row that refers to them."""
         chats = [i.chat_id for i in await self.identities(user_id) if i.chat_id]
         await self.session.execute(delete(SentMessage).where(SentMessage.chat_id.in_(chats)))
-        for model in (OutboxMessage, Rsvp, Subscription, RegionChoice, LinkCode, Identity):
+        for model in (
+            OutboxMessage,
+            Rsvp,
+            Subscription,
+            RegionChoice,
+            LinkCode,
+            Membership,
+            Conversation,
+            Identity,
+        ):
             await self.session.execute(delete(model).where(model.user_id == user_id))
+        # What the person did as an organiser stays, without pointing to them.
+        await self.session.execute(
+            update(AuditEntry).where(AuditEntry.actor_user_id == user_id).values(actor_user_id=None)
+        )
+        await self.session.execute(
+            update(Broadcast).where(Broadcast.author_user_id == user_id).values(author_user_id=None)
+        )
+        await self.session.execute(
+            update(InviteCode).where(InviteCode.created_by == user_id).values(created_by=None)
+        )
         await self.session.execute(delete(User).where(User.id == user_id))
