@@ -10,8 +10,10 @@ from bot.chat import Incoming
 from bot.errors import StaleButton
 from bot.i18n import I18n, Lang
 from bot.services import Services
+from bot.services.organisers import Authority
 from bot.settings import Settings
 from storage.records import UserRecord
+from storage.repositories import ConversationRecord
 
 if TYPE_CHECKING:
     from bot.registry import Registry
@@ -28,6 +30,8 @@ class Context:
     user: UserRecord | None
     args: str = ""
     data: list[str] = field(default_factory=list)
+    conversation: ConversationRecord | None = None
+    authority: Authority | None = None
 
     @property
     def tz(self) -> ZoneInfo:

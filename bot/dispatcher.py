@@ -85,11 +85,20 @@ class Dispatcher:
         if command is None:
             if not incoming.chat.private:
                 return []  # in groups the bot speaks only when spoken to with a command
+            if ctx.user is not None:
+                ctx.conversation = await self.services.organisers.conversation(ctx.user.id)
+                if ctx.conversation is not None:
+                    handler = self.registry.conversations.get(ctx.conversation.kind)
+                    return await self._run(ctx, handler or self.registry.fallback)
             return await self._run(ctx, self.registry.fallback)
         name, ctx.args = command
         found = self.registry.find(name)
         if found is None:
             return await self._run(ctx, self.registry.fallback)
+        if found.guard is not None:
+            refusal = await self._run(ctx, found.guard)
+            if refusal:
+                return refusal
         if found.private_only and not incoming.chat.private:
             return [self._private_only_reply()]
         if found.needs_user and ctx.user is None:
@@ -102,11 +111,15 @@ class Dispatcher:
         route = self.registry.buttons.get(prefix)
         if route is None or not 0 < size <= MAX_BUTTON_DATA_BYTES or not data.isprintable():
             return [stale_button_reply()]
+        ctx.data = rest.split(":") if rest else []
+        if route.guard is not None:
+            refusal = await self._run(ctx, route.guard)
+            if refusal:
+                return refusal
         if route.private_only and not ctx.incoming.chat.private:
             return [self._private_only_reply()]
         if route.needs_user and ctx.user is None:
             return await self._run(ctx, self.registry.consent_prompt)
-        ctx.data = rest.split(":") if rest else []
         return await self._run(ctx, route.handler)
 
     async def _run(self, ctx: Context, handler: Handler | None) -> list[Reply]:

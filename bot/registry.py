@@ -27,6 +27,7 @@ class Command:
     needs_user: bool = True
     private_only: bool = False
     hidden: bool = False
+    guard: Handler | None = None
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,7 @@ class ButtonRoute:
     handler: Handler
     needs_user: bool = True
     private_only: bool = False
+    guard: Handler | None = None
 
 
 @dataclass
@@ -45,6 +47,7 @@ class Registry:
     aliases: dict[str, str] = field(default_factory=dict)
     buttons: dict[str, ButtonRoute] = field(default_factory=dict)
     notices: dict[str, NoticeRenderer] = field(default_factory=dict)
+    conversations: dict[str, Handler] = field(default_factory=dict)
     fallback: Handler | None = None
     consent_prompt: Handler | None = None
 
@@ -58,22 +61,33 @@ class Registry:
         needs_user: bool = True,
         private_only: bool = False,
         hidden: bool = False,
+        guard: Handler | None = None,
     ) -> None:
         for key in (name, *aliases):
             if key in self.commands or key in self.aliases:
                 raise ValueError(f"command name {key!r} registered twice")
         self.commands[name] = Command(
-            name, handler, help, aliases, needs_user, private_only, hidden
+            name, handler, help, aliases, needs_user, private_only, hidden, guard
         )
         for alias in aliases:
             self.aliases[alias] = name
 
     def button(
-        self, prefix: str, handler: Handler, *, needs_user: bool = True, private_only: bool = False
+        self,
+        prefix: str,
+        handler: Handler,
+        *,
+        needs_user: bool = True,
+        private_only: bool = False,
+        guard: Handler | None = None,
     ) -> None:
         if prefix in self.buttons or ":" in prefix:
             raise ValueError(f"bad or duplicate button prefix {prefix!r}")
-        self.buttons[prefix] = ButtonRoute(prefix, handler, needs_user, private_only)
+        self.buttons[prefix] = ButtonRoute(prefix, handler, needs_user, private_only, guard)
+
+    def conversation(self, kind: str, handler: Handler) -> None:
+        """Plain text from someone in the middle of a ``kind`` conversation goes here."""
+        self.conversations[kind] = handler
 
     def notice(self, kind: str, renderer: NoticeRenderer) -> None:
         self.notices[kind] = renderer
@@ -81,5 +95,6 @@ class Registry:
     def find(self, name: str) -> Command | None:
         return self.commands.get(self.aliases.get(name, name))
 
-    def visible(self) -> Iterator[Command]:
-        return (c for c in self.commands.values() if not c.hidden)
+    def visible(self, *, guarded: bool = False) -> Iterator[Command]:
+        """Commands for the help and menus; guarded (organiser) ones only when asked for."""
+        return (c for c in self.commands.values() if not c.hidden and (guarded or c.guard is None))

@@ -43,6 +43,7 @@ class Settings:
     log_level: str = "INFO"
     demo_data: str = "auto"
     console_user: str = "console"
+    admins: tuple[str, ...] = ()
     files_dir: Path = Path("treffpunkt-files")
     telegram_bot_token: str | None = field(default=None, repr=False)
     telegram_base_url: str | None = None
@@ -106,6 +107,7 @@ class Settings:
             log_level=get("TREFFPUNKT_LOG_LEVEL", "INFO").upper(),
             demo_data=get("TREFFPUNKT_DEMO_DATA", "auto").lower(),
             console_user=get("TREFFPUNKT_CONSOLE_USER", "console"),
+            admins=_words(get("TREFFPUNKT_ADMINS", "")),
             files_dir=Path(get("TREFFPUNKT_FILES_DIR", "treffpunkt-files")),
             telegram_bot_token=values.get("TELEGRAM_BOT_TOKEN", "").strip() or None,
             telegram_base_url=get("TELEGRAM_BASE_URL", "").rstrip("/") or None,
@@ -151,5 +153,11 @@ class Settings:
                 raise SettingsError("MATRIX_USER_ID must look like @bot:example.org")
             if not (self.matrix_access_token or self.matrix_password):
                 raise SettingsError("Matrix needs MATRIX_ACCESS_TOKEN or MATRIX_PASSWORD")
+        for admin in self.admins:
+            if not re.fullmatch(r"(telegram|matrix|console):\S+", admin):
+                raise SettingsError(
+                    f"TREFFPUNKT_ADMINS: {admin!r} is not platform:user_id "
+                    "(telegram:123456, matrix:@anna:example.org, console:console)"
+                )
         if self.log_level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
             raise SettingsError("TREFFPUNKT_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR")

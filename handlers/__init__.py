@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from bot.i18n import N_
 from bot.registry import Registry
-from handlers import data, events, help, link, onboarding, topics
+from bot.services.events import NEW_EVENT
+from handlers import data, events, help, link, newevent, onboarding, organisers, topics
 
 
 def build_registry() -> Registry:
@@ -69,6 +70,42 @@ def build_registry() -> Registry:
         needs_user=False,
         private_only=True,
     )
+    # Organisers: every command is guarded (role checked, refusals audited) on every call.
+    r.command(
+        "newevent",
+        newevent.start,
+        N_("Create an event, step by step"),
+        private_only=True,
+        guard=organisers.require_organiser,
+    )
+    r.command(
+        "orgs",
+        organisers.organisations,
+        N_("The organisations you act for"),
+        private_only=True,
+        guard=organisers.require_organiser,
+    )
+    r.command(
+        "invite",
+        organisers.invite,
+        N_("An invite code for a new organiser or coordinator"),
+        private_only=True,
+        guard=organisers.require_organiser,
+    )
+    r.command(
+        "neworg",
+        organisers.new_organisation,
+        N_("Add a member organisation (umbrella admins)"),
+        private_only=True,
+        guard=organisers.require_admin,
+    )
+    r.command(
+        "join",
+        organisers.join_organisation,
+        N_("Join an organisation with an invite code"),
+        private_only=True,
+    )
+    r.command("cancel", organisers.cancel, N_("Stop what you are doing"), needs_user=False)
     r.command("help", help.show, N_("Show this help"), aliases=("hilfe",), needs_user=False)
 
     r.button("l", onboarding.on_language, needs_user=False, private_only=True)
@@ -82,7 +119,11 @@ def build_registry() -> Registry:
     r.button("w", events.on_withdraw, private_only=True)
     r.button("x", data.on_delete, private_only=True)
 
+    r.button("ne", newevent.on_press, private_only=True, guard=organisers.require_organiser)
+    r.conversation(newevent.KIND, newevent.on_text)
+
     r.notice(events.PROMOTED, events.render_promoted)
+    r.notice(NEW_EVENT, events.render_new_event)
     r.fallback = help.unknown
     r.consent_prompt = onboarding.consent_prompt
     return r

@@ -277,6 +277,15 @@ async def my_events(ctx: Context) -> list[Reply]:
     return replies
 
 
+async def render_new_event(ctx: NoticeContext) -> Reply | None:
+    """A new event for someone who follows its topic, in their language."""
+    view = await ctx.services.events.view(int(ctx.payload["event_id"]), ctx.user.id)
+    if view is None or view.event.status != "published":
+        return None
+    line = fmt(_("🆕 New event from {organiser}:"), organiser=view.event.organisation_name)
+    return card(view, ctx.tz, "-", status_line=line)
+
+
 async def render_promoted(ctx: NoticeContext) -> Reply | None:
     """The notice for someone who moved up from the waitlist, in their own language."""
     view = await ctx.services.events.view(int(ctx.payload["event_id"]), ctx.user.id)

@@ -6,6 +6,7 @@ from bot.chat import Reply
 from bot.context import Context
 from bot.i18n import _
 from bot.text import fmt, join
+from handlers.organisers import authority_of
 
 
 async def show(ctx: Context) -> Reply:
@@ -13,6 +14,11 @@ async def show(ctx: Context) -> Reply:
     lines = [fmt(_("Here is what I can do:"))]
     for command in ctx.registry.visible():
         lines.append(fmt("/{name} – {help}", name=command.name, help=_(command.help)))
+    if ctx.user is not None and (await authority_of(ctx)).organiser_anywhere:
+        lines.append(fmt("\n{heading}", heading=_("For organisers:")))
+        for command in ctx.registry.visible(guarded=True):
+            if command.guard is not None:
+                lines.append(fmt("/{name} – {help}", name=command.name, help=_(command.help)))
     if ctx.user is None:
         lines.append(fmt(_("Start with /start to choose your language.")))
     return Reply(join(lines))

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 from bot.services.events import EventService
 from bot.services.link import LinkService
+from bot.services.organisers import OrganiserService
 from bot.services.rsvp import RsvpService
 from bot.services.topics import TopicService
 from bot.services.users import UserService
@@ -29,6 +30,7 @@ class Services:
     events: EventService
     rsvps: RsvpService
     links: LinkService
+    organisers: OrganiserService
 
     @classmethod
     def build(cls, db: Database, settings: Settings, clock: Clock = system_clock) -> Services:
@@ -39,4 +41,5 @@ class Services:
             events=EventService(db, clock),
             rsvps=RsvpService(db, clock),
             links=LinkService(db, clock),
+            organisers=OrganiserService(db, settings, clock),
         )

@@ -10,9 +10,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.db import Database
 from storage.records import Counts, EventRecord, RsvpRecord, TextRecord
-from storage.repositories import CatalogRepository, EventRepository, RsvpRepository
+from storage.repositories import (
+    CatalogRepository,
+    EventRepository,
+    OutboxRepository,
+    RsvpRepository,
+)
 
 STATEWIDE = "saxony"
+NEW_EVENT = "new_event"
 
 
 @dataclass(frozen=True)
@@ -77,6 +83,51 @@ class EventService:
             counts = await events.counts([e.id for e in records])
             views = [await self._view(s, e, counts[e.id], user_id) for e in records]
         return EventPage(views, total, offset, categories is not None or regions is not None)
+
+    async def publish(
+        self,
+        *,
+        organisation_id: int,
+        category_id: int,
+        region_id: int,
+        locale: str,
+        title: str,
+        description: str,
+        starts_at: datetime,
+        ends_at: datetime | None,
+        place: str | None,
+        online_url: str | None,
+        capacity: int | None,
+        registration_deadline: datetime | None,
+        timezone: str,
+    ) -> tuple[int, int]:
+        """Create a published event and queue one notice per matching subscriber, at once."""
+        async with self.db.transaction() as s:
+            event_id = await EventRepository(s).add(
+                organisation_id=organisation_id,
+                category_id=category_id,
+                region_id=region_id,
+                starts_at=starts_at,
+                ends_at=ends_at,
+                texts=[TextRecord(locale, title, description)],
+                place=place,
+                online_url=online_url,
+                capacity=capacity,
+                registration_deadline=registration_deadline,
+                timezone=timezone,
+            )
+            told = await self._notify_subscribers(s, event_id, category_id, region_id)
+        return event_id, told
+
+    @staticmethod
+    async def _notify_subscribers(
+        s: AsyncSession, event_id: int, category_id: int, region_id: int
+    ) -> int:
+        outbox = OutboxRepository(s)
+        told = 0
+        for user_id in await CatalogRepository(s).subscribers(category_id, region_id):
+            told += await outbox.add(NEW_EVENT, str(event_id), user_id, {"event_id": event_id})
+        return told
 
     async def view(self, event_id: int, user_id: int | None) -> EventView | None:
         async with self.db.transaction() as s:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import Category, Organisation, Region, RegionChoice, Subscription
@@ -57,6 +57,16 @@ class CatalogRepository:
 
     async def set_region(self, user_id: int, region_id: int, on: bool) -> None:
         await self._set(RegionChoice, (user_id, region_id), on)
+
+    async def subscribers(self, category_id: int, region_id: int) -> list[int]:
+        """People who follow the category and want events of that region (or everywhere)."""
+        statewide = await self.region_id("saxony")
+        chose = select(RegionChoice.user_id).where(RegionChoice.user_id == Subscription.user_id)
+        chose_here = chose.where(RegionChoice.region_id.in_([region_id, statewide or -1]))
+        query = select(Subscription.user_id).where(Subscription.category_id == category_id)
+        if region_id != statewide:
+            query = query.where(or_(~chose.exists(), chose_here.exists()))
+        return list(await self.session.scalars(query.order_by(Subscription.user_id)))
 
     async def organisation(self, slug: str, name: str, website: str | None = None) -> int:
         """The id of the organisation ``slug``, created (or renamed) as given."""

@@ -1,0 +1,96 @@
+"""Dates as organisers type them ("05.12.2026 18:00", "18.11. 12-18 Uhr"), made exact.
+
+Wall-clock times are turned into UTC instants in the event's zone. A time that does not exist
+(clocks go forward) or happens twice (clocks go back) is reported, never guessed.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+_DATE = r"(?P<d>\d{1,2})\.(?P<m>\d{1,2})\.(?P<y>\d{2}|\d{4})?"
+_ISO = r"(?P<iy>\d{4})-(?P<im>\d{2})-(?P<id>\d{2})"
+_TIME = r"(?P<{n}h>\d{{1,2}})(?:[:.](?P<{n}min>\d{{2}}))?"
+_PATTERN = re.compile(
+    rf"^(?:{_DATE}|{_ISO})\s*,?\s*(?:(?:um|at|ab|from)\s+)?"
+    rf"(?:{_TIME.format(n='a')})?"
+    rf"(?:\s*(?:-|–|bis|to|until)\s*{_TIME.format(n='b')})?"
+    r"\s*(?:uhr|h)?\s*$",
+    re.IGNORECASE,
+)
+
+
+class DateProblem(ValueError):
+    """Why a typed date cannot be used; ``kind`` selects the translated explanation."""
+
+    def __init__(self, kind: str, **details: object) -> None:
+        super().__init__(kind)
+        self.kind = kind
+        self.details = details
+
+
+@dataclass(frozen=True)
+class Typed:
+    """What was typed: a day, an optional start time and an optional end time (wall clock)."""
+
+    day: date
+    start: time | None
+    end: time | None
+
+
+def parse(text: str, today: date) -> Typed:
+    """Read a typed date; a date without a year is the next such day from ``today`` on."""
+    match = _PATTERN.match(text.strip())
+    if not match:
+        raise DateProblem("format")
+    try:
+        if match.group("iy"):
+            day = date(int(match.group("iy")), int(match.group("im")), int(match.group("id")))
+        else:
+            d, m, y = int(match.group("d")), int(match.group("m")), match.group("y")
+            if y is None:
+                day = date(today.year, m, d)
+                if day < today:
+                    day = date(today.year + 1, m, d)
+            else:
+                day = date(int(y) + (2000 if len(y) == 2 else 0), m, d)
+        start = _time(match.group("ah"), match.group("amin"))
+        end = _time(match.group("bh"), match.group("bmin"))
+    except ValueError as exc:
+        raise DateProblem("impossible") from exc
+    if end is not None and start is None:
+        raise DateProblem("format")
+    return Typed(day, start, end)
+
+
+def _time(hours: str | None, minutes: str | None) -> time | None:
+    if hours is None:
+        return None
+    h, m = int(hours), int(minutes or 0)
+    if h == 24 and m == 0:
+        return time(23, 59)
+    return time(h, m)
+
+
+def exact(day: date, at: time, tz: ZoneInfo, fold: int | None = None) -> datetime:
+    """The UTC instant of a wall-clock time; DateProblem "gap" or "twice" if not unique."""
+    first = datetime.combine(day, at, tzinfo=tz).replace(fold=0)
+    second = first.replace(fold=1)
+    if first.astimezone(UTC).astimezone(tz).replace(tzinfo=tz) != first:
+        raise DateProblem("gap", time=at.strftime("%H:%M"))
+    if first.utcoffset() != second.utcoffset():
+        if fold is None:
+            raise DateProblem("twice", time=at.strftime("%H:%M"))
+        return (second if fold else first).astimezone(UTC)
+    return first.astimezone(UTC)
+
+
+def end_after(start: datetime, day: date, at: time, tz: ZoneInfo) -> datetime:
+    """An end time on the start's day, or the next day when it is earlier (a night event)."""
+    end = exact(day, at, tz)
+    if end <= start:
+        end = exact(day + timedelta(days=1), at, tz)
+    return end

@@ -1,0 +1,141 @@
+"""Who may do what for which organisation; invite codes; the audit log; conversations."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from bot.settings import Settings
+from storage.db import Database
+from storage.repositories import (
+    CatalogRepository,
+    ConversationRecord,
+    OrganisationRecord,
+    OrganiserRepository,
+)
+
+ROLES = ("organiser", "coordinator")
+INVITE_DAYS = 7
+ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+
+
+def _hash(code: str) -> str:
+    return hashlib.sha256("".join(ch for ch in code.upper() if ch.isalnum()).encode()).hexdigest()
+
+
+def slugify(name: str) -> str:
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")[:60] or "org"
+
+
+@dataclass(frozen=True)
+class Authority:
+    """What one person may do: umbrella admin, and roles per organisation."""
+
+    admin: bool = False
+    roles: dict[int, set[str]] = field(default_factory=dict)
+
+    def organiser_of(self, organisation_id: int) -> bool:
+        return self.admin or "organiser" in self.roles.get(organisation_id, set())
+
+    @property
+    def organiser_anywhere(self) -> bool:
+        return self.admin or any("organiser" in r for r in self.roles.values())
+
+
+class OrganiserService:
+    def __init__(self, db: Database, settings: Settings, clock: Callable[[], datetime]) -> None:
+        self.db = db
+        self.admins = set(settings.admins)
+        self.clock = clock
+
+    async def authority(self, user_id: int, platform: str, platform_user_id: str) -> Authority:
+        async with self.db.transaction() as s:
+            rows = await OrganiserRepository(s).roles(user_id)
+        admin = f"{platform}:{platform_user_id}" in self.admins or (None, "admin") in rows
+        roles: dict[int, set[str]] = {}
+        for organisation_id, role in rows:
+            if organisation_id is not None:
+                roles.setdefault(organisation_id, set()).add(role)
+        return Authority(admin, roles)
+
+    async def audit(
+        self,
+        actor: int | None,
+        action: str,
+        organisation_id: int | None,
+        allowed: bool,
+        detail: str = "",
+    ) -> None:
+        async with self.db.transaction() as s:
+            await OrganiserRepository(s).audit(actor, action, organisation_id, allowed, detail)
+
+    async def organisations(self, authority: Authority) -> list[OrganisationRecord]:
+        """The organisations a person acts for (all of them for an umbrella admin)."""
+        async with self.db.transaction() as s:
+            every = await OrganiserRepository(s).organisations()
+        return [o for o in every if authority.organiser_of(o.id)]
+
+    async def organisation(self, organisation_id: int) -> OrganisationRecord | None:
+        async with self.db.transaction() as s:
+            return await OrganiserRepository(s).organisation(organisation_id)
+
+    async def create_organisation(self, name: str) -> OrganisationRecord:
+        async with self.db.transaction() as s:
+            repo = OrganiserRepository(s)
+            base = slugify(name)
+            slug, n = base, 1
+            while await repo.organisation_by_slug(slug) is not None:
+                n += 1
+                slug = f"{base}-{n}"
+            organisation_id = await CatalogRepository(s).organisation(slug, name)
+            found = await repo.organisation(organisation_id)
+        assert found is not None
+        return found
+
+    async def grant_admin(self, user_id: int) -> None:
+        async with self.db.transaction() as s:
+            await OrganiserRepository(s).grant(user_id, None, "admin")
+
+    async def invite(self, actor: int, organisation_id: int, role: str) -> str:
+        raw = "".join(secrets.choice(ALPHABET) for _ in range(10))
+        async with self.db.transaction() as s:
+            await OrganiserRepository(s).add_invite(
+                _hash(raw), organisation_id, role, actor, self.clock() + timedelta(days=INVITE_DAYS)
+            )
+        return f"{raw[:5]}-{raw[5:]}"
+
+    async def join(self, user_id: int, code: str) -> tuple[OrganisationRecord, str] | None:
+        """Redeem an invite: the role it carries, in its organisation; None if invalid."""
+        async with self.db.transaction() as s:
+            repo = OrganiserRepository(s)
+            taken = await repo.take_invite(_hash(code), self.clock())
+            if taken is None:
+                return None
+            organisation_id, role = taken
+            if organisation_id is None:
+                return None
+            await repo.grant(user_id, organisation_id, role)
+            await repo.audit(user_id, "join", organisation_id, True, role)
+            organisation = await repo.organisation(organisation_id)
+        return (organisation, role) if organisation else None
+
+    async def conversation(self, user_id: int) -> ConversationRecord | None:
+        async with self.db.transaction() as s:
+            return await OrganiserRepository(s).conversation(user_id)
+
+    async def save_conversation(
+        self, user_id: int, kind: str, step: str, data: dict[str, Any]
+    ) -> None:
+        async with self.db.transaction() as s:
+            await OrganiserRepository(s).set_conversation(user_id, kind, step, data)
+
+    async def end_conversation(self, user_id: int) -> None:
+        async with self.db.transaction() as s:
+            await OrganiserRepository(s).end_conversation(user_id)

@@ -1,0 +1,294 @@
+"""Calendar files: valid RFC 5545 that parses back to exactly what was stored."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from icalendar import Calendar, Event, Timezone
+
+from bot.ics_export import calendar_ics, event_ics, ics_filename
+from storage.records import EventRecord
+
+NOW = datetime(2027, 1, 10, 9, 30, tzinfo=UTC)
+BERLIN = ZoneInfo("Europe/Berlin")
+
+
+def make_event(**changes: Any) -> EventRecord:
+    event = EventRecord(
+        id=42,
+        organisation_name="Werkstatt der Kulturen e.V.",
+        category="meeting",
+        region="leipzig",
+        starts_at=datetime(2027, 7, 1, 16, 0, tzinfo=UTC),
+        ends_at=datetime(2027, 7, 1, 18, 30, tzinfo=UTC),
+        timezone="Europe/Berlin",
+        place="Eisenbahnstraße 1, Leipzig",
+        online_url=None,
+        capacity=20,
+        registration_deadline=None,
+        status="published",
+    )
+    return replace(event, **changes)
+
+
+def parse(data: bytes) -> Calendar:
+    return Calendar.from_ical(data)
+
+
+def only_event(calendar: Calendar) -> Event:
+    events = calendar.walk("VEVENT")
+    assert len(events) == 1
+    return events[0]
+
+
+def lines(data: bytes) -> list[bytes]:
+    assert data.endswith(b"\r\n")
+    return data[: -len(b"\r\n")].split(b"\r\n")
+
+
+def test_calendar_and_event_properties() -> None:
+    event = make_event(online_url="https://meet.example.org/treff")
+    data = event_ics(event, title="Offener Treff", description="Tee und Gespräche.", now=NOW)
+
+    calendar = parse(data)
+    assert str(calendar["VERSION"]) == "2.0"
+    assert str(calendar["PRODID"]) == "-//Treffpunkt//Treffpunkt 0.1//EN"
+    assert str(calendar["CALSCALE"]) == "GREGORIAN"
+    assert str(calendar["METHOD"]) == "PUBLISH"
+
+    vevent = only_event(calendar)
+    assert str(vevent["UID"]) == "treffpunkt-event-42@treffpunkt"
+    assert vevent.decoded("DTSTAMP") == NOW
+    assert b"DTSTAMP:20270110T093000Z" in lines(data)
+    assert str(vevent["SUMMARY"]) == "Offener Treff"
+    assert str(vevent["DESCRIPTION"]) == "Tee und Gespräche.\n\nWerkstatt der Kulturen e.V."
+    assert str(vevent["DESCRIPTION"]).splitlines()[-1] == event.organisation_name
+    assert str(vevent["LOCATION"]) == "Eisenbahnstraße 1, Leipzig"
+    assert str(vevent["URL"]) == "https://meet.example.org/treff"
+    assert str(vevent["STATUS"]) == "CONFIRMED"
+    assert "ORGANIZER" not in vevent
+    assert b"mailto:" not in data
+
+
+def test_summer_event_is_written_in_berlin_time() -> None:
+    event = make_event(starts_at=datetime(2027, 7, 1, 16, 0, tzinfo=UTC), ends_at=None)
+    data = event_ics(event, title="Sommerfest", description="", now=NOW)
+
+    vevent = only_event(parse(data))
+    assert vevent["DTSTART"].params["TZID"] == "Europe/Berlin"
+    assert vevent["DTEND"].params["TZID"] == "Europe/Berlin"
+    assert b"DTSTART;TZID=Europe/Berlin:20270701T180000" in lines(data)
+    # Without an end the event lasts two hours.
+    assert b"DTEND;TZID=Europe/Berlin:20270701T200000" in lines(data)
+    start, end = vevent.decoded("DTSTART"), vevent.decoded("DTEND")
+    assert start == event.starts_at
+    assert start.astimezone(BERLIN).utcoffset() == timedelta(hours=2)
+    assert end - start == timedelta(hours=2)
+
+
+def test_winter_event_is_written_in_berlin_time() -> None:
+    event = make_event(
+        starts_at=datetime(2027, 1, 15, 17, 30, tzinfo=UTC),
+        ends_at=datetime(2027, 1, 15, 19, 45, tzinfo=UTC),
+    )
+    data = event_ics(event, title="Winterabend", description="", now=NOW)
+
+    vevent = only_event(parse(data))
+    assert vevent["DTSTART"].params["TZID"] == "Europe/Berlin"
+    assert b"DTSTART;TZID=Europe/Berlin:20270115T183000" in lines(data)
+    assert b"DTEND;TZID=Europe/Berlin:20270115T204500" in lines(data)
+    assert vevent.decoded("DTSTART") == event.starts_at
+    assert vevent.decoded("DTEND") == event.ends_at
+
+
+def test_vtimezone_follows_rfc_5545_onsets() -> None:
+    data = event_ics(make_event(), title="T", description="", now=NOW)
+    calendar = parse(data)
+
+    [vtimezone] = calendar.walk("VTIMEZONE")
+    assert str(vtimezone["TZID"]) == "Europe/Berlin"
+    assert vtimezone.daylight and vtimezone.standard
+    [daylight] = vtimezone.daylight
+    # The onset is the wall-clock time in TZOFFSETFROM: 02:00 CET is 01:00 UTC.
+    assert daylight.DTSTART == datetime(2027, 3, 28, 2, 0)
+    assert daylight.TZOFFSETFROM == timedelta(hours=1)
+    assert daylight.TZOFFSETTO == timedelta(hours=2)
+    assert str(daylight["TZNAME"]) == "CEST"
+    autumn = [part for part in vtimezone.standard if part.TZOFFSETFROM == timedelta(hours=2)]
+    assert [part.DTSTART for part in autumn] == [datetime(2027, 10, 31, 3, 0)]
+    assert autumn[0].TZOFFSETTO == timedelta(hours=1)
+
+    # The transitions the VTIMEZONE describes are exactly those of the IANA zone.
+    times, _ = vtimezone.get_transitions()
+    assert datetime(2027, 3, 28, 1, 0) in times
+    assert datetime(2027, 10, 31, 1, 0) in times
+    assert calendar.get_missing_tzids() == set()
+
+
+@pytest.mark.parametrize(
+    "starts_at",
+    [
+        datetime(2027, 1, 15, 17, 30, tzinfo=UTC),
+        datetime(2027, 3, 28, 0, 30, tzinfo=UTC),  # the last hour of winter time
+        datetime(2027, 3, 28, 1, 30, tzinfo=UTC),  # the first hour of summer time
+        datetime(2027, 7, 1, 16, 0, tzinfo=UTC),
+        datetime(2027, 10, 31, 0, 30, tzinfo=UTC),  # 02:30 CEST, before the clocks go back
+        datetime(2027, 10, 31, 1, 30, tzinfo=UTC),  # 02:30 CET, after
+    ],
+)
+def test_embedded_vtimezone_alone_gives_the_stored_instant(starts_at: datetime) -> None:
+    """A calendar that does not know "Europe/Berlin" relies on the VTIMEZONE only."""
+    data = event_ics(make_event(starts_at=starts_at, ends_at=None), title="T", description="", now=NOW)
+    calendar = parse(data)
+    [vtimezone] = calendar.walk("VTIMEZONE")
+    assert isinstance(vtimezone, Timezone)
+    own_zone = vtimezone.to_tz(lookup_tzid=False)
+
+    line = next(item for item in lines(data) if item.startswith(b"DTSTART;"))
+    local = datetime.strptime(line.split(b":")[1].decode(), "%Y%m%dT%H%M%S")
+    fold = 1 if starts_at.astimezone(BERLIN).fold else 0
+    assert local.replace(tzinfo=own_zone, fold=fold).astimezone(UTC) == starts_at
+    assert local.replace(tzinfo=BERLIN, fold=fold).astimezone(UTC) == starts_at
+
+
+def test_crlf_line_endings_and_folding_at_75_octets() -> None:
+    description = ("مرحبا بكم في اللقاء المفتوح 🎉👩‍👩‍👧 " * 12) + ("Ünïcödé, " * 20)
+    data = event_ics(make_event(), title="Ä" * 100, description=description, now=NOW)
+
+    assert b"\n" not in data.replace(b"\r\n", b"")
+    assert b"\r" not in data.replace(b"\r\n", b"")
+    for line in lines(data):
+        assert len(line) <= 75, line
+    assert any(line.startswith(b" ") for line in lines(data))  # long lines were folded
+    data.decode("utf-8")  # folding never splits a character
+    assert lines(data)[0] == b"BEGIN:VCALENDAR"
+    assert lines(data)[-1] == b"END:VCALENDAR"
+
+
+def test_special_characters_survive_a_round_trip() -> None:
+    title = 'Café, Tee; "Gespräch" \\ لقاء 🎉'
+    description = "Zeile eins, mit Komma; und Semikolon\nZeile zwei: مرحبا 👋🏽\n\n\\n bleibt \\n"
+    place = "Haus am See; Raum 2, 1. OG\nHinterhof"
+    event = make_event(place=place, organisation_name="Verein «Brücke»; Leipzig, e.V.")
+    data = event_ics(event, title=title, description=description, now=NOW)
+
+    vevent = only_event(parse(data))
+    assert str(vevent["SUMMARY"]) == title
+    assert str(vevent["DESCRIPTION"]) == f"{description}\n\nVerein «Brücke»; Leipzig, e.V."
+    assert str(vevent["LOCATION"]) == place
+
+
+def test_cancelled_event() -> None:
+    data = event_ics(make_event(status="cancelled"), title="Abgesagt", description="", now=NOW)
+
+    assert str(only_event(parse(data))["STATUS"]) == "CANCELLED"
+    assert b"STATUS:CANCELLED" in lines(data)
+
+
+def test_given_url_wins_and_the_online_link_is_kept() -> None:
+    event = make_event(place=None, online_url="https://meet.example.org/x")
+    data = event_ics(
+        event, title="Online", description="Hallo", url="https://treffpunkt.example/e/42", now=NOW
+    )
+
+    vevent = only_event(parse(data))
+    assert str(vevent["URL"]) == "https://treffpunkt.example/e/42"
+    assert str(vevent["LOCATION"]) == "https://meet.example.org/x"
+
+
+def test_without_place_or_link_there_is_no_location_or_url() -> None:
+    vevent = only_event(
+        parse(event_ics(make_event(place=None), title="T", description="D", now=NOW))
+    )
+
+    assert "LOCATION" not in vevent
+    assert "URL" not in vevent
+    assert str(vevent["DESCRIPTION"]) == "D\n\nWerkstatt der Kulturen e.V."
+
+
+def test_output_is_stable() -> None:
+    event = make_event()
+    first = event_ics(event, title="T", description="D", now=NOW)
+    second = event_ics(event, title="T", description="D", now=NOW)
+
+    assert first == second
+    assert str(only_event(parse(first))["UID"]) == "treffpunkt-event-42@treffpunkt"
+
+
+def test_unknown_zone_falls_back_to_utc() -> None:
+    data = event_ics(make_event(timezone="Mars/Olympus_Mons"), title="T", description="", now=NOW)
+
+    calendar = parse(data)
+    assert calendar.walk("VTIMEZONE") == []
+    assert b"DTSTART:20270701T160000Z" in lines(data)
+    assert only_event(calendar).decoded("DTSTART") == datetime(2027, 7, 1, 16, tzinfo=UTC)
+
+
+def test_calendar_with_three_events() -> None:
+    items = [
+        (make_event(id=1, starts_at=datetime(2027, 2, 3, 17, tzinfo=UTC), ends_at=None), "A", "a"),
+        (make_event(id=2, status="cancelled"), "B", "b"),
+        (make_event(id=3, starts_at=datetime(2028, 8, 9, 8, tzinfo=UTC), ends_at=None), "C", "c"),
+    ]
+    data = calendar_ics(items, name="Treffpunkt Leipzig", now=NOW)
+
+    calendar = parse(data)
+    assert str(calendar["NAME"]) == "Treffpunkt Leipzig"
+    assert str(calendar["X-WR-CALNAME"]) == "Treffpunkt Leipzig"
+    assert str(calendar["METHOD"]) == "PUBLISH"
+    events = calendar.walk("VEVENT")
+    assert len(events) == 3
+    assert [str(event["UID"]) for event in events] == [
+        f"treffpunkt-event-{n}@treffpunkt" for n in (1, 2, 3)
+    ]
+    assert [str(event["STATUS"]) for event in events] == ["CONFIRMED", "CANCELLED", "CONFIRMED"]
+    for (record, title, description), vevent in zip(items, events, strict=True):
+        assert str(vevent["SUMMARY"]) == title
+        assert vevent.decoded("DTSTART") == record.starts_at
+        assert vevent["DTSTART"].params["TZID"] == "Europe/Berlin"
+        assert str(vevent["DESCRIPTION"]).startswith(description)
+    [vtimezone] = calendar.walk("VTIMEZONE")
+    times, _ = vtimezone.get_transitions()
+    # Both years the events fall in are described.
+    assert datetime(2027, 3, 28, 1, 0) in times
+    assert datetime(2028, 3, 26, 1, 0) in times
+    assert datetime(2028, 10, 29, 1, 0) in times
+    assert data.index(b"BEGIN:VTIMEZONE") < data.index(b"BEGIN:VEVENT")
+    for line in lines(data):
+        assert len(line) <= 75
+
+
+def test_calendar_without_events_is_still_valid() -> None:
+    calendar = parse(calendar_ics([], name="Leer", now=NOW))
+
+    assert calendar.walk("VEVENT") == []
+    assert str(calendar["VERSION"]) == "2.0"
+
+
+@pytest.mark.parametrize(
+    ("title", "expected"),
+    [
+        ("Offener Treff der Werkstatt", "offener-treff-der-werkstatt.ics"),
+        ("Müßiggang: Ärger über Öl & Übung!", "muessiggang-aerger-ueber-oel-uebung.ics"),
+        ("Café à la carte – Łódź", "cafe-a-la-carte-lodz.ics"),
+        ("لقاء مفتوح", "event.ics"),
+        ("🎉🎉", "event.ics"),
+        ("", "event.ics"),
+        ("../../etc/passwd", "etc-passwd.ics"),
+    ],
+)
+def test_ics_filename(title: str, expected: str) -> None:
+    assert ics_filename(title) == expected
+
+
+def test_ics_filename_is_at_most_60_characters() -> None:
+    name = ics_filename("Sehr langer Titel für einen Nachmittag " * 5)
+    assert len(name) <= 60
+    assert name.endswith(".ics")
+    assert not name.removesuffix(".ics").endswith("-")
+    assert name.isascii()
+    assert len(ics_filename("x" * 200)) == 60
