@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-_DATE = r"(?P<d>\d{1,2})\.(?P<m>\d{1,2})\.(?P<y>\d{2}|\d{4})?"
+_DATE = r"(?P<d>\d{1,2})\.(?P<m>\d{1,2})\.(?P<y>\d{4}|\d{2})?"
 _ISO = r"(?P<iy>\d{4})-(?P<im>\d{2})-(?P<id>\d{2})"
 _TIME = r"(?P<{n}h>\d{{1,2}})(?:[:.](?P<{n}min>\d{{2}}))?"
 _PATTERN = re.compile(

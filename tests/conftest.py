@@ -80,7 +80,12 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def settings(db_url: str, tmp_path: Path) -> Settings:
-    return Settings(database_url=db_url, locales_dir=LOCALES, files_dir=tmp_path / "files")
+    return Settings(
+        database_url=db_url,
+        locales_dir=LOCALES,
+        files_dir=tmp_path / "files",
+        admins=("fake:umbrella-admin",),
+    )
 
 
 @pytest.fixture

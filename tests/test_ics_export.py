@@ -114,13 +114,13 @@ def test_vtimezone_follows_rfc_5545_onsets() -> None:
     assert vtimezone.daylight and vtimezone.standard
     [daylight] = vtimezone.daylight
     # The onset is the wall-clock time in TZOFFSETFROM: 02:00 CET is 01:00 UTC.
-    assert daylight.DTSTART == datetime(2027, 3, 28, 2, 0)
-    assert daylight.TZOFFSETFROM == timedelta(hours=1)
-    assert daylight.TZOFFSETTO == timedelta(hours=2)
+    assert datetime(2027, 3, 28, 2, 0) == daylight.DTSTART
+    assert timedelta(hours=1) == daylight.TZOFFSETFROM
+    assert timedelta(hours=2) == daylight.TZOFFSETTO
     assert str(daylight["TZNAME"]) == "CEST"
-    autumn = [part for part in vtimezone.standard if part.TZOFFSETFROM == timedelta(hours=2)]
+    autumn = [part for part in vtimezone.standard if timedelta(hours=2) == part.TZOFFSETFROM]
     assert [part.DTSTART for part in autumn] == [datetime(2027, 10, 31, 3, 0)]
-    assert autumn[0].TZOFFSETTO == timedelta(hours=1)
+    assert timedelta(hours=1) == autumn[0].TZOFFSETTO
 
     # The transitions the VTIMEZONE describes are exactly those of the IANA zone.
     times, _ = vtimezone.get_transitions()
@@ -142,7 +142,9 @@ def test_vtimezone_follows_rfc_5545_onsets() -> None:
 )
 def test_embedded_vtimezone_alone_gives_the_stored_instant(starts_at: datetime) -> None:
     """A calendar that does not know "Europe/Berlin" relies on the VTIMEZONE only."""
-    data = event_ics(make_event(starts_at=starts_at, ends_at=None), title="T", description="", now=NOW)
+    data = event_ics(
+        make_event(starts_at=starts_at, ends_at=None), title="T", description="", now=NOW
+    )
     calendar = parse(data)
     [vtimezone] = calendar.walk("VTIMEZONE")
     assert isinstance(vtimezone, Timezone)
