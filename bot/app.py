@@ -37,6 +37,12 @@ class Core:
         dispatcher = Dispatcher(registry, services, i18n, settings)
         delivery = DeliveryWorker(services, i18n, settings, registry.notices)
         dispatcher.after_each(delivery.wake)
+
+        async def report_finished_broadcasts() -> None:
+            if await services.broadcasts.finish_done():
+                delivery.wake()
+
+        delivery.after_round.append(report_finished_broadcasts)
         return cls(settings, db, i18n, services, dispatcher, delivery)
 
     async def close(self) -> None:

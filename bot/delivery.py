@@ -1,8 +1,12 @@
-"""The delivery worker: sends outbox rows, each rendered in its recipient's language.
+"""The delivery worker: sends outbox rows under each platform's limits, in each recipient's
+language, and records a final state for every row.
 
-A row is marked ``sending`` before it is handed to a transport and ``sent`` after. A row
-still ``sending`` at start-up was in flight when the process died: nobody can tell whether it
+A row is marked ``sending`` before it is handed to a transport and ``sent`` after. A row still
+``sending`` at start-up was in flight when the process died: nobody can tell whether it
 arrived, so it becomes ``unknown`` and is counted, never silently re-sent or dropped.
+Final states: ``sent``; ``failed`` with a reason (blocked, gone, gave up after retries);
+``unknown`` (a timeout after the request went out). 429s pause the platform's lane and do not
+count as attempts; other errors are retried with exponential backoff and jitter.
 """
 
 from __future__ import annotations
@@ -10,7 +14,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Mapping
+import random
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from sqlalchemy import update
@@ -18,27 +24,38 @@ from sqlalchemy import update
 from bot import i18n
 from bot.chat import Reply
 from bot.context import NoticeContext
-from bot.errors import RecipientGone
+from bot.errors import ChatMoved, DeliveryUnknown, RateLimited, RecipientGone
 from bot.i18n import I18n
 from bot.logs import failure_summary
+from bot.ratelimit import Lane
 from bot.registry import NoticeRenderer
 from bot.services import Services
 from bot.settings import Settings
 from storage.models import Identity, OutboxMessage
+from storage.records import IdentityRecord, OutboxRecord, UserRecord
 from storage.repositories import OutboxRepository, UserRepository
 
 log = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 5
-BATCH = 50
+MAX_ATTEMPTS = 6
+BATCH = 200
+MAX_BACKOFF = 300.0
 
 
 class Sender(Protocol):
     """The part of a transport the worker needs: send one reply into one chat."""
 
     platform: str
+    lane: Lane
+
+    def is_group(self, chat_id: str) -> bool: ...
 
     async def send(self, chat_id: str, reply: Reply) -> None: ...
+
+
+def backoff(attempt: int) -> float:
+    """Exponential with full jitter, so that many retries do not come back at once."""
+    return random.uniform(0.5, 1.0) * min(MAX_BACKOFF, 2.0**attempt)  # noqa: S311 - not crypto
 
 
 class DeliveryWorker:
@@ -54,6 +71,7 @@ class DeliveryWorker:
         self.settings = settings
         self.renderers = renderers
         self.senders: dict[str, Sender] = {}
+        self.after_round: list[Callable[[], Awaitable[None]]] = []
         self._wake = asyncio.Event()
         self._stopping = False
 
@@ -74,64 +92,113 @@ class DeliveryWorker:
         return int(getattr(result, "rowcount", 0) or 0)
 
     async def run_once(self) -> int:
-        """Send everything pending now, each row at most once per round; returns rows handled."""
+        """Send every row that is due now, each at most once per round; returns rows handled."""
         seen: set[int] = set()
-        while True:
+        while not self._stopping:
+            now = self.services.users.clock()
             async with self.services.db.transaction() as s:
-                rows = [
-                    r
-                    for r in await OutboxRepository(s).claim(BATCH + len(seen))
-                    if r.id not in seen
-                ]
-                for row in rows:
-                    await s.execute(
-                        update(OutboxMessage)
-                        .where(OutboxMessage.id == row.id)
-                        .values(status="sending")
-                    )
+                claimed = await OutboxRepository(s).claim(BATCH + len(seen), now)
+                rows = [r for r in claimed if r.id not in seen]
             if not rows:
-                return len(seen)
+                break
             for row in rows:
+                if self._stopping:
+                    break
                 seen.add(row.id)
-                await self._deliver(row.id, row.kind, row.user_id, row.payload, row.attempts)
+                await self._deliver(row)
+        for callback in self.after_round:
+            await callback()
+        return len(seen)
 
-    async def _deliver(
-        self, row_id: int, kind: str, user_id: int, payload: dict[str, object], attempts: int
-    ) -> None:
-        status, error = "sent", None
-        try:
-            async with self.services.db.transaction() as s:
-                users = UserRepository(s)
-                user = await users.get(user_id)
-                identities = [
-                    i
-                    for i in (await users.identities(user_id) if user else [])
-                    if i.active and i.chat_id and i.platform in self.senders
-                ]
-            renderer = self.renderers.get(kind)
-            if user is None or renderer is None or not identities:
-                status, error = "failed", "no reachable chat" if renderer else "unknown kind"
-            else:
-                with i18n.use(self.i18n.lang(user.locale, user.second_locale)):
-                    reply = await renderer(
-                        NoticeContext(self.services, self.settings, user, dict(payload))
-                    )
-                if reply is None:
-                    status, error = "failed", "no longer relevant"
-                else:
-                    target = identities[0]
-                    assert target.chat_id is not None
-                    try:
-                        await self.senders[target.platform].send(target.chat_id, reply)
-                    except RecipientGone as gone:
-                        status, error = "failed", gone.reason
-                        await self._deactivate(target.id, gone.reason)
-        except Exception as exc:
-            log.warning("delivery of outbox row %d failed:\n%s", row_id, failure_summary(exc))
-            status = "pending" if attempts + 1 < MAX_ATTEMPTS else "failed"
-            error = type(exc).__name__
+    async def _recipient(self, user_id: int) -> tuple[UserRecord | None, IdentityRecord | None]:
         async with self.services.db.transaction() as s:
-            await OutboxRepository(s).mark(row_id, status, error)
+            users = UserRepository(s)
+            user = await users.get(user_id)
+            identities = await users.identities(user_id) if user else []
+        reachable = [i for i in identities if i.active and i.chat_id and i.platform in self.senders]
+        # The most recently added reachable account: after /link, the newest messenger.
+        return user, (reachable[-1] if reachable else None)
+
+    async def _mark(
+        self,
+        row: OutboxRecord,
+        status: str,
+        error: str | None = None,
+        *,
+        next_attempt_at: datetime | None = None,
+        counts_as_attempt: bool = True,
+    ) -> None:
+        async with self.services.db.transaction() as s:
+            await OutboxRepository(s).mark(
+                row.id,
+                status,
+                error,
+                next_attempt_at=next_attempt_at,
+                counts_as_attempt=counts_as_attempt,
+            )
+
+    async def _deliver(self, row: OutboxRecord) -> None:
+        user, target = await self._recipient(row.user_id)
+        renderer = self.renderers.get(row.kind)
+        if user is None or renderer is None or target is None or target.chat_id is None:
+            reason = "unknown kind" if renderer is None else "no reachable chat"
+            await self._mark(row, "failed", reason)
+            return
+        with i18n.use(self.i18n.lang(user.locale, user.second_locale)):
+            reply = await renderer(
+                NoticeContext(self.services, self.settings, user, dict(row.payload))
+            )
+        if reply is None:
+            await self._mark(row, "failed", "no longer relevant")
+            return
+        sender = self.senders[target.platform]
+        chat_id = target.chat_id
+        async with self.services.db.transaction() as s:
+            await s.execute(
+                update(OutboxMessage).where(OutboxMessage.id == row.id).values(status="sending")
+            )
+        for _moved in range(2):
+            await sender.lane.wait(chat_id, sender.is_group(chat_id))
+            try:
+                await sender.send(chat_id, reply)
+            except ChatMoved as moved:
+                chat_id = moved.new_chat_id
+                await self._set_chat(target.id, chat_id)
+                continue
+            except RateLimited as limited:
+                sender.lane.pause(limited.retry_after)
+                due = self.services.users.clock() + timedelta(seconds=limited.retry_after)
+                await self._mark(
+                    row, "pending", "rate limited", next_attempt_at=due, counts_as_attempt=False
+                )
+                return
+            except RecipientGone as gone:
+                await self._deactivate(target.id, gone.reason)
+                await self._mark(row, "failed", f"blocked or gone: {gone.reason}")
+                return
+            except DeliveryUnknown as unknown:
+                await self._mark(row, "unknown", unknown.reason)
+                return
+            except Exception as exc:
+                attempt = row.attempts + 1
+                log.warning("delivery of outbox row %d failed:\n%s", row.id, failure_summary(exc))
+                if attempt >= MAX_ATTEMPTS:
+                    await self._mark(
+                        row, "failed", f"gave up after {attempt} attempts: {type(exc).__name__}"
+                    )
+                else:
+                    due = self.services.users.clock() + timedelta(seconds=backoff(attempt))
+                    await self._mark(row, "pending", type(exc).__name__, next_attempt_at=due)
+                return
+            await self._mark(row, "sent")
+            return
+        await self._mark(row, "failed", "chat moved more than once")
+
+    async def _set_chat(self, identity_id: int, chat_id: str) -> None:
+        async with self.services.db.transaction() as s:
+            await s.execute(
+                update(Identity).where(Identity.id == identity_id).values(chat_id=chat_id)
+            )
 
     async def _deactivate(self, identity_id: int, reason: str) -> None:
         async with self.services.db.transaction() as s:
@@ -141,18 +208,20 @@ class DeliveryWorker:
                 .values(active=False, inactive_reason=reason[:255])
             )
 
-    async def run(self, idle_seconds: float = 5.0) -> None:
+    async def run(self, idle_seconds: float = 2.0) -> None:
         """Deliver until :meth:`stop`; woken at once after each update, else every few seconds."""
         await self.recover()
         while not self._stopping:
             try:
                 await self.run_once()
             except Exception as exc:
+                # The database may be away for a while: nothing is lost, the rows wait.
                 log.warning("delivery round failed:\n%s", failure_summary(exc))
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), idle_seconds)
             self._wake.clear()
 
     def stop(self) -> None:
+        """Stop after the row being sent; every other row stays pending for the next start."""
         self._stopping = True
         self._wake.set()

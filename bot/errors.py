@@ -21,3 +21,27 @@ class RecipientGone(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
+
+
+class RateLimited(Exception):
+    """The platform asks to wait ``retry_after`` seconds before sending again."""
+
+    def __init__(self, retry_after: float) -> None:
+        super().__init__(f"retry after {retry_after} s")
+        self.retry_after = retry_after
+
+
+class DeliveryUnknown(Exception):
+    """The send may or may not have arrived (a timeout after the request went out)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class ChatMoved(Exception):
+    """The chat has a new id (a Telegram group became a supergroup)."""
+
+    def __init__(self, new_chat_id: str) -> None:
+        super().__init__(new_chat_id)
+        self.new_chat_id = new_chat_id

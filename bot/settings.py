@@ -26,6 +26,16 @@ def _words(value: str) -> tuple[str, ...]:
     return tuple(w for w in re.split(r"[,\s]+", value) if w)
 
 
+def _rate(value: str) -> float:
+    try:
+        rate = float(value)
+    except ValueError:
+        rate = -1.0
+    if not 0 < rate <= 1000:
+        raise SettingsError(f"TELEGRAM_BULK_RATE: messages per second, 0 < rate <= 1000: {value!r}")
+    return rate
+
+
 def _port(value: str) -> int:
     if not value.isdigit() or not 0 < int(value) < 65536:
         raise SettingsError(f"TELEGRAM_WEBHOOK_PORT: not a port number: {value!r}")
@@ -47,6 +57,7 @@ class Settings:
     files_dir: Path = Path("treffpunkt-files")
     telegram_bot_token: str | None = field(default=None, repr=False)
     telegram_base_url: str | None = None
+    telegram_bulk_rate: float = 25.0
     telegram_webhook_url: str | None = None
     telegram_webhook_listen: str = "127.0.0.1"
     telegram_webhook_port: int = 8443
@@ -111,6 +122,7 @@ class Settings:
             files_dir=Path(get("TREFFPUNKT_FILES_DIR", "treffpunkt-files")),
             telegram_bot_token=values.get("TELEGRAM_BOT_TOKEN", "").strip() or None,
             telegram_base_url=get("TELEGRAM_BASE_URL", "").rstrip("/") or None,
+            telegram_bulk_rate=_rate(get("TELEGRAM_BULK_RATE", "25")),
             telegram_webhook_url=get("TELEGRAM_WEBHOOK_URL", "") or None,
             telegram_webhook_listen=get("TELEGRAM_WEBHOOK_LISTEN", "127.0.0.1"),
             telegram_webhook_port=_port(get("TELEGRAM_WEBHOOK_PORT", "8443")),

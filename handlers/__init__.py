@@ -4,8 +4,19 @@ from __future__ import annotations
 
 from bot.i18n import N_
 from bot.registry import Registry
+from bot.services.broadcasts import BROADCAST, REPORT
 from bot.services.events import NEW_EVENT
-from handlers import data, events, help, link, newevent, onboarding, organisers, topics
+from handlers import (
+    broadcast,
+    data,
+    events,
+    help,
+    link,
+    newevent,
+    onboarding,
+    organisers,
+    topics,
+)
 
 
 def build_registry() -> Registry:
@@ -79,6 +90,13 @@ def build_registry() -> Registry:
         guard=organisers.require_organiser,
     )
     r.command(
+        "broadcast",
+        broadcast.start,
+        N_("Send an announcement to everyone who follows your topics, in their languages"),
+        private_only=True,
+        guard=organisers.require_organiser,
+    )
+    r.command(
         "orgs",
         organisers.organisations,
         N_("The organisations you act for"),
@@ -121,9 +139,13 @@ def build_registry() -> Registry:
 
     r.button("ne", newevent.on_press, private_only=True, guard=organisers.require_organiser)
     r.conversation(newevent.KIND, newevent.on_text)
+    r.button("bc", broadcast.on_press, private_only=True, guard=organisers.require_organiser)
+    r.conversation(broadcast.KIND, broadcast.on_text)
 
     r.notice(events.PROMOTED, events.render_promoted)
     r.notice(NEW_EVENT, events.render_new_event)
+    r.notice(BROADCAST, broadcast.render_broadcast)
+    r.notice(REPORT, broadcast.render_report)
     r.fallback = help.unknown
     r.consent_prompt = onboarding.consent_prompt
     return r

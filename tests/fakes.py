@@ -11,6 +11,7 @@ from typing import Any
 from bot import i18n
 from bot.app import Core
 from bot.chat import Button, ChatRef, Incoming, Reply, Sender
+from bot.ratelimit import Lane
 from bot.text import plain
 
 PLATFORM = "fake"
@@ -117,6 +118,10 @@ class Chatroom:
     """The fake transport: hands updates to the core and records what it sends."""
 
     platform = PLATFORM
+    lane = Lane(per_second=0, per_chat_seconds=0, per_group_seconds=0)
+
+    def is_group(self, chat_id: str) -> bool:
+        return chat_id.startswith("group")
 
     def __init__(self, core: Core) -> None:
         self.core = core

@@ -8,7 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from icalendar import Calendar, Event, Timezone
+from icalendar import Calendar, Event
 
 from bot.ics_export import calendar_ics, event_ics, ics_filename
 from storage.records import EventRecord
@@ -40,9 +40,8 @@ def parse(data: bytes) -> Calendar:
 
 
 def only_event(calendar: Calendar) -> Event:
-    events = calendar.walk("VEVENT")
-    assert len(events) == 1
-    return events[0]
+    [event] = calendar.events
+    return event
 
 
 def lines(data: bytes) -> list[bytes]:
@@ -109,7 +108,7 @@ def test_vtimezone_follows_rfc_5545_onsets() -> None:
     data = event_ics(make_event(), title="T", description="", now=NOW)
     calendar = parse(data)
 
-    [vtimezone] = calendar.walk("VTIMEZONE")
+    [vtimezone] = calendar.timezones
     assert str(vtimezone["TZID"]) == "Europe/Berlin"
     assert vtimezone.daylight and vtimezone.standard
     [daylight] = vtimezone.daylight
@@ -146,8 +145,7 @@ def test_embedded_vtimezone_alone_gives_the_stored_instant(starts_at: datetime) 
         make_event(starts_at=starts_at, ends_at=None), title="T", description="", now=NOW
     )
     calendar = parse(data)
-    [vtimezone] = calendar.walk("VTIMEZONE")
-    assert isinstance(vtimezone, Timezone)
+    [vtimezone] = calendar.timezones
     own_zone = vtimezone.to_tz(lookup_tzid=False)
 
     line = next(item for item in lines(data) if item.startswith(b"DTSTART;"))
@@ -225,7 +223,7 @@ def test_unknown_zone_falls_back_to_utc() -> None:
     data = event_ics(make_event(timezone="Mars/Olympus_Mons"), title="T", description="", now=NOW)
 
     calendar = parse(data)
-    assert calendar.walk("VTIMEZONE") == []
+    assert calendar.timezones == []
     assert b"DTSTART:20270701T160000Z" in lines(data)
     assert only_event(calendar).decoded("DTSTART") == datetime(2027, 7, 1, 16, tzinfo=UTC)
 
@@ -242,7 +240,7 @@ def test_calendar_with_three_events() -> None:
     assert str(calendar["NAME"]) == "Treffpunkt Leipzig"
     assert str(calendar["X-WR-CALNAME"]) == "Treffpunkt Leipzig"
     assert str(calendar["METHOD"]) == "PUBLISH"
-    events = calendar.walk("VEVENT")
+    events = calendar.events
     assert len(events) == 3
     assert [str(event["UID"]) for event in events] == [
         f"treffpunkt-event-{n}@treffpunkt" for n in (1, 2, 3)
@@ -253,7 +251,7 @@ def test_calendar_with_three_events() -> None:
         assert vevent.decoded("DTSTART") == record.starts_at
         assert vevent["DTSTART"].params["TZID"] == "Europe/Berlin"
         assert str(vevent["DESCRIPTION"]).startswith(description)
-    [vtimezone] = calendar.walk("VTIMEZONE")
+    [vtimezone] = calendar.timezones
     times, _ = vtimezone.get_transitions()
     # Both years the events fall in are described.
     assert datetime(2027, 3, 28, 1, 0) in times
@@ -267,7 +265,7 @@ def test_calendar_with_three_events() -> None:
 def test_calendar_without_events_is_still_valid() -> None:
     calendar = parse(calendar_ics([], name="Leer", now=NOW))
 
-    assert calendar.walk("VEVENT") == []
+    assert calendar.events == []
     assert str(calendar["VERSION"]) == "2.0"
 
 

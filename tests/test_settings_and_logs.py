@@ -12,6 +12,7 @@ from bot import logs
 from bot.app import Core
 from bot.chat import Reply
 from bot.errors import RecipientGone
+from bot.ratelimit import Lane
 from bot.settings import Settings, SettingsError
 from storage.models import Identity, OutboxMessage
 from tests.fakes import Chatroom, registered
@@ -150,6 +151,10 @@ async def test_a_conversation_leaves_no_personal_text_in_logs(
 async def test_unreachable_person_is_marked_inactive(room: Chatroom, core: Core) -> None:
     class Blocked:
         platform = "fake"
+        lane = Lane(0, 0, 0)
+
+        def is_group(self, chat_id: str) -> bool:
+            return False
 
         async def send(self, chat_id: str, reply: Reply) -> None:
             raise RecipientGone("bot was blocked by the user")
@@ -163,5 +168,7 @@ async def test_unreachable_person_is_marked_inactive(room: Chatroom, core: Core)
     async with core.db.transaction() as s:
         rows = list(await s.scalars(select(OutboxMessage)))
         identity = await s.scalar(select(Identity).where(Identity.platform_user_id == "b3"))
-    assert [(r.status, r.last_error) for r in rows] == [("failed", "bot was blocked by the user")]
+    assert [(r.status, r.last_error) for r in rows] == [
+        ("failed", "blocked or gone: bot was blocked by the user")
+    ]
     assert identity is not None and not identity.active

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from bot.services.broadcasts import BroadcastService
 from bot.services.events import EventService
 from bot.services.link import LinkService
 from bot.services.organisers import OrganiserService
@@ -31,6 +32,7 @@ class Services:
     rsvps: RsvpService
     links: LinkService
     organisers: OrganiserService
+    broadcasts: BroadcastService
 
     @classmethod
     def build(cls, db: Database, settings: Settings, clock: Clock = system_clock) -> Services:
@@ -42,4 +44,5 @@ class Services:
             rsvps=RsvpService(db, clock),
             links=LinkService(db, clock),
             organisers=OrganiserService(db, settings, clock),
+            broadcasts=BroadcastService(db, clock),
         )

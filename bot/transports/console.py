@@ -16,6 +16,7 @@ from bot import i18n
 from bot.app import Core
 from bot.chat import Button, ChatRef, Incoming, Reply, Sender
 from bot.i18n import _
+from bot.ratelimit import Lane
 from bot.text import plain
 
 log = logging.getLogger(__name__)
@@ -25,6 +26,10 @@ PLATFORM = "console"
 
 class ConsoleTransport:
     platform = PLATFORM
+    lane = Lane(per_second=0, per_chat_seconds=0, per_group_seconds=0)
+
+    def is_group(self, chat_id: str) -> bool:
+        return False
 
     def __init__(
         self, core: Core, stdin: TextIO, stdout: TextIO, *, interactive: bool | None = None

@@ -43,6 +43,7 @@ from bot.app import Core
 from bot.chat import ChatRef, Incoming, Reply, Sender
 from bot.errors import RecipientGone
 from bot.logs import failure_summary
+from bot.ratelimit import Lane
 from bot.settings import Settings
 from bot.text import plain
 from storage.repositories import MessageRepository
@@ -99,6 +100,13 @@ def render(reply: Reply, first_number: int) -> tuple[dict[str, Any], list[list[A
 
 class MatrixTransport:
     platform = PLATFORM
+    # Synapse limits per user; a bot that fans out must be exempted (override_ratelimit).
+    # M_LIMIT_EXCEEDED is waited out in any case.
+    lane = Lane(per_second=10, per_chat_seconds=0.2, per_group_seconds=1.0)
+
+    def is_group(self, chat_id: str) -> bool:
+        room = self.client.rooms.get(chat_id)
+        return room is not None and not self._private(room)
 
     def __init__(self, core: Core, settings: Settings) -> None:
         if not (settings.matrix_homeserver and settings.matrix_user_id):

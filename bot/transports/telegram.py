@@ -15,6 +15,7 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
+import httpx
 from telegram import (
     BotCommand,
     CallbackQuery,
@@ -26,7 +27,15 @@ from telegram import (
     Update,
 )
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter, TelegramError
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
 from telegram.ext import Application, ContextTypes, TypeHandler
 from telegram.warnings import PTBDeprecationWarning
 
@@ -34,9 +43,10 @@ from bot import i18n
 from bot.app import Core
 from bot.chat import ChatRef, Incoming, Reply, Sender
 from bot.dispatcher import stale_button_reply
-from bot.errors import RecipientGone
+from bot.errors import ChatMoved, DeliveryUnknown, RateLimited, RecipientGone
 from bot.i18n import _
 from bot.logs import failure_summary
+from bot.ratelimit import Lane
 from bot.settings import Settings
 from bot.text import escape, plain, shorten
 
@@ -50,6 +60,14 @@ ALLOWED_UPDATES = ["message", "callback_query"]
 SEEN_UPDATES = 10_000
 RATE_LIMIT_RETRIES = 3
 _ADDRESSED = re.compile(r"^/[A-Za-z0-9_]+@([A-Za-z0-9_]+)")
+
+
+def _seconds(exc: RetryAfter) -> float:
+    with warnings.catch_warnings():
+        # PTB 22 announces retry_after becoming a timedelta; both are handled here.
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        wait = exc.retry_after
+    return wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
 
 
 def visible_length(html: str) -> int:
@@ -83,6 +101,10 @@ def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
 class TelegramTransport:
     platform = PLATFORM
 
+    @staticmethod
+    def is_group(chat_id: str) -> bool:
+        return chat_id.startswith("-")
+
     def __init__(self, core: Core, settings: Settings) -> None:
         if not settings.telegram_bot_token:
             raise ValueError("TelegramTransport needs TELEGRAM_BOT_TOKEN")
@@ -96,6 +118,8 @@ class TelegramTransport:
         self.app = builder.build()
         self.app.add_handler(TypeHandler(Update, self._on_update))
         self.app.add_error_handler(self._on_error)
+        # Telegram's bulk limits: ~30 messages/s overall, 1/s per chat, 20/min per group.
+        self.lane = Lane(settings.telegram_bulk_rate, 1.0, 3.0)
         self.username: str | None = None
         self._seen: OrderedDict[int, None] = OrderedDict()
         core.delivery.add_sender(self)
@@ -226,20 +250,16 @@ class TelegramTransport:
             await self._send(chat_id, reply)
 
     @staticmethod
-    async def _patiently(call: Callable[[], Awaitable[object]]) -> None:
-        """Make a request, waiting out Telegram's flood control (429 with retry_after)."""
+    async def _patiently(call: Callable[[], Awaitable[object]], patient: bool = True) -> None:
+        """Make a request; a patient one waits out Telegram's flood control (429) itself."""
         for attempt in range(RATE_LIMIT_RETRIES + 1):
             try:
                 await call()
                 return
             except RetryAfter as exc:
-                if attempt == RATE_LIMIT_RETRIES:
+                if not patient or attempt == RATE_LIMIT_RETRIES:
                     raise
-                with warnings.catch_warnings():
-                    # PTB 22 announces retry_after becoming a timedelta; both are handled here.
-                    warnings.simplefilter("ignore", PTBDeprecationWarning)
-                    wait = exc.retry_after
-                seconds = wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
+                seconds = _seconds(exc)
                 log.warning("Telegram asks to wait %.0f s", seconds)
                 await asyncio.sleep(seconds)
 
@@ -263,11 +283,11 @@ class TelegramTransport:
             return False
         return True
 
-    async def _send(self, chat_id: int | str, reply: Reply) -> None:
+    async def _send(self, chat_id: int | str, reply: Reply, *, patient: bool = True) -> None:
         if reply.attachment is not None:
             caption = str(reply.text)
             if visible_length(caption) > MAX_CAPTION:
-                await self._send_text(chat_id, Reply(reply.text))
+                await self._send_text(chat_id, Reply(reply.text), patient=patient)
                 caption = ""
             attachment = reply.attachment
             await self._patiently(
@@ -277,12 +297,13 @@ class TelegramTransport:
                     caption=caption or None,
                     parse_mode=ParseMode.HTML if caption else None,
                     reply_markup=keyboard(reply),
-                )
+                ),
+                patient,
             )
             return
-        await self._send_text(chat_id, reply)
+        await self._send_text(chat_id, reply, patient=patient)
 
-    async def _send_text(self, chat_id: int | str, reply: Reply) -> None:
+    async def _send_text(self, chat_id: int | str, reply: Reply, *, patient: bool = True) -> None:
         await self._patiently(
             lambda: self.app.bot.send_message(
                 chat_id,
@@ -290,18 +311,33 @@ class TelegramTransport:
                 parse_mode=ParseMode.HTML,
                 reply_markup=keyboard(reply),
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
-            )
+            ),
+            patient,
         )
 
     async def send(self, chat_id: str, reply: Reply) -> None:
-        """A notice from the outbox: people who blocked the bot are reported as gone."""
+        """One outbox message on the bulk lane; errors are classified for the worker."""
         try:
-            await self._send(int(chat_id), reply)
+            await self._send(int(chat_id), reply, patient=False)
+        except RetryAfter as exc:
+            raise RateLimited(_seconds(exc)) from exc
         except Forbidden as exc:
             raise RecipientGone(exc.message) from exc
         except ChatMigrated as exc:
-            await self._send(exc.new_chat_id, reply)
+            raise ChatMoved(str(exc.new_chat_id)) from exc
+        except TimedOut as exc:
+            # The request went out; whether Telegram took it nobody can tell.
+            raise DeliveryUnknown("timed out") from exc
         except BadRequest as exc:
-            if "chat not found" in exc.message.lower():
+            message = exc.message.lower()
+            if "chat not found" in message or "user is deactivated" in message:
                 raise RecipientGone(exc.message) from exc
+            if "can't parse entities" in message:
+                # Cannot happen (all values are escaped); if forced, plain text once.
+                await self._send(int(chat_id), Reply(escape(plain(reply.text))), patient=False)
+                return
             raise
+        except NetworkError as exc:
+            if isinstance(exc.__cause__, httpx.ConnectError):
+                raise  # never reached Telegram: safe to retry
+            raise DeliveryUnknown(type(exc).__name__) from exc

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import or_, select, true, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -50,11 +51,16 @@ class OutboxRepository:
         )
         return bool(getattr(result, "rowcount", 0))
 
-    async def claim(self, limit: int) -> list[OutboxRecord]:
-        """Pending rows, oldest first; locked against other workers on PostgreSQL."""
+    async def claim(self, limit: int, now: datetime | None = None) -> list[OutboxRecord]:
+        """Pending rows that are due, oldest first; locked against other workers (PostgreSQL)."""
+        due = (
+            or_(OutboxMessage.next_attempt_at.is_(None), OutboxMessage.next_attempt_at <= now)
+            if now is not None
+            else true()
+        )
         query = (
             select(OutboxMessage)
-            .where(OutboxMessage.status == "pending")
+            .where(OutboxMessage.status == "pending", due)
             .order_by(OutboxMessage.id)
             .limit(limit)
             .with_for_update(skip_locked=True)
@@ -62,17 +68,39 @@ class OutboxRepository:
         rows = await self.session.scalars(query)
         return [_record(r) for r in rows]
 
-    async def mark(self, message_id: int, status: str, error: str | None = None) -> None:
+    async def mark(
+        self,
+        message_id: int,
+        status: str,
+        error: str | None = None,
+        *,
+        next_attempt_at: datetime | None = None,
+        counts_as_attempt: bool = True,
+    ) -> None:
         await self.session.execute(
             update(OutboxMessage)
             .where(OutboxMessage.id == message_id)
             .values(
                 status=status,
                 last_error=error[:255] if error else None,
-                attempts=OutboxMessage.attempts + 1,
+                attempts=OutboxMessage.attempts + (1 if counts_as_attempt else 0),
+                next_attempt_at=next_attempt_at,
                 updated_at=utcnow(),
             )
         )
+
+    async def tally(self, kind: str, ref: str) -> dict[str, int]:
+        """Rows of one message (a broadcast) per state, and per reason of failure."""
+        rows = await self.session.execute(
+            select(OutboxMessage.status, OutboxMessage.last_error).where(
+                OutboxMessage.kind == kind, OutboxMessage.ref == ref
+            )
+        )
+        tally: dict[str, int] = {}
+        for status, error in rows:
+            key = f"{status}:{error}" if status == "failed" and error else status
+            tally[key] = tally.get(key, 0) + 1
+        return tally
 
     async def by_status(self) -> dict[str, int]:
         rows = await self.session.scalars(select(OutboxMessage.status))
