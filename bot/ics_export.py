@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from icalendar import Calendar, Event, Timezone, TimezoneDaylight, TimezoneStandard
@@ -28,6 +28,9 @@ DEFAULT_DURATION = timedelta(hours=2)
 MAX_FILENAME = 60
 
 _SCAN_STEP = timedelta(days=1)
+# Names of UTC itself: times in these go out as "…Z", which needs no VTIMEZONE.
+_UTC_NAMES = frozenset({"UTC", "Etc/UTC", "Etc/UCT", "UCT", "Etc/Universal", "Universal",
+                        "Etc/Zulu", "Zulu"})  # fmt: skip
 _ZERO = timedelta(0)
 _TRANSLITERATION = str.maketrans(
     {
@@ -120,7 +123,6 @@ def _vevent(
     event: EventRecord, title: str, description: str, url: str | None, *, stamp: datetime
 ) -> Event:
     zone = _zone(event.timezone)
-    where: tzinfo = zone if zone is not None else UTC
     start, end = _span(event)
     link = url or event.online_url
     location = event.place or (event.online_url if event.online_url != link else None)
@@ -132,8 +134,8 @@ def _vevent(
     vevent = Event()
     vevent.add("UID", f"treffpunkt-event-{event.id}@treffpunkt")
     vevent.add("DTSTAMP", stamp)
-    vevent.add("DTSTART", start.astimezone(where))
-    vevent.add("DTEND", end.astimezone(where))
+    vevent.add("DTSTART", _local(start, zone))
+    vevent.add("DTEND", _local(end, zone))
     vevent.add("SUMMARY", title)
     vevent.add("DESCRIPTION", "\n\n".join(line for line in lines if line))
     if location:
@@ -144,6 +146,18 @@ def _vevent(
     return vevent
 
 
+def _local(instant: datetime, zone: ZoneInfo | None) -> datetime:
+    """``instant`` in the event's zone, so calendars show the zone — except in the hour that
+    repeats when clocks go back: RFC 5545 §3.3.5 reads such a local time as its first
+    occurrence, so an instant in the second one is written in UTC instead."""
+    if zone is None:
+        return instant
+    local = instant.astimezone(zone)
+    if local.fold and local.replace(fold=0).utcoffset() != local.utcoffset():
+        return instant
+    return local
+
+
 def _as_utc(moment: datetime) -> datetime:
     """Stored instants are UTC; a naive one is read as UTC too."""
     if moment.tzinfo is None:
@@ -152,7 +166,9 @@ def _as_utc(moment: datetime) -> datetime:
 
 
 def _zone(name: str) -> ZoneInfo | None:
-    """The IANA zone, or ``None`` (times then go out in UTC) when the name is not one."""
+    """The IANA zone, or ``None`` (times then go out in UTC) for UTC or an unknown name."""
+    if name in _UTC_NAMES:
+        return None
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):

@@ -152,6 +152,10 @@ class FakeBotAPI:
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
         self._closing = False
+        # Flood control: every n-th sendMessage is refused with 429 and retry_after.
+        self.flood_every = 0
+        self.flood_retry = 1
+        self._sends = 0
         self.url = ""
         self.chats: dict[int, dict[str, Any]] = {}
 
@@ -226,6 +230,10 @@ class FakeBotAPI:
         return web.json_response({"ok": True, "result": result})
 
     def _inject_fault(self, method: str, params: dict[str, Any]) -> None:
+        if self.flood_every and method == "sendMessage":
+            self._sends += 1
+            if self._sends % self.flood_every == 0:
+                raise ApiError(429, f"Too Many Requests: retry after {self.flood_retry}", self.flood_retry)
         for i, (wanted, error) in enumerate(self.faults):
             if wanted == method:
                 del self.faults[i]

@@ -136,7 +136,6 @@ def test_vtimezone_follows_rfc_5545_onsets() -> None:
         datetime(2027, 3, 28, 1, 30, tzinfo=UTC),  # the first hour of summer time
         datetime(2027, 7, 1, 16, 0, tzinfo=UTC),
         datetime(2027, 10, 31, 0, 30, tzinfo=UTC),  # 02:30 CEST, before the clocks go back
-        datetime(2027, 10, 31, 1, 30, tzinfo=UTC),  # 02:30 CET, after
     ],
 )
 def test_embedded_vtimezone_alone_gives_the_stored_instant(starts_at: datetime) -> None:
@@ -148,11 +147,25 @@ def test_embedded_vtimezone_alone_gives_the_stored_instant(starts_at: datetime) 
     [vtimezone] = calendar.timezones
     own_zone = vtimezone.to_tz(lookup_tzid=False)
 
-    line = next(item for item in lines(data) if item.startswith(b"DTSTART;"))
+    line = next(item for item in lines(data) if item.startswith(b"DTSTART;TZID=Europe/Berlin:"))
     local = datetime.strptime(line.split(b":")[1].decode(), "%Y%m%dT%H%M%S")
-    fold = 1 if starts_at.astimezone(BERLIN).fold else 0
-    assert local.replace(tzinfo=own_zone, fold=fold).astimezone(UTC) == starts_at
-    assert local.replace(tzinfo=BERLIN, fold=fold).astimezone(UTC) == starts_at
+    assert local.replace(tzinfo=own_zone).astimezone(UTC) == starts_at
+    assert local.replace(tzinfo=BERLIN).astimezone(UTC) == starts_at
+
+
+def test_second_occurrence_of_the_repeated_hour_is_written_in_utc() -> None:
+    """02:30 on 2027-10-31 happens twice in Berlin; RFC 5545 reads it as the first (CEST)."""
+    event = make_event(
+        starts_at=datetime(2027, 10, 31, 1, 30, tzinfo=UTC),  # 02:30 CET, the second time
+        ends_at=datetime(2027, 10, 31, 3, 0, tzinfo=UTC),
+    )
+    data = event_ics(event, title="T", description="", now=NOW)
+
+    assert b"DTSTART:20271031T013000Z" in lines(data)
+    assert b"DTEND;TZID=Europe/Berlin:20271031T040000" in lines(data)
+    vevent = only_event(parse(data))
+    assert vevent.decoded("DTSTART") == event.starts_at
+    assert vevent.decoded("DTEND") == event.ends_at
 
 
 def test_crlf_line_endings_and_folding_at_75_octets() -> None:
@@ -219,8 +232,9 @@ def test_output_is_stable() -> None:
     assert str(only_event(parse(first))["UID"]) == "treffpunkt-event-42@treffpunkt"
 
 
-def test_unknown_zone_falls_back_to_utc() -> None:
-    data = event_ics(make_event(timezone="Mars/Olympus_Mons"), title="T", description="", now=NOW)
+@pytest.mark.parametrize("zone", ["Mars/Olympus_Mons", "", "UTC", "Etc/UTC"])
+def test_utc_or_unknown_zone_is_written_in_utc(zone: str) -> None:
+    data = event_ics(make_event(timezone=zone), title="T", description="", now=NOW)
 
     calendar = parse(data)
     assert calendar.timezones == []
@@ -292,3 +306,26 @@ def test_ics_filename_is_at_most_60_characters() -> None:
     assert not name.removesuffix(".ics").endswith("-")
     assert name.isascii()
     assert len(ics_filename("x" * 200)) == 60
+
+
+def test_each_zone_gets_its_own_vtimezone() -> None:
+    # 02:30 on 2027-04-04 in Sydney, the first time (summer time ends at 03:00).
+    sydney = make_event(
+        id=2, timezone="Australia/Sydney", starts_at=datetime(2027, 4, 3, 15, 30, tzinfo=UTC)
+    )
+    istanbul = make_event(id=3, timezone="Europe/Istanbul")
+    items = [(make_event(id=1), "A", ""), (sydney, "B", ""), (istanbul, "C", "")]
+
+    calendar = parse(calendar_ics(items, name="Mix", now=NOW))
+
+    zones = {str(vtimezone["TZID"]): vtimezone for vtimezone in calendar.timezones}
+    assert set(zones) == {"Europe/Berlin", "Australia/Sydney", "Europe/Istanbul"}
+    assert zones["Europe/Istanbul"].daylight == []  # no summer time there
+    # Sydney leaves summer time on 2027-04-04 at 03:00 AEDT (16:00 UTC the day before).
+    times, _ = zones["Australia/Sydney"].get_transitions()
+    assert datetime(2027, 4, 3, 16, 0) in times
+    for vevent, (record, _, _) in zip(calendar.events, items, strict=True):
+        assert vevent["DTSTART"].params["TZID"] == record.timezone
+        own_zone = zones[record.timezone].to_tz(lookup_tzid=False)
+        local = vevent.decoded("DTSTART").replace(tzinfo=None)
+        assert local.replace(tzinfo=own_zone).astimezone(UTC) == record.starts_at

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 
 import pytest
 
@@ -261,9 +261,9 @@ def test_deepl_language_table() -> None:
 
 @pytest.mark.parametrize("backend", [libre, deepl])
 async def test_nothing_to_translate_sends_nothing(
-    fake: FakeTranslationServer, backend: object
+    fake: FakeTranslationServer, backend: Callable[[FakeTranslationServer], Translator]
 ) -> None:
-    translator = backend(fake)  # type: ignore[operator]
+    translator = backend(fake)
 
     assert await translator.translate("", "de", "uk") == ""
     assert await translator.translate("  \n", "de", "uk") == "  \n"
@@ -273,9 +273,9 @@ async def test_nothing_to_translate_sends_nothing(
 
 @pytest.mark.parametrize("backend", [libre, deepl])
 async def test_whitespace_around_the_text_is_kept(
-    fake: FakeTranslationServer, backend: object
+    fake: FakeTranslationServer, backend: Callable[[FakeTranslationServer], Translator]
 ) -> None:
-    translator = backend(fake)  # type: ignore[operator]
+    translator = backend(fake)
 
     result = await translator.translate("\n  Hallo\n\n\nWelt  \n", "de", "ru")
 
