@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import UTC, datetime, timedelta
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.app import Core
 from bot.demo import load_demo
@@ -13,7 +16,7 @@ from bot.settings import Settings
 from bot.transports.matrix import MatrixTransport
 from bot.transports.telegram import TelegramTransport
 from storage.db import Database, migrate
-from storage.repositories import EventRepository
+from storage.repositories import EventRepository, OrganiserRepository
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +41,23 @@ async def prepare(settings: Settings, *, console: bool) -> None:
         await db.dispose()
 
 
+async def read_feeds(core: Core) -> None:
+    """Re-read every organisation's iCal feed; a broken feed imports nothing and is logged."""
+    async with core.db.transaction() as s:
+        organisations = [o for o in await OrganiserRepository(s).organisations() if o.feed_url]
+    for organisation in organisations:
+        assert organisation.feed_url is not None
+        try:
+            data = await core.services.imports.fetch(organisation.feed_url)
+            result = await core.services.imports.import_calendar(data, organisation.id)
+            log.info("feed of organisation %d: %s", organisation.id, result)
+        except Exception as exc:
+            log.warning(
+                "feed of organisation %d not imported: %s", organisation.id, type(exc).__name__
+            )
+    core.delivery.wake()
+
+
 async def serve(
     settings: Settings,
     stop: asyncio.Event,
@@ -54,6 +74,21 @@ async def serve(
     if settings.matrix_enabled:
         transports.append(MatrixTransport(core, settings))
     worker = asyncio.create_task(core.delivery.run(), name="delivery")
+    scheduler = AsyncIOScheduler(timezone="UTC")
+    # The scheduler is only the alarm clock: what must happen lives in our tables.
+    scheduler.add_job(
+        read_feeds,
+        "interval",
+        hours=settings.feed_hours,
+        args=[core],
+        id="feeds",
+        replace_existing=True,
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=3600,
+        next_run_time=datetime.now(UTC) + timedelta(minutes=1),
+    )
+    scheduler.start()
     started = []
     try:
         for transport in transports:
@@ -70,6 +105,7 @@ async def serve(
                 await transport.stop()
             except Exception:
                 log.exception("stopping %s failed", transport.platform)
+        scheduler.shutdown(wait=False)
         core.delivery.stop()
         await worker
         await core.close()

@@ -36,6 +36,16 @@ def _rate(value: str) -> float:
     return rate
 
 
+def _hours(value: str) -> float:
+    try:
+        hours = float(value)
+    except ValueError:
+        hours = -1.0
+    if not 0.1 <= hours <= 24 * 7:
+        raise SettingsError(f"TREFFPUNKT_FEED_HOURS: between 0.1 and 168: {value!r}")
+    return hours
+
+
 def _port(value: str) -> int:
     if not value.isdigit() or not 0 < int(value) < 65536:
         raise SettingsError(f"TELEGRAM_WEBHOOK_PORT: not a port number: {value!r}")
@@ -54,6 +64,10 @@ class Settings:
     demo_data: str = "auto"
     console_user: str = "console"
     admins: tuple[str, ...] = ()
+    feed_hours: float = 6.0
+    mt_backend: str | None = None
+    mt_url: str | None = None
+    mt_api_key: str | None = field(default=None, repr=False)
     files_dir: Path = Path("treffpunkt-files")
     telegram_bot_token: str | None = field(default=None, repr=False)
     telegram_base_url: str | None = None
@@ -91,6 +105,7 @@ class Settings:
             self.telegram_webhook_secret,
             self.matrix_access_token,
             self.matrix_password,
+            self.mt_api_key,
         )
         return [s for s in candidates if s]
 
@@ -119,6 +134,10 @@ class Settings:
             demo_data=get("TREFFPUNKT_DEMO_DATA", "auto").lower(),
             console_user=get("TREFFPUNKT_CONSOLE_USER", "console"),
             admins=_words(get("TREFFPUNKT_ADMINS", "")),
+            feed_hours=_hours(get("TREFFPUNKT_FEED_HOURS", "6")),
+            mt_backend=get("TREFFPUNKT_MT_BACKEND", "").lower() or None,
+            mt_url=get("TREFFPUNKT_MT_URL", "") or None,
+            mt_api_key=values.get("TREFFPUNKT_MT_API_KEY", "").strip() or None,
             files_dir=Path(get("TREFFPUNKT_FILES_DIR", "treffpunkt-files")),
             telegram_bot_token=values.get("TELEGRAM_BOT_TOKEN", "").strip() or None,
             telegram_base_url=get("TELEGRAM_BASE_URL", "").rstrip("/") or None,
@@ -165,6 +184,8 @@ class Settings:
                 raise SettingsError("MATRIX_USER_ID must look like @bot:example.org")
             if not (self.matrix_access_token or self.matrix_password):
                 raise SettingsError("Matrix needs MATRIX_ACCESS_TOKEN or MATRIX_PASSWORD")
+        if self.mt_backend not in (None, "libretranslate", "deepl"):
+            raise SettingsError("TREFFPUNKT_MT_BACKEND must be libretranslate or deepl")
         for admin in self.admins:
             if not re.fullmatch(r"(telegram|matrix|console):\S+", admin):
                 raise SettingsError(

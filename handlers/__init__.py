@@ -5,13 +5,14 @@ from __future__ import annotations
 from bot.i18n import N_
 from bot.registry import Registry
 from bot.services.broadcasts import BROADCAST, REPORT
-from bot.services.events import NEW_EVENT
+from bot.services.events import CANCELLED, CHANGED, NEW_EVENT
 from handlers import (
     broadcast,
     data,
     events,
     help,
     link,
+    manage,
     newevent,
     onboarding,
     organisers,
@@ -124,6 +125,15 @@ def build_registry() -> Registry:
         private_only=True,
     )
     r.command("cancel", organisers.cancel, N_("Stop what you are doing"), needs_user=False)
+    for name, handler, text in (
+        ("editevent", manage.edit_event, N_("Change an event; everyone who answered is told")),
+        ("cancelevent", manage.cancel_event, N_("Cancel an event; everyone who answered is told")),
+        ("translate", manage.translate, N_("Add an event's title and description in a language")),
+        ("attendees", manage.attendees, N_("The answers to an event, as a CSV file")),
+        ("report", manage.report, N_("A report for funders, per event, as a CSV file")),
+    ):
+        r.command(name, handler, text, private_only=True, guard=organisers.require_organiser)
+    r.command("calendar", manage.my_calendar, N_("All events you go to, as one calendar file"))
     r.command("help", help.show, N_("Show this help"), aliases=("hilfe",), needs_user=False)
 
     r.button("l", onboarding.on_language, needs_user=False, private_only=True)
@@ -139,11 +149,19 @@ def build_registry() -> Registry:
 
     r.button("ne", newevent.on_press, private_only=True, guard=organisers.require_organiser)
     r.conversation(newevent.KIND, newevent.on_text)
+    r.button("ed", manage.on_edit_press, private_only=True, guard=organisers.require_organiser)
+    r.button("ce", manage.on_cancel_press, private_only=True, guard=organisers.require_organiser)
+    r.button("tr", manage.on_translate_press, private_only=True, guard=organisers.require_organiser)
+    r.conversation(manage.EDIT, manage.on_edit_text)
+    r.conversation(manage.TRANSLATE, manage.on_translate_text)
+    r.button("ics", manage.on_calendar_press, needs_user=False)
     r.button("bc", broadcast.on_press, private_only=True, guard=organisers.require_organiser)
     r.conversation(broadcast.KIND, broadcast.on_text)
 
     r.notice(events.PROMOTED, events.render_promoted)
     r.notice(NEW_EVENT, events.render_new_event)
+    r.notice(CHANGED, manage.render_changed)
+    r.notice(CANCELLED, manage.render_cancelled)
     r.notice(BROADCAST, broadcast.render_broadcast)
     r.notice(REPORT, broadcast.render_report)
     r.fallback = help.unknown

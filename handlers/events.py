@@ -73,8 +73,10 @@ def card(
     parts.append(my_answer_line(view) or Markup(""))
     rows: list[tuple[Button, ...]] = [_answer_buttons(view, back)]
     text = pick_text(view.event.texts, current().content_order())
+    extra = [Button(_("📅 Add to calendar"), f"ics:{view.event.id}")]
     if text and len(text.description) > CARD_DESCRIPTION:
-        rows.append((Button(_("📖 Read more"), f"d:{view.event.id}:1"),))
+        extra.append(Button(_("📖 Read more"), f"d:{view.event.id}:1"))
+    rows.append(tuple(extra))
     if back != "-":
         rows.append((Button(_("« Back"), f"ev:{back[0]}:{back[1:]}"),))
     return Reply(join([p for p in parts if p]), tuple(rows), replace=replace, toast=toast)

@@ -58,6 +58,8 @@ class EventRecord:
     registration_deadline: datetime | None
     status: str
     texts: dict[str, TextRecord] = field(default_factory=dict)
+    organisation_id: int = 0
+    uid: str | None = None
 
 
 @dataclass(frozen=True)

@@ -29,13 +29,33 @@ from aiohttp import web
 
 BOT_ID = 7_000_001
 ALLOWED_TAGS = {
-    "b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "a", "code", "pre",
-    "tg-spoiler", "span", "blockquote", "tg-emoji",
-}  # fmt: skip
+    "b",
+    "strong",
+    "i",
+    "em",
+    "u",
+    "ins",
+    "s",
+    "strike",
+    "del",
+    "a",
+    "code",
+    "pre",
+    "tg-spoiler",
+    "span",
+    "blockquote",
+    "tg-emoji",
+}
 JSON_FIELDS = {
-    "reply_markup", "commands", "scope", "link_preview_options", "allowed_updates",
-    "entities", "caption_entities", "reply_parameters",
-}  # fmt: skip
+    "reply_markup",
+    "commands",
+    "scope",
+    "link_preview_options",
+    "allowed_updates",
+    "entities",
+    "caption_entities",
+    "reply_parameters",
+}
 INT_FIELDS = {"chat_id", "message_id", "offset", "limit", "timeout", "max_connections"}
 MAX_TEXT = 4096
 
@@ -222,8 +242,10 @@ class FakeBotAPI:
             result = await handler(params)
         except ApiError as err:
             body: dict[str, Any] = {
-                "ok": False, "error_code": err.code, "description": err.description,
-            }  # fmt: skip
+                "ok": False,
+                "error_code": err.code,
+                "description": err.description,
+            }
             if err.retry_after is not None:
                 body["parameters"] = {"retry_after": err.retry_after}
             return web.json_response(body, status=err.code)
@@ -233,7 +255,9 @@ class FakeBotAPI:
         if self.flood_every and method == "sendMessage":
             self._sends += 1
             if self._sends % self.flood_every == 0:
-                raise ApiError(429, f"Too Many Requests: retry after {self.flood_retry}", self.flood_retry)
+                raise ApiError(
+                    429, f"Too Many Requests: retry after {self.flood_retry}", self.flood_retry
+                )
         for i, (wanted, error) in enumerate(self.faults):
             if wanted == method:
                 del self.faults[i]
@@ -245,10 +269,14 @@ class FakeBotAPI:
 
     async def api_getme(self, _params: dict[str, Any]) -> dict[str, Any]:
         return {
-            "id": BOT_ID, "is_bot": True, "first_name": "Treffpunkt",
-            "username": "treffpunkt_test_bot", "can_join_groups": True,
-            "can_read_all_group_messages": False, "supports_inline_queries": False,
-        }  # fmt: skip
+            "id": BOT_ID,
+            "is_bot": True,
+            "first_name": "Treffpunkt",
+            "username": "treffpunkt_test_bot",
+            "can_join_groups": True,
+            "can_read_all_group_messages": False,
+            "supports_inline_queries": False,
+        }
 
     async def api_deletewebhook(self, _params: dict[str, Any]) -> bool:
         self.webhook = {}
@@ -259,8 +287,11 @@ class FakeBotAPI:
         return True
 
     async def api_getwebhookinfo(self, _params: dict[str, Any]) -> dict[str, Any]:
-        return {"url": self.webhook.get("url", ""), "has_custom_certificate": False,
-                "pending_update_count": len(self.pending())}  # fmt: skip
+        return {
+            "url": self.webhook.get("url", ""),
+            "has_custom_certificate": False,
+            "pending_update_count": len(self.pending()),
+        }
 
     def pending(self) -> list[dict[str, Any]]:
         return [u for u in self.updates if u["update_id"] >= self.confirmed_offset]
@@ -322,8 +353,12 @@ class FakeBotAPI:
             "chat": self.chats[message.chat_id],
         }
         if message.from_bot:
-            body["from"] = {"id": BOT_ID, "is_bot": True, "first_name": "Treffpunkt",
-                            "username": "treffpunkt_test_bot"}  # fmt: skip
+            body["from"] = {
+                "id": BOT_ID,
+                "is_bot": True,
+                "first_name": "Treffpunkt",
+                "username": "treffpunkt_test_bot",
+            }
         if message.document is not None:
             body["document"] = message.document
             if message.text:
@@ -420,8 +455,10 @@ class FakeBotAPI:
     async def api_answercallbackquery(self, params: dict[str, Any]) -> bool:
         query_id = str(params["callback_query_id"])
         if query_id in self.callback_answers:
-            raise ApiError(400, "Bad Request: query is too old and response timeout expired "
-                                "or query ID is invalid")  # fmt: skip
+            raise ApiError(
+                400,
+                "Bad Request: query is too old and response timeout expired or query ID is invalid",
+            )
         if len(str(params.get("text", ""))) > 200:
             raise ApiError(400, "Bad Request: MESSAGE_TOO_LONG")
         self.callback_answers[query_id] = params
@@ -478,15 +515,17 @@ class FakeBotAPI:
     async def user_presses(self, user: FakeUser, message: Message, data: str) -> str:
         """A tap on a button of ``message`` (or forged ``data``); returns the query id."""
         query_id = f"cq{next(self._callback_ids)}"
-        await self._push({
-            "callback_query": {
-                "id": query_id,
-                "from": user.as_dict(),
-                "message": self.message_dict(message),
-                "chat_instance": f"ci{message.chat_id}",
-                "data": data,
+        await self._push(
+            {
+                "callback_query": {
+                    "id": query_id,
+                    "from": user.as_dict(),
+                    "message": self.message_dict(message),
+                    "chat_instance": f"ci{message.chat_id}",
+                    "data": data,
+                }
             }
-        })  # fmt: skip
+        )
         return query_id
 
     def fail_next(

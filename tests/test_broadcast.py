@@ -20,7 +20,7 @@ from bot.text import plain
 from storage.db import Database, migrate
 from storage.models import Identity, OutboxMessage, Subscription, User
 from tests.fakes import Chatroom, registered
-from tests.telegram_fake import FakeBotAPI
+from tests.telegram_fake import FakeBotAPI, FakeUser
 from tests.test_organisers import organiser
 from tests.test_telegram import TOKEN
 
@@ -75,8 +75,15 @@ async def _thousand_subscribers(url: str) -> None:
                 )
                 s.add(user)
                 await s.flush()
-                s.add(Identity(user_id=user.id, platform="telegram", platform_user_id=str(10_000 + i),
-                               chat_id=str(10_000 + i), active=True))  # fmt: skip
+                s.add(
+                    Identity(
+                        user_id=user.id,
+                        platform="telegram",
+                        platform_user_id=str(10_000 + i),
+                        chat_id=str(10_000 + i),
+                        active=True,
+                    )
+                )
                 s.add(Subscription(user_id=user.id, category_id=1))
     finally:
         await db.dispose()
@@ -100,18 +107,22 @@ async def test_thousand_recipients_with_429s_and_a_restart(tmp_path: Path) -> No
     api.flood_every, api.flood_retry = 50, 1
     url = f"sqlite+aiosqlite:///{tmp_path / 'broadcast.sqlite3'}"
     settings = Settings(
-        database_url=url, locales_dir=PROJECT_ROOT / "locales", demo_data="yes",
-        telegram_bot_token=TOKEN, telegram_base_url=api.url, telegram_bulk_rate=1000,
-    )  # fmt: skip
+        database_url=url,
+        locales_dir=PROJECT_ROOT / "locales",
+        demo_data="yes",
+        telegram_bot_token=TOKEN,
+        telegram_base_url=api.url,
+        telegram_bulk_rate=1000,
+    )
     try:
         await migrate(url)
         await _thousand_subscribers(url)
         for i in range(1000):
-            api.private_chat(type("U", (), {"id": 10_000 + i, "first_name": f"P{i}"})())  # type: ignore[arg-type]
+            api.private_chat(FakeUser(10_000 + i, f"P{i}"))
         db = Database(url)
         services = Services.build(db, settings)
         await services.organisers.create_organisation("Dachverband")
-        broadcast_id, total = await services.broadcasts.send(1, 1, TEXTS, Audience(categories=(1,)))
+        _id, total = await services.broadcasts.send(1, 1, TEXTS, Audience(categories=(1,)))
         await db.dispose()
         assert total == 1000
 

@@ -32,9 +32,14 @@ def test_typed_dates(typed: str, expected: Typed) -> None:
 
 @pytest.mark.parametrize(
     ("typed", "kind"),
-    [("morgen", "format"), ("31.02.2027 10:00", "impossible"), ("05.12.2026 25:00", "impossible"),
-     ("", "format"), ("05.12.2026 18:00 \u202e", "format")],
-)  # fmt: skip
+    [
+        ("morgen", "format"),
+        ("31.02.2027 10:00", "impossible"),
+        ("05.12.2026 25:00", "impossible"),
+        ("", "format"),
+        ("05.12.2026 18:00 \u202e", "format"),
+    ],
+)
 def test_unreadable_dates(typed: str, kind: str) -> None:
     with pytest.raises(DateProblem) as problem:
         parse(typed, TODAY)

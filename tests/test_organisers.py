@@ -72,9 +72,12 @@ async def test_non_organisers_are_refused_and_audited(room: Chatroom, core: Core
     person.sees("Sorry, only the umbrella organisation's admins can do this.")
     entries = await audit(core)
     assert [(a, ok) for a, ok, _ in entries] == [
-        ("newevent", False), ("invite", False), ("orgs", False), ("newevent", False),
+        ("newevent", False),
+        ("invite", False),
+        ("orgs", False),
+        ("newevent", False),
         ("neworg", False),
-    ]  # fmt: skip
+    ]
     assert "group" in entries[3][2]
     async with core.db.transaction() as s:
         assert list(await s.scalars(select(Membership))) == []

@@ -349,11 +349,17 @@ async def test_webhook_checks_the_secret_on_every_request(
         url = f"http://127.0.0.1:{port}/{settings.telegram_webhook_path}"
 
         def update_for(update_id: int, text: str) -> dict[str, object]:
-            return {"update_id": update_id, "message": {
-                "message_id": update_id, "date": 1_780_000_000, "chat": chat,
-                "from": user.as_dict(), "text": text,
-                "entities": [{"type": "bot_command", "offset": 0, "length": len(text)}],
-            }}  # fmt: skip
+            return {
+                "update_id": update_id,
+                "message": {
+                    "message_id": update_id,
+                    "date": 1_780_000_000,
+                    "chat": chat,
+                    "from": user.as_dict(),
+                    "text": text,
+                    "entities": [{"type": "bot_command", "offset": 0, "length": len(text)}],
+                },
+            }
 
         async with aiohttp.ClientSession() as http:
             for headers in ({}, {"X-Telegram-Bot-Api-Secret-Token": "wrong-secret-value-000000"}):
@@ -384,10 +390,14 @@ async def test_real_entry_point_runs_telegram_and_stops_on_sigterm(
         "TELEGRAM_BASE_URL": fake_api.url,
     }
     process = await asyncio.create_subprocess_exec(
-        TREFFPUNKT, "run", env=env, cwd=PROJECT_ROOT,
-        stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
+        TREFFPUNKT,
+        "run",
+        env=env,
+        cwd=PROJECT_ROOT,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
+    )
     try:
         user = FakeUser(506, "Sami", language_code="ar")
         await fake_api.wait_for(lambda: any(m == "getUpdates" for m, _ in fake_api.calls), 30)

@@ -28,17 +28,62 @@ from typing import Any
 from aiohttp import web
 
 LIBRE_LANGUAGES = {
-    "ar": "Arabic", "de": "German", "en": "English", "es": "Spanish", "fa": "Persian",
-    "fr": "French", "pl": "Polish", "pt": "Portuguese", "ro": "Romanian", "ru": "Russian",
-    "tr": "Turkish", "uk": "Ukrainian",
-}  # fmt: skip
+    "ar": "Arabic",
+    "de": "German",
+    "en": "English",
+    "es": "Spanish",
+    "fa": "Persian",
+    "fr": "French",
+    "pl": "Polish",
+    "pt": "Portuguese",
+    "ro": "Romanian",
+    "ru": "Russian",
+    "tr": "Turkish",
+    "uk": "Ukrainian",
+}
 DEEPL_SOURCES = {
-    "AR", "BG", "CS", "DA", "DE", "EL", "EN", "ES", "ET", "FI", "FR", "HU", "ID", "IT", "JA",
-    "KO", "LT", "LV", "NB", "NL", "PL", "PT", "RO", "RU", "SK", "SL", "SV", "TR", "UK", "ZH",
-}  # fmt: skip
+    "AR",
+    "BG",
+    "CS",
+    "DA",
+    "DE",
+    "EL",
+    "EN",
+    "ES",
+    "ET",
+    "FI",
+    "FR",
+    "HU",
+    "ID",
+    "IT",
+    "JA",
+    "KO",
+    "LT",
+    "LV",
+    "NB",
+    "NL",
+    "PL",
+    "PT",
+    "RO",
+    "RU",
+    "SK",
+    "SL",
+    "SV",
+    "TR",
+    "UK",
+    "ZH",
+}
 DEEPL_TARGETS = (DEEPL_SOURCES - {"EN", "PT", "ZH"}) | {
-    "EN", "EN-GB", "EN-US", "PT", "PT-BR", "PT-PT", "ZH", "ZH-HANS", "ZH-HANT",
-}  # fmt: skip
+    "EN",
+    "EN-GB",
+    "EN-US",
+    "PT",
+    "PT-BR",
+    "PT-PT",
+    "ZH",
+    "ZH-HANS",
+    "ZH-HANT",
+}
 DEEPL_MAX_BODY = 128 * 1024
 
 

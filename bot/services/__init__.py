@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 from bot.services.broadcasts import BroadcastService
 from bot.services.events import EventService
+from bot.services.imports import ImportService
 from bot.services.link import LinkService
 from bot.services.organisers import OrganiserService
 from bot.services.rsvp import RsvpService
@@ -33,16 +34,19 @@ class Services:
     links: LinkService
     organisers: OrganiserService
     broadcasts: BroadcastService
+    imports: ImportService
 
     @classmethod
     def build(cls, db: Database, settings: Settings, clock: Clock = system_clock) -> Services:
+        events = EventService(db, clock)
         return cls(
             db=db,
             users=UserService(db, settings, clock),
             topics=TopicService(db),
-            events=EventService(db, clock),
+            events=events,
             rsvps=RsvpService(db, clock),
             links=LinkService(db, clock),
             organisers=OrganiserService(db, settings, clock),
             broadcasts=BroadcastService(db, clock),
+            imports=ImportService(db, events, clock),
         )

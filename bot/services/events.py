@@ -6,9 +6,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.services.rsvp import promote_waiting
 from storage.db import Database
+from storage.models import Event, EventText, Identity, Rsvp, User
 from storage.records import Counts, EventRecord, RsvpRecord, TextRecord
 from storage.repositories import (
     CatalogRepository,
@@ -19,6 +22,8 @@ from storage.repositories import (
 
 STATEWIDE = "saxony"
 NEW_EVENT = "new_event"
+CHANGED = "event_changed"
+CANCELLED = "event_cancelled"
 
 
 @dataclass(frozen=True)
@@ -51,6 +56,17 @@ def pick_text(texts: dict[str, TextRecord], order: Sequence[str]) -> TextRecord 
         if code in texts:
             return texts[code]
     return next(iter(sorted(texts.values(), key=lambda t: t.locale)), None)
+
+
+async def tell_attendees(
+    s: AsyncSession, event_id: int, kind: str, ref: str, changed: list[str]
+) -> int:
+    """Queue a notice (changed, cancelled) to everyone who answered going, maybe or waits."""
+    outbox = OutboxRepository(s)
+    told = 0
+    for user_id in await EventRepository(s).attendees(event_id):
+        told += await outbox.add(kind, ref, user_id, {"event_id": event_id, "changed": changed})
+    return told
 
 
 class EventService:
@@ -128,6 +144,118 @@ class EventService:
         for user_id in await CatalogRepository(s).subscribers(category_id, region_id):
             told += await outbox.add(NEW_EVENT, str(event_id), user_id, {"event_id": event_id})
         return told
+
+    async def change(
+        self,
+        event_id: int,
+        *,
+        locale: str | None = None,
+        title: str | None = None,
+        description: str | None = None,
+        **fields: object,
+    ) -> tuple[list[str], int]:
+        """Change an event; everyone who answered is told what changed. (changed, told)."""
+        async with self.db.transaction() as s:
+            events = EventRepository(s)
+            event = await events.get(event_id, lock=True)
+            if event is None:
+                raise LookupError(event_id)
+            changed = await events.change(event_id, **fields) if fields else []
+            if locale is not None and (title is not None or description is not None):
+                text = event.texts.get(locale)
+                changed += await events.set_text(
+                    event_id,
+                    locale,
+                    title if title is not None else (text.title if text else ""),
+                    description if description is not None else (text.description if text else ""),
+                )
+            if not changed:
+                return [], 0
+            if "capacity" in changed:
+                refreshed = await events.get(event_id)
+                assert refreshed is not None
+                await promote_waiting(s, refreshed)
+            told = await tell_attendees(
+                s, event_id, CHANGED, f"{event_id}:{self.clock().timestamp():.0f}", changed
+            )
+        return changed, told
+
+    async def cancel(self, event_id: int) -> int:
+        """Cancel an event; everyone who answered is told. Returns how many."""
+        async with self.db.transaction() as s:
+            changed = await EventRepository(s).change(event_id, status="cancelled")
+            if not changed:
+                return 0
+            return await tell_attendees(s, event_id, CANCELLED, str(event_id), [])
+
+    async def answers(self, event_id: int) -> list[tuple[object, ...]]:
+        """Answers for an organiser: a number per person, never a name or an account id."""
+        async with self.db.transaction() as s:
+            rows = await s.execute(
+                select(Rsvp, User.locale, Identity.platform)
+                .join(User, User.id == Rsvp.user_id)
+                .outerjoin(Identity, Identity.user_id == User.id)
+                .where(Rsvp.event_id == event_id)
+                .order_by(Rsvp.status, Rsvp.waitlist_seq, Rsvp.id)
+            )
+            seen: dict[int, tuple[object, ...]] = {}
+            for rsvp, locale, platform in rows:
+                if rsvp.id not in seen:
+                    seen[rsvp.id] = (
+                        len(seen) + 1,
+                        rsvp.status,
+                        rsvp.waitlist_seq or "",
+                        locale,
+                        platform or "",
+                        rsvp.updated_at.isoformat(timespec="minutes"),
+                    )
+            return list(seen.values())
+
+    async def report(
+        self, organisation_id: int, first: datetime, last: datetime
+    ) -> list[tuple[object, ...]]:
+        """Per event in the period: answers per status and the languages of participants."""
+        async with self.db.transaction() as s:
+            events = list(
+                await s.scalars(
+                    select(Event)
+                    .where(
+                        Event.organisation_id == organisation_id,
+                        Event.starts_at >= first,
+                        Event.starts_at <= last,
+                    )
+                    .order_by(Event.starts_at)
+                )
+            )
+            result: list[tuple[object, ...]] = []
+            for event in events:
+                rows = await s.execute(
+                    select(Rsvp.status, User.locale)
+                    .join(User, User.id == Rsvp.user_id)
+                    .where(Rsvp.event_id == event.id)
+                )
+                statuses: dict[str, int] = {}
+                languages: dict[str, int] = {}
+                for status, locale in rows:
+                    statuses[status] = statuses.get(status, 0) + 1
+                    if status in ("going", "maybe", "waitlisted"):
+                        languages[locale] = languages.get(locale, 0) + 1
+                title = await s.scalar(
+                    select(EventText.title).where(EventText.event_id == event.id).limit(1)
+                )
+                result.append(
+                    (
+                        event.id,
+                        title or "",
+                        event.starts_at.isoformat(timespec="minutes"),
+                        statuses.get("going", 0),
+                        statuses.get("maybe", 0),
+                        statuses.get("not_going", 0),
+                        statuses.get("waitlisted", 0),
+                        " ".join(f"{k}:{v}" for k, v in sorted(languages.items())),
+                    )
+                )
+            return result
 
     async def view(self, event_id: int, user_id: int | None) -> EventView | None:
         async with self.db.transaction() as s:

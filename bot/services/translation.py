@@ -27,16 +27,55 @@ DEEPL_PRO_URL = "https://api.deepl.com"
 
 # DeepL's documented, generally available languages for text translation. Languages DeepL only
 # offers as a beta (Persian among them, at the time of writing) are left out on purpose.
-_DEEPL_LANGUAGES = frozenset({
-    "ar", "bg", "cs", "da", "de", "el", "en", "es", "et", "fi", "fr", "hu", "id", "it", "ja",
-    "ko", "lt", "lv", "nb", "nl", "pl", "pt", "ro", "ru", "sk", "sl", "sv", "tr", "uk", "zh",
-})  # fmt: skip
+_DEEPL_LANGUAGES = frozenset(
+    {
+        "ar",
+        "bg",
+        "cs",
+        "da",
+        "de",
+        "el",
+        "en",
+        "es",
+        "et",
+        "fi",
+        "fr",
+        "hu",
+        "id",
+        "it",
+        "ja",
+        "ko",
+        "lt",
+        "lv",
+        "nb",
+        "nl",
+        "pl",
+        "pt",
+        "ro",
+        "ru",
+        "sk",
+        "sl",
+        "sv",
+        "tr",
+        "uk",
+        "zh",
+    }
+)
 _DEEPL_TARGET_VARIANTS = {
-    "en": "EN-GB", "en-gb": "EN-GB", "en-us": "EN-US",
-    "pt": "PT-PT", "pt-pt": "PT-PT", "pt-br": "PT-BR",
-    "zh": "ZH-HANS", "zh-hans": "ZH-HANS", "zh-cn": "ZH-HANS", "zh-sg": "ZH-HANS",
-    "zh-hant": "ZH-HANT", "zh-tw": "ZH-HANT", "zh-hk": "ZH-HANT",
-}  # fmt: skip
+    "en": "EN-GB",
+    "en-gb": "EN-GB",
+    "en-us": "EN-US",
+    "pt": "PT-PT",
+    "pt-pt": "PT-PT",
+    "pt-br": "PT-BR",
+    "zh": "ZH-HANS",
+    "zh-hans": "ZH-HANS",
+    "zh-cn": "ZH-HANS",
+    "zh-sg": "ZH-HANS",
+    "zh-hant": "ZH-HANT",
+    "zh-tw": "ZH-HANT",
+    "zh-hk": "ZH-HANT",
+}
 _LANGUAGE_ALIASES = {"no": "nb", "nn": "nb"}
 
 # From the largest unit to the smallest: blank lines, line breaks, sentence ends, any space.
@@ -93,7 +132,7 @@ def _units(text: str, limit: int, level: int) -> list[tuple[str, str]]:
 
 
 def _normalize(code: str) -> str:
-    """ "pt_BR" → "pt-br"; "no" → "nb"."""
+    """A locale code in one spelling: "pt_BR" → "pt-br", "no" → "nb"."""
     code = code.strip().replace("_", "-").lower()
     base, _, rest = code.partition("-")
     base = _LANGUAGE_ALIASES.get(base, base)

@@ -223,8 +223,14 @@ class MatrixTransport:
     def _is_new(self, event: Any) -> bool:
         return not self._history and event.sender != self.client.user_id
 
-    async def _dispatch(self, room: MatrixRoom, sender: str, incoming_text: str | None,
-                        button: str | None, event_id: str) -> None:  # fmt: skip
+    async def _dispatch(
+        self,
+        room: MatrixRoom,
+        sender: str,
+        incoming_text: str | None,
+        button: str | None,
+        event_id: str,
+    ) -> None:
         incoming = Incoming(
             Sender(PLATFORM, sender),
             ChatRef(PLATFORM, room.room_id, self._private(room)),

@@ -58,6 +58,8 @@ class EventRepository:
                 registration_deadline=e.registration_deadline,
                 status=e.status,
                 texts=texts[e.id],
+                organisation_id=e.organisation_id,
+                uid=e.uid,
             )
             for e, org, cat, reg in rows
         ]
@@ -174,3 +176,53 @@ class EventRepository:
             select(Event.id).where(Event.organisation_id == organisation_id, Event.uid == uid)
         )
         return found is not None
+
+    async def change(self, event_id: int, **values: object) -> list[str]:
+        """Set fields of an event; returns the names of those that really changed."""
+        row = await self.session.get(Event, event_id)
+        if row is None:
+            raise LookupError(event_id)
+        changed = []
+        for key, value in values.items():
+            if getattr(row, key) != value:
+                setattr(row, key, value)
+                changed.append(key)
+        await self.session.flush()
+        return changed
+
+    async def set_text(
+        self, event_id: int, locale: str, title: str, description: str, machine: bool = False
+    ) -> list[str]:
+        row = await self.session.get(EventText, (event_id, locale))
+        if row is None:
+            self.session.add(
+                EventText(
+                    event_id=event_id,
+                    locale=locale,
+                    title=title,
+                    description=description,
+                    machine_translated=machine,
+                )
+            )
+            await self.session.flush()
+            return ["title", "description"]
+        changed = [
+            k for k, v in (("title", title), ("description", description)) if getattr(row, k) != v
+        ]
+        row.title, row.description, row.machine_translated = title, description, machine
+        await self.session.flush()
+        return changed
+
+    async def attendees(self, event_id: int) -> list[int]:
+        """Everyone who answered going or maybe, or is waiting: they hear of changes."""
+        rows = await self.session.scalars(
+            select(Rsvp.user_id).where(
+                Rsvp.event_id == event_id, Rsvp.status.in_(("going", "maybe", "waitlisted"))
+            )
+        )
+        return list(rows)
+
+    async def by_uid(self, organisation_id: int, uid: str) -> Event | None:
+        return await self.session.scalar(
+            select(Event).where(Event.organisation_id == organisation_id, Event.uid == uid)
+        )

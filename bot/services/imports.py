@@ -1,0 +1,131 @@
+"""Events from the organisations' own websites (iCalendar files and feeds), by their UID.
+
+Importing the same file twice changes nothing; a changed event is updated and the people who
+answered are told; a cancelled one is cancelled. A broken file imports nothing of it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+import httpx
+
+from bot.ical_import import IcalError, ImportedEvent, parse_calendar
+from bot.services.events import CANCELLED, CHANGED, NEW_EVENT, EventService, tell_attendees
+from storage.db import Database
+from storage.records import TextRecord
+from storage.repositories import CatalogRepository, EventRepository, OutboxRepository
+
+log = logging.getLogger(__name__)
+
+MAX_FEED_BYTES = 2_000_000
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    added: int = 0
+    updated: int = 0
+    cancelled: int = 0
+    unchanged: int = 0
+
+
+class ImportService:
+    def __init__(self, db: Database, events: EventService, clock: Callable[[], datetime]) -> None:
+        self.db = db
+        self.events = events
+        self.clock = clock
+
+    async def fetch(self, url: str) -> bytes:
+        """A feed's bytes, refusing anything too large to be a calendar."""
+        if not url.lower().startswith(("https://", "http://")):
+            raise IcalError("the feed address must start with https://")
+        async with (
+            httpx.AsyncClient(timeout=20, follow_redirects=True) as client,
+            client.stream("GET", url) as response,
+        ):
+            if response.status_code != 200:
+                raise IcalError(f"the feed answered HTTP {response.status_code}")
+            data = b""
+            async for chunk in response.aiter_bytes():
+                data += chunk
+                if len(data) > MAX_FEED_BYTES:
+                    raise IcalError("the feed is larger than 2 MB")
+        return data
+
+    async def import_calendar(
+        self,
+        data: bytes,
+        organisation_id: int,
+        *,
+        category: str = "networking",
+        region: str = "saxony",
+        locale: str = "de",
+    ) -> ImportResult:
+        """Create or update the organisation's events from an iCalendar file, by UID."""
+        parsed = parse_calendar(data, now=self.clock())  # raises IcalError: nothing imported
+        added = updated = cancelled = unchanged = 0
+        async with self.db.transaction() as s:
+            catalog, events, outbox = CatalogRepository(s), EventRepository(s), OutboxRepository(s)
+            category_id = await catalog.category_id(category)
+            region_id = await catalog.region_id(region)
+            if category_id is None or region_id is None:
+                raise IcalError(f"unknown category {category!r} or region {region!r}")
+            for item in parsed:
+                existing = await events.by_uid(organisation_id, item.uid)
+                if existing is None:
+                    if item.cancelled:
+                        continue
+                    event_id = await events.add(
+                        organisation_id=organisation_id,
+                        category_id=category_id,
+                        region_id=region_id,
+                        starts_at=item.starts_at,
+                        ends_at=item.ends_at,
+                        texts=[TextRecord(locale, item.title[:300], item.description)],
+                        place=item.place,
+                        online_url=item.url,
+                        uid=item.uid,
+                        timezone=item.timezone,
+                    )
+                    await events.change(event_id, source="ical", content_hash=item.fingerprint)
+                    for user_id in await catalog.subscribers(category_id, region_id):
+                        await outbox.add(NEW_EVENT, str(event_id), user_id, {"event_id": event_id})
+                    added += 1
+                    continue
+                if item.cancelled:
+                    if existing.status != "cancelled":
+                        await events.change(existing.id, status="cancelled")
+                        await tell_attendees(s, existing.id, CANCELLED, str(existing.id), [])
+                        cancelled += 1
+                    else:
+                        unchanged += 1
+                    continue
+                if existing.content_hash == item.fingerprint:
+                    unchanged += 1
+                    continue
+                changed = await self._update(events, existing.id, item, locale)
+                await events.change(existing.id, content_hash=item.fingerprint)
+                if changed:
+                    ref = f"{existing.id}:{item.fingerprint[:12]}"
+                    await tell_attendees(s, existing.id, CHANGED, ref, changed)
+                updated += 1
+        return ImportResult(added, updated, cancelled, unchanged)
+
+    @staticmethod
+    async def _update(
+        events: EventRepository, event_id: int, item: ImportedEvent, locale: str
+    ) -> list[str]:
+        changed = await events.change(
+            event_id,
+            starts_at=item.starts_at,
+            ends_at=item.ends_at,
+            place=item.place,
+            online_url=item.url,
+            timezone=item.timezone,
+            status="published",
+        )
+        changed += await events.set_text(event_id, locale, item.title[:300], item.description)
+        return changed

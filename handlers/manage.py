@@ -1,0 +1,394 @@
+"""Organisers manage their events: /editevent, /cancelevent, /translate, /attendees, /report.
+People get calendar files: the 📅 button on an event, and /calendar for all they go to."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import time, timedelta
+from typing import Any
+
+from bot.chat import Attachment, Button, Reply
+from bot.context import Context, NoticeContext
+from bot.dates import DateProblem, exact, parse
+from bot.errors import StaleButton
+from bot.i18n import _, current, language_name, native_name
+from bot.ics_export import calendar_ics, event_ics, ics_filename
+from bot.services.events import EventView, pick_text
+from bot.text import clean_input, fmt, is_blank, join
+from handlers.events import card
+from handlers.newevent import MAX_CAPACITY, MAX_DESCRIPTION, MAX_PLACE, MAX_TITLE, date_problem
+from handlers.organisers import authority_of
+from handlers.views import title_of
+
+EDIT = "editevent"
+TRANSLATE = "translate"
+FIELDS = ("title", "description", "start", "place", "capacity")
+
+
+async def _own_event(ctx: Context, raw: str, action: str) -> EventView | Reply:
+    """The event numbered in ``raw`` if the person organises it; refusals are audited."""
+    if not raw.strip().isdigit():
+        return Reply(
+            fmt(_("Please add the event's number, for example /{command} 12."), command=action)
+        )
+    view = await ctx.services.events.view(int(raw.strip()), None)
+    if view is None:
+        return Reply(fmt(_("There is no event with that number.")))
+    if not (await authority_of(ctx)).organiser_of(view.event.organisation_id):
+        await ctx.services.organisers.audit(
+            ctx.me.id, action, view.event.organisation_id, False, "not their event"
+        )
+        return Reply(fmt(_("You do not act for the organisation of this event.")))
+    return view
+
+
+async def edit_event(ctx: Context) -> Reply:
+    """/editevent N: choose what to change."""
+    view = await _own_event(ctx, ctx.args, "editevent")
+    if isinstance(view, Reply):
+        return view
+    labels = {
+        "title": _("Title"),
+        "description": _("Description"),
+        "start": _("Date and time"),
+        "place": _("Place"),
+        "capacity": _("Seats"),
+    }
+    buttons = tuple((Button(labels[f], f"ed:{view.event.id}:{f}"),) for f in FIELDS)
+    return Reply(fmt(_("What do you want to change in “{title}”?"), title=title_of(view)), buttons)
+
+
+async def on_edit_press(ctx: Context) -> Reply:
+    ctx.arity(2)
+    view = await _own_event(ctx, ctx.data[0], "editevent")
+    if isinstance(view, Reply):
+        return view
+    field = ctx.choice_arg(1, FIELDS)
+    await ctx.services.organisers.save_conversation(
+        ctx.me.id,
+        EDIT,
+        field,
+        {"event": view.event.id, "locale": _text_locale(view, ctx.me.locale)},
+    )
+    questions = {
+        "title": _("What is the new title?"),
+        "description": _("What is the new description?"),
+        "start": _(
+            "When does it start now? For example 05.12.2026 18:00, or 05.12.2026 18-20 Uhr."
+        ),
+        "place": _("Where does it take place now? An address, or an online link."),
+        "capacity": _("How many seats are there now? A number, or - for no limit."),
+    }
+    return Reply(
+        join([fmt(questions[field]), fmt(_("(/cancel stops at any step.)"))]), replace=True
+    )
+
+
+def _text_locale(view: EventView, preferred: str) -> str:
+    if preferred in view.event.texts:
+        return preferred
+    return next(iter(sorted(view.event.texts)), preferred)
+
+
+async def _new_value(
+    ctx: Context, field: str, text: str, data: dict[str, Any]
+) -> dict[str, Any] | Reply:
+    if field in ("title", "description", "place"):
+        limits = {"title": MAX_TITLE, "description": MAX_DESCRIPTION, "place": MAX_PLACE}
+        if field != "description" and is_blank(text):
+            return Reply(fmt(_("Please write something, or /cancel.")))
+        if len(text) > limits[field]:
+            return Reply(
+                fmt(_("This is too long: at most {max} characters, please."), max=limits[field])
+            )
+        if field == "place":
+            link = text.lower().startswith(("https://", "http://"))
+            return {"place": None if link else text, "online_url": text if link else None}
+        return {field: text, "locale": data["locale"]}
+    if field == "capacity":
+        if text in ("-", "–"):
+            return {"capacity": None}
+        if text.isascii() and text.isdigit() and 1 <= int(text) <= MAX_CAPACITY:
+            return {"capacity": int(text)}
+        return Reply(
+            fmt(
+                _("Please send a whole number between 1 and {max}, or - for no limit."),
+                max=MAX_CAPACITY,
+            )
+        )
+    tz = ctx.settings.tz
+    now = ctx.services.events.clock()
+    try:
+        typed = parse(text, now.astimezone(tz).date())
+        if typed.start is None:
+            raise DateProblem("no_time")
+        starts = exact(typed.day, typed.start, tz, fold=1 if "cet" in text.lower() else None)
+        if starts < now:
+            raise DateProblem("past")
+        ends = exact(typed.day, typed.end, tz) if typed.end else starts + timedelta(hours=2)
+        if ends <= starts:
+            ends += timedelta(days=1)
+    except DateProblem as problem:
+        return date_problem(problem)
+    return {"starts_at": starts, "ends_at": ends}
+
+
+async def on_edit_text(ctx: Context) -> Reply:
+    assert ctx.conversation is not None
+    data = dict(ctx.conversation.data)
+    view = await _own_event(ctx, str(data["event"]), "editevent")
+    if isinstance(view, Reply):
+        await ctx.services.organisers.end_conversation(ctx.me.id)
+        return view
+    values = await _new_value(
+        ctx, ctx.conversation.step, clean_input(ctx.incoming.text or ""), data
+    )
+    if isinstance(values, Reply):
+        return values
+    changed, told = await ctx.services.events.change(view.event.id, **values)
+    await ctx.services.organisers.end_conversation(ctx.me.id)
+    await ctx.services.organisers.audit(
+        ctx.me.id,
+        "editevent",
+        view.event.organisation_id,
+        True,
+        f"event {view.event.id}: {','.join(changed)}",
+    )
+    if not changed:
+        return Reply(fmt(_("Nothing changed.")))
+    return Reply(fmt(_("Saved. I told {n} people who answered."), n=told))
+
+
+async def cancel_event(ctx: Context) -> Reply:
+    """/cancelevent N: asks once, then cancels and tells everyone who answered."""
+    view = await _own_event(ctx, ctx.args, "cancelevent")
+    if isinstance(view, Reply):
+        return view
+    return Reply(
+        fmt(
+            _("Really cancel “{title}”? Everyone who answered will be told."), title=title_of(view)
+        ),
+        ((Button(_("Yes, cancel the event"), f"ce:{view.event.id}"),),),
+    )
+
+
+async def on_cancel_press(ctx: Context) -> Reply:
+    ctx.arity(1)
+    view = await _own_event(ctx, ctx.data[0], "cancelevent")
+    if isinstance(view, Reply):
+        return view
+    told = await ctx.services.events.cancel(view.event.id)
+    await ctx.services.organisers.audit(
+        ctx.me.id, "cancelevent", view.event.organisation_id, True, f"event {view.event.id}"
+    )
+    return Reply(
+        fmt(_("The event is cancelled. I told {n} people who answered."), n=told), replace=True
+    )
+
+
+async def translate(ctx: Context) -> Reply:
+    """/translate N: add or replace the title and description in one more language."""
+    view = await _own_event(ctx, ctx.args, "translate")
+    if isinstance(view, Reply):
+        return view
+    texts = view.event.texts
+    buttons = [
+        Button(
+            native_name(c) + (" ✅" if c in texts and not texts[c].machine_translated else ""),
+            f"tr:{view.event.id}:{c}",
+        )
+        for c in ctx.i18n.available
+    ]
+    rows = tuple(tuple(buttons[i : i + 3]) for i in range(0, len(buttons), 3))
+    return Reply(fmt(_("Which language? ✅ marks texts written by people.")), rows)
+
+
+async def on_translate_press(ctx: Context) -> Reply:
+    ctx.arity(2)
+    view = await _own_event(ctx, ctx.data[0], "translate")
+    if isinstance(view, Reply):
+        return view
+    code = ctx.choice_arg(1, ctx.i18n.available)
+    await ctx.services.organisers.save_conversation(
+        ctx.me.id, TRANSLATE, "title", {"event": view.event.id, "locale": code}
+    )
+    return Reply(fmt(_("The title in {language}:"), language=language_name(code)), replace=True)
+
+
+async def on_translate_text(ctx: Context) -> Reply:
+    assert ctx.conversation is not None
+    data = dict(ctx.conversation.data)
+    text = clean_input(ctx.incoming.text or "")
+    limit = MAX_TITLE if ctx.conversation.step == "title" else MAX_DESCRIPTION
+    if ctx.conversation.step == "title" and is_blank(text):
+        return Reply(fmt(_("Please write something, or /cancel.")))
+    if len(text) > limit:
+        return Reply(fmt(_("This is too long: at most {max} characters, please."), max=limit))
+    if ctx.conversation.step == "title":
+        data["title"] = text
+        await ctx.services.organisers.save_conversation(ctx.me.id, TRANSLATE, "description", data)
+        return Reply(
+            fmt(
+                _("The description in {language} (or - to leave it empty):"),
+                language=language_name(data["locale"]),
+            )
+        )
+    view = await _own_event(ctx, str(data["event"]), "translate")
+    if isinstance(view, Reply):
+        return view
+    await ctx.services.events.change(
+        view.event.id,
+        locale=data["locale"],
+        title=data["title"],
+        description="" if text in ("-", "–") else text,
+    )
+    await ctx.services.organisers.end_conversation(ctx.me.id)
+    return Reply(fmt(_("Saved: the text in {language}."), language=language_name(data["locale"])))
+
+
+def _csv(rows: list[list[object]]) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    for row in rows:
+        writer.writerow(["'" + c if isinstance(c, str) and c[:1] in "=+-@" else c for c in row])
+    return buffer.getvalue().encode("utf-8-sig")
+
+
+async def attendees(ctx: Context) -> Reply:
+    """/attendees N: the answers to an event as CSV — pseudonymous, with languages."""
+    view = await _own_event(ctx, ctx.args, "attendees")
+    if isinstance(view, Reply):
+        return view
+    rows = await ctx.services.events.answers(view.event.id)
+    table: list[list[object]] = [
+        ["participant", "answer", "waitlist_position", "language", "messenger", "answered_at"]
+    ]
+    table += [list(r) for r in rows]
+    await ctx.services.organisers.audit(
+        ctx.me.id, "attendees", view.event.organisation_id, True, f"event {view.event.id}"
+    )
+    return Reply(
+        fmt(
+            _("The answers to “{title}”: {n} people. People appear by number only."),
+            title=title_of(view),
+            n=len(rows),
+        ),
+        attachment=Attachment(f"attendees-event-{view.event.id}.csv", _csv(table), "text/csv"),
+    )
+
+
+async def report(ctx: Context) -> Reply:
+    """/report [from] [to]: per event of my organisations, answers and languages, as CSV."""
+    words = ctx.args.split()
+    tz = ctx.settings.tz
+    now = ctx.services.events.clock()
+    try:
+        first = (
+            exact(parse(words[0], now.date()).day, time(0), tz)
+            if words
+            else now - timedelta(days=365)
+        )
+        last = (
+            exact(parse(words[1], now.date()).day, time(23, 59), tz)
+            if len(words) > 1
+            else now + timedelta(days=365)
+        )
+    except DateProblem as problem:
+        return date_problem(problem)
+    organisations = [
+        o for o in await ctx.services.organisers.organisations(await authority_of(ctx))
+    ]
+    table: list[list[object]] = [
+        [
+            "organisation",
+            "event",
+            "title",
+            "starts_at",
+            "going",
+            "maybe",
+            "not_going",
+            "waitlisted",
+            "languages",
+            "interpreter_requests",
+        ]
+    ]
+    for organisation in organisations:
+        for row in await ctx.services.events.report(organisation.id, first, last):
+            table.append([organisation.name, *row, ""])
+    await ctx.services.organisers.audit(ctx.me.id, "report", None, True, f"{len(table) - 1} events")
+    return Reply(
+        fmt(_("The report for your organisations: {n} events."), n=len(table) - 1),
+        attachment=Attachment("treffpunkt-report.csv", _csv(table), "text/csv"),
+    )
+
+
+async def on_calendar_press(ctx: Context) -> Reply:
+    """ics:<event id>: this event as a calendar file."""
+    ctx.arity(1)
+    view = await ctx.services.events.view(ctx.int_arg(0), None)
+    if view is None:
+        raise StaleButton("event gone")
+    text = pick_text(view.event.texts, current().content_order())
+    title = text.title if text else ""
+    data = event_ics(
+        view.event,
+        title=title,
+        description=text.description if text else "",
+        url=view.event.online_url,
+        now=ctx.services.events.clock(),
+    )
+    return Reply(
+        fmt(_("Open the file to add the event to your calendar.")),
+        attachment=Attachment(ics_filename(title or "event"), data, "text/calendar"),
+    )
+
+
+async def my_calendar(ctx: Context) -> Reply:
+    """/calendar: one calendar file with every event I am going to."""
+    items = []
+    for rsvp in await ctx.services.rsvps.mine(ctx.me.id):
+        if rsvp.status != "going":
+            continue
+        view = await ctx.services.events.view(rsvp.event_id, None)
+        if view is not None:
+            text = pick_text(view.event.texts, current().content_order())
+            items.append((view.event, text.title if text else "", text.description if text else ""))
+    if not items:
+        return Reply(fmt(_("You are not going to any upcoming event yet.")))
+    data = calendar_ics(items, name="Treffpunkt", now=ctx.services.events.clock())
+    return Reply(
+        fmt(_("Your events as one calendar file: {n}."), n=len(items)),
+        attachment=Attachment("treffpunkt.ics", data, "text/calendar"),
+    )
+
+
+async def render_changed(ctx: NoticeContext) -> Reply | None:
+    view = await ctx.services.events.view(int(ctx.payload["event_id"]), ctx.user.id)
+    if view is None or view.event.status != "published":
+        return None
+    labels = {
+        "title": _("title"),
+        "description": _("description"),
+        "starts_at": _("date and time"),
+        "ends_at": _("date and time"),
+        "place": _("place"),
+        "online_url": _("place"),
+        "capacity": _("seats"),
+    }
+    what = sorted({labels.get(c, c) for c in ctx.payload.get("changed", [])})
+    line = fmt(_("✏️ This event has changed ({what}):"), what=", ".join(what))
+    return card(view, ctx.tz, "-", status_line=line)
+
+
+async def render_cancelled(ctx: NoticeContext) -> Reply | None:
+    view = await ctx.services.events.view(int(ctx.payload["event_id"]), None)
+    if view is None:
+        return None
+    return Reply(
+        fmt(
+            _("❌ Cancelled: “{title}” ({organiser}) does not take place."),
+            title=title_of(view),
+            organiser=view.event.organisation_name,
+        )
+    )
