@@ -13,7 +13,7 @@ import json
 import math
 import re
 import unicodedata
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from functools import cache
@@ -23,12 +23,14 @@ from zoneinfo import ZoneInfo, available_timezones
 
 import recurring_ical_events  # type: ignore[import-untyped, unused-ignore]
 from dateutil.rrule import rrulestr  # type: ignore[import-untyped, unused-ignore]
-from icalendar import Calendar, Component, Timezone, vBroken, vRecur
+from icalendar import Calendar, Component, Timezone, vBroken
 from icalendar.parser import Contentline
 from icalendar.timezone import tzp
 from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
 
 __all__ = ["IcalError", "ImportedEvent", "parse_calendar"]
+
+_content_line: Callable[[str], Any] = Contentline
 
 TITLE_MAX = 300
 DESCRIPTION_MAX = 10_000
@@ -52,16 +54,66 @@ _MANY_NEWLINES = re.compile(r"\n{3,}")
 _TAG_AT = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)([^<>]*)>")
 _HREF = re.compile(r"""href\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))""", re.IGNORECASE)
 _INLINE_TAGS = frozenset(
-    ["a", "b", "i", "u", "s", "em", "strong", "span", "font", "small", "big", "sup", "sub", "code", "abbr", "cite", "mark", "img"]
+    [
+        "a",
+        "b",
+        "i",
+        "u",
+        "s",
+        "em",
+        "strong",
+        "span",
+        "font",
+        "small",
+        "big",
+        "sup",
+        "sub",
+        "code",
+        "abbr",
+        "cite",
+        "mark",
+        "img",
+    ]
 )
 _BLOCK_TAGS = frozenset(
-    ["p", "div", "br", "hr", "ul", "ol", "li", "h1", "h2", "h3", "h4", "h5", "h6", "table", "thead", "tbody", "tr", "td", "th", "blockquote", "pre", "figure", "figcaption", "section", "article", "header", "footer", "center", "dl", "dt", "dd"]
+    [
+        "p",
+        "div",
+        "br",
+        "hr",
+        "ul",
+        "ol",
+        "li",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "table",
+        "thead",
+        "tbody",
+        "tr",
+        "td",
+        "th",
+        "blockquote",
+        "pre",
+        "figure",
+        "figcaption",
+        "section",
+        "article",
+        "header",
+        "footer",
+        "center",
+        "dl",
+        "dt",
+        "dd",
+    ]
 )
 _SKIPPED_TAGS = frozenset({"script", "style"})
 _DATE_PROPERTIES = ("DTSTART", "DTEND", "RECURRENCE-ID", "RDATE", "EXDATE")
-_CHECKED_PROPERTIES = frozenset(
-    {*_DATE_PROPERTIES, "UID", "DURATION", "RRULE", "SEQUENCE", "STATUS", "SUMMARY"}
-)
+_CHECKED_PROPERTIES = frozenset({*_DATE_PROPERTIES, "UID", "DURATION", "RRULE", "SEQUENCE"})
+_SINGLE_PROPERTIES = ("UID", "DTSTART", "DTEND", "DURATION", "RECURRENCE-ID", "SEQUENCE")
 
 
 class IcalError(ValueError):
@@ -175,7 +227,7 @@ class _Layout:
             first = lines[0][1].strip() if lines else ""
             if first.startswith("<"):
                 raise IcalError(
-                    "this is an HTML page, not an iCalendar file; "
+                    "this is an HTML or XML page, not an iCalendar file; "
                     "check that the address points to the calendar export (.ics)"
                 )
             raise IcalError(
@@ -210,7 +262,7 @@ class _Layout:
         """The first content line icalendar cannot split into name, parameters and value."""
         for number, line in self.lines:
             try:
-                Contentline(line).parts()
+                _content_line(line).parts()
             except Exception:
                 return number, line
         return None
@@ -277,10 +329,10 @@ class _Zones:
     """
 
     def __init__(self, calendar: Calendar, window: _Window, preferred: list[str]) -> None:
-        self._definitions: dict[str, Component] = {}
+        self._definitions: dict[str, Timezone] = {}
         for component in calendar.walk("VTIMEZONE"):
-            tzid = str(component.get("TZID", "")).strip()
-            if tzid:
+            tzid = str(_get(component, "TZID", "")).strip()
+            if tzid and isinstance(component, Timezone):
                 self._definitions.setdefault(tzid, component)
         self._window = window
         self._preferred = preferred
@@ -296,9 +348,9 @@ class _Zones:
             self._resolved[tzid] = zone
         return self._resolved[tzid]
 
-    def _match(self, tzid: str, definition: Component) -> ZoneInfo:
+    def _match(self, tzid: str, definition: Timezone) -> ZoneInfo:
         try:
-            custom: tzinfo = Timezone.to_tz(definition, tzp, lookup_tzid=False)
+            custom: tzinfo = definition.to_tz(tzp, lookup_tzid=False)
             first = self._window.start - timedelta(days=7)
             days = (self._window.end - first).days + 14
             samples = [first + timedelta(days=day) for day in range(0, days)]
@@ -361,7 +413,7 @@ class _Reader:
         for component, block in zip(components, blocks, strict=True):
             source = self._check(component, block)
             if {"RRULE", "RDATE", "RECURRENCE-ID"} & set(source.component):
-                recurring.add(str(source.component["UID"]).strip())
+                recurring.add(str(_get(source.component, "UID")).strip())
         # Times are now all aware and in their real zones; the library must not move them.
         self._calendar.pop("X-WR-TIMEZONE", None)
         events: dict[str, ImportedEvent] = {}
@@ -389,16 +441,15 @@ class _Reader:
     # -- checks and normalisation of one VEVENT --
 
     def _check(self, component: Component, block: _Block) -> _Source:
-        summary = component.get("SUMMARY")
-        title = _clean_line(str(summary), 60) if isinstance(summary, str) else ""
+        title = _clean_line(_text(_get(component, "SUMMARY")), 60)
         source = _Source(component, block, title)
         for name, message in getattr(component, "errors", []):
             if name in _CHECKED_PROPERTIES:
                 raise self._error(source, name, f"{name} cannot be read ({message})")
-        for name in (*_CHECKED_PROPERTIES, "DTSTAMP"):
-            if name not in ("RDATE", "EXDATE") and isinstance(component.get(name), list):
+        for name in _SINGLE_PROPERTIES:
+            if isinstance(_get(component, name), list):
                 raise self._error(source, name, f"{name} appears more than once")
-        uid = component.get("UID")
+        uid = _get(component, "UID")
         if uid is None or not str(uid).strip():
             raise self._error(source, "", "UID is missing")
         if "DTSTART" not in component:
@@ -411,14 +462,14 @@ class _Reader:
 
     def _error(self, source: _Source, name: str, problem: str) -> IcalError:
         line = source.block.line_of(name) if name else source.block.begin
-        label = source.title or str(source.component.get("UID", "")).strip()
+        label = source.title or str(_get(source.component, "UID", "")).strip()
         where = f" in VEVENT {_quote(label, 60)}" if label else " in a VEVENT"
         prefix = f"line {line}: " if line else ""
         return IcalError(f"{prefix}{problem}{where}")
 
     def _localize(self, source: _Source, name: str) -> None:
         """Give every date-time its real zone: TZID, UTC, or the calendar's zone if floating."""
-        value = source.component.get(name)
+        value = _get(source.component, name)
         if value is None:
             return
         for prop in value if isinstance(value, list) else [value]:
@@ -454,17 +505,17 @@ class _Reader:
 
     def _check_span(self, source: _Source) -> None:
         component = source.component
-        start = component["DTSTART"].dt
+        start = _get(component, "DTSTART").dt
         if not isinstance(start, date):
             raise self._error(source, "DTSTART", "DTSTART is not a date or date-time")
         if "DTEND" in component:
-            end = component["DTEND"].dt
+            end = _get(component, "DTEND").dt
             if isinstance(start, datetime) != isinstance(end, datetime):
                 raise self._error(
                     source, "DTEND", "DTEND and DTSTART must both be dates or both date-times"
                 )
         elif "DURATION" in component:
-            duration = component["DURATION"].dt
+            duration = _get(component, "DURATION").dt
             if not isinstance(duration, timedelta):
                 raise self._error(source, "DURATION", "DURATION is not a duration")
             try:
@@ -483,16 +534,16 @@ class _Reader:
     def _check_rules(self, source: _Source) -> None:
         """Refuse rules that would make the expansion huge or slow, before expanding."""
         component = source.component
-        rdates = component.get("RDATE", [])
+        rdates = _get(component, "RDATE", [])
         count = sum(len(prop.dts) for prop in (rdates if isinstance(rdates, list) else [rdates]))
         if count > _MAX_RULE_STEPS:
             raise self._error(source, "RDATE", f"RDATE lists more than {_MAX_RULE_STEPS} dates")
-        rules = component.get("RRULE", [])
+        rules = _get(component, "RRULE", [])
         for rule in rules if isinstance(rules, list) else [rules]:
             self._check_rule(source, rule)
 
-    def _check_rule(self, source: _Source, rule: vRecur) -> None:
-        start = source.component["DTSTART"].dt
+    def _check_rule(self, source: _Source, rule: Any) -> None:
+        start = _get(source.component, "DTSTART").dt
         zone: tzinfo = start.tzinfo if isinstance(start, datetime) and start.tzinfo else self._zone
         wall_start = start.replace(tzinfo=None) if isinstance(start, datetime) else _midnight(start)
         text = rule.to_ical().decode("utf-8", "replace")
@@ -517,20 +568,19 @@ class _Reader:
             ) from None
         if first is None:
             raise self._error(source, "RRULE", f"RRULE {shown} never produces a date")
-        end = component_end = self._window.end.astimezone(zone).replace(tzinfo=None)
-        component_end += timedelta(days=2)
+        window_end = self._window.end.astimezone(zone).replace(tzinfo=None)
+        last = window_end + timedelta(days=2)
         begin = self._window.start.astimezone(zone).replace(tzinfo=None) - timedelta(days=2)
-        steps = in_window = 0
-        for occurrence in parsed:
-            if occurrence > component_end or (until is not None and occurrence > until):
+        in_window = 0
+        for steps, occurrence in enumerate(parsed, start=1):
+            if occurrence > last or (until is not None and occurrence > until):
                 break
-            steps += 1
             if steps > _MAX_RULE_STEPS:
                 raise self._error(
                     source,
                     "RRULE",
                     f"RRULE {shown} repeats more than {_MAX_RULE_STEPS} times between "
-                    f"DTSTART and {end:%Y-%m-%d}",
+                    f"DTSTART and {window_end:%Y-%m-%d}",
                 )
             if occurrence >= begin:
                 in_window += 1
@@ -549,8 +599,6 @@ class _Reader:
         try:
             query = recurring_ical_events.of(self._calendar)
             occurrences = query.between(self._window.start - margin, self._window.end + margin)
-        except IcalError:
-            raise
         except Exception as exc:
             raise IcalError(
                 f"the recurring events cannot be expanded: {_quote(str(exc), 120)}"
@@ -558,8 +606,8 @@ class _Reader:
         yield from occurrences
 
     def _event(self, component: Component, recurring: set[str]) -> ImportedEvent | None:
-        start = component["DTSTART"].dt
-        end = component["DTEND"].dt if "DTEND" in component else None
+        start = _get(component, "DTSTART").dt
+        end = _get(component, "DTEND").dt if "DTEND" in component else None
         all_day = not isinstance(start, datetime)
         zone = self._zone
         if not all_day and not _is_utc(start) and isinstance(start.tzinfo, ZoneInfo):
@@ -570,24 +618,24 @@ class _Reader:
             ends_at = starts_at + timedelta(days=1) if all_day else None
         if (ends_at or starts_at) <= self._window.start or starts_at >= self._window.end:
             return None
-        uid = str(component["UID"]).strip()
+        uid = str(_get(component, "UID")).strip()
         if uid in recurring:
-            recurrence_id = component["RECURRENCE-ID"].dt
+            recurrence_id = _get(component, "RECURRENCE-ID").dt
             uid = f"{uid}#{self._instant(recurrence_id, zone):%Y%m%dT%H%M%SZ}"
-        url = _clean_url(component.get("URL"))
+        url = _clean_url(_get(component, "URL"))
         fields: dict[str, Any] = {
             "uid": uid,
-            "title": _clean_line(_text(component.get("SUMMARY")), TITLE_MAX),
-            "description": _clean_text(_text(component.get("DESCRIPTION")), DESCRIPTION_MAX),
-            "place": _clean_line(_text(component.get("LOCATION")), PLACE_MAX) or None,
+            "title": _clean_line(_text(_get(component, "SUMMARY")), TITLE_MAX),
+            "description": _clean_text(_text(_get(component, "DESCRIPTION")), DESCRIPTION_MAX),
+            "place": _clean_line(_text(_get(component, "LOCATION")), PLACE_MAX) or None,
             "url": url,
             "starts_at": starts_at,
             "ends_at": ends_at,
             "all_day": all_day,
             "timezone": zone.key,
-            "cancelled": str(component.get("STATUS", "")).strip().upper() == "CANCELLED",
+            "cancelled": str(_get(component, "STATUS", "")).strip().upper() == "CANCELLED",
         }
-        sequence = component.get("SEQUENCE", 0)
+        sequence = _get(component, "SEQUENCE", 0)
         return ImportedEvent(
             **fields,
             sequence=int(sequence) if isinstance(sequence, int) else 0,
@@ -599,6 +647,11 @@ class _Reader:
         if isinstance(value, datetime):
             return (value if value.tzinfo else value.replace(tzinfo=zone)).astimezone(UTC)
         return datetime.combine(value, time(), tzinfo=zone).astimezone(UTC)
+
+
+def _get(component: Component, name: str, default: Any = None) -> Any:
+    """A property as icalendar parsed it; any name can hold any value type, so typed loosely."""
+    return component.get(name, default)
 
 
 def _midnight(day: date) -> datetime:
@@ -632,7 +685,7 @@ def _text(value: object) -> str:
 
 
 def _quote(value: str, limit: int) -> str:
-    value = _CONTROL.sub(" ", value).translate(_BIDI_CONTROLS).strip()
+    value = " ".join(_CONTROL.sub(" ", value).translate(_BIDI_CONTROLS).split())
     return "'" + (value if len(value) <= limit else value[: limit - 1] + "…") + "'"
 
 
@@ -670,6 +723,7 @@ def _html_to_text(value: str) -> str:
     """Text from the HTML that WordPress and Google put into descriptions.
 
     Only known HTML tags are removed, so "<https://example.org>" in plain text stays.
+    Where block tags set the line breaks, the source's own line breaks are just spaces.
     A scanner rather than one big regex keeps the work linear on hostile input.
     """
     if "<" not in value and "&" not in value:
@@ -677,13 +731,17 @@ def _html_to_text(value: str) -> str:
     out: list[str] = []
     link: tuple[str, int] | None = None
     lowered = value.lower()
+    blocks = any(
+        (match := _TAG_AT.match(value, index)) is not None and match.group(2).lower() in _BLOCK_TAGS
+        for index in _positions(value, "<")
+    )
     position = 0
     while position < len(value):
         opening = value.find("<", position)
+        text = value[position : len(value) if opening < 0 else opening]
+        out.append(" ".join(text.split("\n")) if blocks else text)
         if opening < 0:
-            out.append(value[position:])
             break
-        out.append(value[position:opening])
         if value.startswith("<!--", opening):
             closing = value.find("-->", opening + 4)
             position = len(value) if closing < 0 else closing + 3
@@ -701,22 +759,27 @@ def _html_to_text(value: str) -> str:
             position = len(value) if end < 0 else end
         elif tag == "a" and not closing_tag:
             href = _HREF.search(match.group(3))
-            link = (
-                (next(group for group in href.groups() if group is not None), len(out))
-                if href
-                else None
-            )
+            groups = [group for group in href.groups() if group is not None] if href else []
+            link = (groups[0], len(out)) if groups else None
         elif tag == "a" and link is not None:
-            href, first = link
-            label = html.unescape("".join(out[first:])).strip()
-            href = html.unescape(href).strip()
-            if _clean_url(href) and href not in label:
-                out.append(f" ({href})" if label else href)
+            target = html.unescape(link[0]).strip()
+            label = html.unescape("".join(out[link[1] :])).strip()
+            if _clean_url(target) and target not in label:
+                out.append(f" ({target})" if label else target)
             link = None
-        elif tag == "li" and not closing_tag:
-            out.append("\n• ")
-        elif tag == "p" and closing_tag:
+        elif tag == "li":
+            out.append("" if closing_tag else "\n• ")
+        elif tag == "p":
             out.append("\n\n")
+        elif tag in ("td", "th"):
+            out.append(" ")
         elif tag in _BLOCK_TAGS:
             out.append("\n")
     return html.unescape("".join(out))
+
+
+def _positions(value: str, char: str) -> Iterator[int]:
+    index = value.find(char)
+    while index >= 0:
+        yield index
+        index = value.find(char, index + 1)

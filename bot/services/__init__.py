@@ -13,6 +13,7 @@ from bot.services.link import LinkService
 from bot.services.organisers import OrganiserService
 from bot.services.rsvp import RsvpService
 from bot.services.topics import TopicService
+from bot.services.translation import Translator, make_translator
 from bot.services.users import UserService
 from bot.settings import Settings
 from storage.db import Database
@@ -35,6 +36,7 @@ class Services:
     organisers: OrganiserService
     broadcasts: BroadcastService
     imports: ImportService
+    translator: Translator | None = None
 
     @classmethod
     def build(cls, db: Database, settings: Settings, clock: Clock = system_clock) -> Services:
@@ -49,4 +51,5 @@ class Services:
             organisers=OrganiserService(db, settings, clock),
             broadcasts=BroadcastService(db, clock),
             imports=ImportService(db, events, clock),
+            translator=make_translator(settings.mt_backend, settings.mt_url, settings.mt_api_key),
         )

@@ -116,6 +116,7 @@ class EventService:
         capacity: int | None,
         registration_deadline: datetime | None,
         timezone: str,
+        more_texts: Sequence[TextRecord] = (),
     ) -> tuple[int, int]:
         """Create a published event and queue one notice per matching subscriber, at once."""
         async with self.db.transaction() as s:
@@ -125,7 +126,7 @@ class EventService:
                 region_id=region_id,
                 starts_at=starts_at,
                 ends_at=ends_at,
-                texts=[TextRecord(locale, title, description)],
+                texts=[TextRecord(locale, title, description), *more_texts],
                 place=place,
                 online_url=online_url,
                 capacity=capacity,

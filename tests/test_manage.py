@@ -1,0 +1,157 @@
+"""Organisers change, cancel and translate events; people hear of it in their language;
+calendar files and CSV exports; optional machine translation, always labelled."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import replace
+
+from icalendar import Calendar
+from sqlalchemy import select
+
+from bot.app import Core
+from bot.services.translation import make_translator
+from bot.text import plain
+from storage.models import Event, EventText
+from tests.fakes import Chatroom, FakeClock, registered
+from tests.test_journey import event_by_uid
+from tests.test_organisers import organiser
+from tests.translate_fake import FakeTranslationServer
+
+
+async def demo_event_of_new_org(core: Core, uid: str) -> int:
+    """Move a demo event to the organisation the test's organiser acts for (number 9)."""
+    event = await event_by_uid(core, uid)
+    async with core.db.transaction() as s:
+        row = await s.get(Event, event.id)
+        assert row is not None
+        row.organisation_id = 9
+    return event.id
+
+
+async def test_edit_and_cancel_tell_everyone_who_answered(room: Chatroom, core: Core) -> None:
+    orga = await organiser(room, locale="de")
+    event_id = await demo_event_of_new_org(core, "offener-treff-leipzig")
+    going = await registered(room, "going-uk", "uk")
+    await going.presses(f"r:{event_id}:g:-")
+    maybe = await registered(room, "maybe-ar", "ar")
+    await maybe.presses(f"r:{event_id}:m:-")
+    nope = await registered(room, "nope-ru", "ru")
+    await nope.presses(f"r:{event_id}:n:-")
+
+    await orga.says(f"/editevent {event_id}")
+    await orga.taps("Date and time")
+    await orga.says("05.12.2026 18:00 bis 20 Uhr")
+    orga.sees("Saved. I told {n} people who answered.", n=2)
+    changed = plain(going.inbox[-1].text)
+    assert going.t("✏️ This event has changed ({what}):", what=going.t("date and time")) in changed
+    assert "18:00" in changed
+    assert maybe.inbox and not nope.inbox, "people who said no are not bothered"
+
+    await orga.says(f"/cancelevent {event_id}")
+    await orga.taps("Yes, cancel the event")
+    orga.sees("The event is cancelled. I told {n} people who answered.", n=2)
+    assert "❌" in plain(maybe.inbox[-1].text)
+    async with core.db.transaction() as s:
+        event = await s.get(Event, event_id)
+    assert event is not None and event.status == "cancelled"
+
+    # Another organisation's event is refused, and the refusal is audited.
+    other = await event_by_uid(core, "konferenz-mo-dresden")
+    await orga.says(f"/cancelevent {other.id}")
+    orga.sees("You do not act for the organisation of this event.")
+
+
+async def test_translate_attendees_and_report(room: Chatroom, core: Core) -> None:
+    orga = await organiser(room, locale="en")
+    event_id = await demo_event_of_new_org(core, "workshop-website")
+    reader = await registered(room, "reader-fa", "fa")
+    await reader.presses(f"r:{event_id}:g:-")
+
+    await orga.says(f"/translate {event_id}")
+    await orga.taps("فارسی")
+    await orga.says("کارگاه: یک وب‌سایت برای انجمن شما")
+    await orga.says("از کجا شروع کنیم؟")
+    orga.sees("Saved: the text in {language}.", language="Persian")
+    await reader.presses(f"e:{event_id}:-")
+    assert "کارگاه: یک وب‌سایت برای انجمن شما" in reader.text
+    assert reader.t("ℹ️ This text is in {language}.", language="آلمانی") not in reader.text
+
+    await orga.says(f"/attendees {event_id}")
+    attachment = orga.last[0].attachment
+    assert attachment is not None and attachment.filename.endswith(".csv")
+    rows = list(csv.reader(io.StringIO(attachment.content.decode("utf-8-sig"))))
+    assert rows[0][:4] == ["participant", "answer", "waitlist_position", "language"]
+    assert rows[1][1:2] == ["going"] and rows[1][3] == "fa"
+    assert "reader-fa" not in attachment.content.decode(), "no account ids for organisers"
+
+    await orga.says("/report")
+    report = orga.last[0].attachment
+    assert report is not None
+    table = list(csv.reader(io.StringIO(report.content.decode("utf-8-sig"))))
+    assert table[0][-2:] == ["languages", "interpreter_requests"]
+    assert any(r[1] == str(event_id) and r[4] == "1" and "fa:1" in r[8] for r in table[1:])
+
+
+async def test_calendar_files(room: Chatroom, core: Core) -> None:
+    p = await registered(room, "cal", "de")
+    treff = await event_by_uid(core, "offener-treff-leipzig")
+    await p.presses(f"e:{treff.id}:-")
+    await p.taps("📅 Add to calendar")
+    attachment = p.last[0].attachment
+    assert attachment is not None and attachment.mime_type == "text/calendar"
+    calendar = Calendar.from_ical(attachment.content)
+    vevent = next(iter(calendar.walk("VEVENT")))
+    assert vevent.decoded("dtstart").astimezone(treff.starts_at.tzinfo) == treff.starts_at
+    assert str(vevent.get("summary")).startswith("Offener Treff")
+
+    await p.says("/calendar")
+    p.sees("You are not going to any upcoming event yet.")
+    await p.presses(f"r:{treff.id}:g:-")
+    await p.says("/calendar")
+    every = p.last[0].attachment
+    assert every is not None and len(list(Calendar.from_ical(every.content).walk("VEVENT"))) == 1
+
+
+async def test_machine_translation_fills_other_languages_and_says_so(
+    room: Chatroom, core: Core, clock: FakeClock
+) -> None:
+    server = FakeTranslationServer()
+    await server.start()
+    try:
+        core.services.translator = make_translator("libretranslate", server.url, None)
+        reader = await registered(room, "reader-uk", "uk")
+        await reader.taps("Families")
+        orga = await organiser(room, locale="de")
+        await orga.says("/newevent")
+        await orga.says("Familiencafé")
+        await orga.says("Kaffee und Kuchen für Familien")
+        await orga.taps("Families")
+        await orga.taps("Leipzig")
+        await orga.says("12.12.2026 15:00-17:00")
+        await orga.says("Stadtteilladen Leipzig")
+        await orga.says("-")
+        await orga.says("-")
+        await orga.taps("✅ Publish")
+        async with core.db.transaction() as s:
+            texts = {
+                t.locale: t
+                for t in await s.scalars(select(EventText).where(EventText.event_id == 17))
+            }
+        assert texts["de"].machine_translated is False
+        assert texts["uk"].machine_translated is True and texts["uk"].title == "[uk] Familiencafé"
+        notice = plain(reader.inbox[-1].text)
+        assert "[uk] Familiencafé" in notice
+        assert reader.t("ℹ️ Machine translation: it may contain mistakes.") in notice
+    finally:
+        core.services.translator = None
+        await server.stop()
+
+
+def test_translation_backend_is_off_by_default() -> None:
+    from bot.settings import Settings
+
+    assert Settings().mt_backend is None
+    assert make_translator(None, None, None) is None
+    assert replace(Settings(), mt_backend="libretranslate").mt_backend == "libretranslate"
