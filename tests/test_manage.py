@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from bot.app import Core
 from bot.services.translation import make_translator
+from bot.settings import Settings
 from bot.text import plain
 from storage.models import Event, EventText
 from tests.fakes import Chatroom, FakeClock, registered
@@ -150,8 +151,6 @@ async def test_machine_translation_fills_other_languages_and_says_so(
 
 
 def test_translation_backend_is_off_by_default() -> None:
-    from bot.settings import Settings
-
     assert Settings().mt_backend is None
     assert make_translator(None, None, None) is None
     assert replace(Settings(), mt_backend="libretranslate").mt_backend == "libretranslate"

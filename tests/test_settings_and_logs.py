@@ -65,6 +65,12 @@ def test_example_file_documents_every_setting() -> None:
         "MATRIX_STORE_DIR",
         "MATRIX_ALLOWED_SERVERS",
         "MATRIX_ALLOWED_USERS",
+        "TREFFPUNKT_ADMINS",
+        "TREFFPUNKT_FEED_HOURS",
+        "TREFFPUNKT_MT_BACKEND",
+        "TREFFPUNKT_MT_URL",
+        "TREFFPUNKT_MT_API_KEY",
+        "TELEGRAM_BULK_RATE",
         "TELEGRAM_BOT_TOKEN",
     ):
         assert name in example, name
