@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo, available_timezones
 
 import recurring_ical_events  # type: ignore[import-untyped, unused-ignore]
 from dateutil.rrule import rrulestr  # type: ignore[import-untyped, unused-ignore]
-from icalendar import Calendar, Component, Timezone, vBroken
+from icalendar import Calendar, Component, Timezone, vBroken, vDDDLists, vDDDTypes
 from icalendar.parser import Contentline
 from icalendar.timezone import tzp
 from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
@@ -41,10 +41,10 @@ URL_MAX = 2_000
 _MAX_DEPTH = 10
 _MAX_ZONES = 20
 _MAX_RULE_STEPS = 100_000
-# A rule repeats its pattern every 400 Gregorian years. Probing it from a start moved
-# to this range lets dateutil give up at year 9999 after at most 500 years, instead of
-# searching for 8000 years when a rule like "every 30 February" never matches.
-_PROBE_YEARS = (9_499, 9_898)
+# A rule repeats its pattern every 400 Gregorian years. Probed from its start moved by a
+# multiple of 400 years to 9499-9898, dateutil gives up at year 9999 after at most 500
+# years, instead of searching 8000 years when a rule like "every 30 February" never matches.
+_PROBE_FROM_YEAR = 9_499
 
 _UTC_KEYS = frozenset({"UTC", "Etc/UTC", "Etc/UCT", "UCT", "Etc/Universal", "Universal", "Zulu"})
 _BIDI_CONTROLS = dict.fromkeys([*range(0x202A, 0x202F), *range(0x2066, 0x206A)])
@@ -53,63 +53,17 @@ _SPACES = re.compile(r"[ \t\u00a0]+")
 _MANY_NEWLINES = re.compile(r"\n{3,}")
 _TAG_AT = re.compile(r"<(/?)([a-zA-Z][a-zA-Z0-9]*)([^<>]*)>")
 _HREF = re.compile(r"""href\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+))""", re.IGNORECASE)
-_INLINE_TAGS = frozenset(
-    [
-        "a",
-        "b",
-        "i",
-        "u",
-        "s",
-        "em",
-        "strong",
-        "span",
-        "font",
-        "small",
-        "big",
-        "sup",
-        "sub",
-        "code",
-        "abbr",
-        "cite",
-        "mark",
-        "img",
-    ]
-)
-_BLOCK_TAGS = frozenset(
-    [
-        "p",
-        "div",
-        "br",
-        "hr",
-        "ul",
-        "ol",
-        "li",
-        "h1",
-        "h2",
-        "h3",
-        "h4",
-        "h5",
-        "h6",
-        "table",
-        "thead",
-        "tbody",
-        "tr",
-        "td",
-        "th",
-        "blockquote",
-        "pre",
-        "figure",
-        "figcaption",
-        "section",
-        "article",
-        "header",
-        "footer",
-        "center",
-        "dl",
-        "dt",
-        "dd",
-    ]
-)
+# fmt: off
+_INLINE_TAGS = frozenset({
+    "a", "b", "i", "u", "s", "em", "strong", "span", "font", "small", "big", "sup", "sub",
+    "code", "abbr", "cite", "mark", "img",
+})
+_BLOCK_TAGS = frozenset({
+    "p", "div", "br", "hr", "ul", "ol", "li", "h1", "h2", "h3", "h4", "h5", "h6", "table",
+    "thead", "tbody", "tr", "td", "th", "blockquote", "pre", "figure", "figcaption",
+    "section", "article", "header", "footer", "center", "dl", "dt", "dd",
+})
+# fmt: on
 _SKIPPED_TAGS = frozenset({"script", "style"})
 _DATE_PROPERTIES = ("DTSTART", "DTEND", "RECURRENCE-ID", "RDATE", "EXDATE")
 _CHECKED_PROPERTIES = frozenset({*_DATE_PROPERTIES, "UID", "DURATION", "RRULE", "SEQUENCE"})
@@ -198,11 +152,11 @@ class _Block:
     """Where one VEVENT and its properties are in the file, for error messages."""
 
     begin: int
-    lines: list[tuple[int, str, str]] = field(default_factory=list)  # number, name, line
+    lines: list[tuple[int, str]] = field(default_factory=list)  # number, property name
 
-    def line_of(self, name: str, containing: str = "") -> int:
-        for number, prop, line in self.lines:
-            if prop == name and containing in line:
+    def line_of(self, name: str) -> int:
+        for number, prop in self.lines:
+            if prop == name:
                 return number
         return self.begin
 
@@ -241,6 +195,8 @@ class _Layout:
             name = re.split("[;:]", line, maxsplit=1)[0].strip().upper()
             value = line.partition(":")[2].strip().upper()
             if name == "BEGIN":
+                if depth == 0 and number != lines[0][0]:
+                    raise IcalError(f"line {number}: the file holds more than one calendar")
                 depth += 1
                 if depth > _MAX_DEPTH:
                     raise IcalError(f"line {number}: components are nested too deeply")
@@ -252,7 +208,12 @@ class _Layout:
                 if value == "VEVENT":
                     current = None
             elif current is not None:
-                current.lines.append((number, name, line))
+                current.lines.append((number, name))
+        if depth > 0:
+            raise IcalError(
+                f"the file ends before END:VCALENDAR ({depth} component(s) not closed); "
+                "was the download cut off?"
+            )
         zones = sum(1 for _, line in lines if line.strip().upper() == "BEGIN:VTIMEZONE")
         if zones > _MAX_ZONES:
             raise IcalError(f"the file defines {zones} time zones; at most {_MAX_ZONES} are read")
@@ -353,11 +314,13 @@ class _Zones:
             custom: tzinfo = definition.to_tz(tzp, lookup_tzid=False)
             first = self._window.start - timedelta(days=7)
             days = (self._window.end - first).days + 14
-            samples = [first + timedelta(days=day) for day in range(0, days)]
+            samples = [first + timedelta(days=day) for day in range(0, days, 2)]
             offsets = [sample.astimezone(custom).utcoffset() for sample in samples]
         except Exception:
             raise IcalError(f"the VTIMEZONE {_quote(tzid, 60)} cannot be read") from None
-        for name in [*self._preferred, *sorted(_iana_names())]:
+        # Fixed offsets read best as Etc/GMT-5, and Europe's zones are the likely ones here.
+        names = sorted(_iana_names(), key=lambda name: (not name.startswith("Etc/"), name))
+        for name in [*self._preferred, *(n for n in names if n.startswith("Europe/")), *names]:
             zone = ZoneInfo(name)
             if all(
                 sample.astimezone(zone).utcoffset() == offset
@@ -380,6 +343,8 @@ class _Source:
 
 
 class _Reader:
+    """Checks every VEVENT of a calendar, then expands them into upcoming events."""
+
     def __init__(
         self,
         calendar: Calendar,
@@ -403,22 +368,32 @@ class _Reader:
             fallback = zone
         self._zone = fallback
         self._zones = _Zones(calendar, window, [fallback.key])
+        self._recurring: set[str] = set()
+        self._moves: dict[tuple[str, datetime], timedelta] = {}
 
     def read(self) -> list[ImportedEvent]:
         components = list(self._calendar.walk("VEVENT"))
         blocks = self._layout.events
         if len(blocks) != len(components):  # unbalanced BEGIN/END; keep messages honest
             blocks = [_Block(0) for _ in components]
-        recurring: set[str] = set()
         for component, block in zip(components, blocks, strict=True):
-            source = self._check(component, block)
-            if {"RRULE", "RDATE", "RECURRENCE-ID"} & set(source.component):
-                recurring.add(str(_get(source.component, "UID")).strip())
+            self._check(component, block)
+            uid = str(_get(component, "UID")).strip()
+            if {"RRULE", "RDATE", "RECURRENCE-ID"} & set(component):
+                self._recurring.add(uid)
+            recurrence_id = _get(component, "RECURRENCE-ID")
+            if (
+                recurrence_id is not None
+                and str(recurrence_id.params.get("RANGE", "")).upper() == "THISANDFUTURE"
+            ):
+                start = _get(component, "DTSTART").dt
+                key = (uid, self._instant(recurrence_id.dt, self._zone))
+                self._moves[key] = start - _same_kind(recurrence_id.dt, start)
         # Times are now all aware and in their real zones; the library must not move them.
         self._calendar.pop("X-WR-TIMEZONE", None)
         events: dict[str, ImportedEvent] = {}
         for occurrence in self._expand():
-            event = self._event(occurrence, recurring)
+            event = self._event(occurrence)
             if event is None:
                 continue
             known = events.get(event.uid)
@@ -440,7 +415,8 @@ class _Reader:
 
     # -- checks and normalisation of one VEVENT --
 
-    def _check(self, component: Component, block: _Block) -> _Source:
+    def _check(self, component: Component, block: _Block) -> None:
+        """Refuse a broken VEVENT, and give all its times their real zones."""
         title = _clean_line(_text(_get(component, "SUMMARY")), 60)
         source = _Source(component, block, title)
         for name, message in getattr(component, "errors", []):
@@ -458,7 +434,6 @@ class _Reader:
             self._localize(source, name)
         self._check_span(source)
         self._check_rules(source)
-        return source
 
     def _error(self, source: _Source, name: str, problem: str) -> IcalError:
         line = source.block.line_of(name) if name else source.block.begin
@@ -485,7 +460,13 @@ class _Reader:
                         "(neither an IANA name like Europe/Berlin nor defined by a VTIMEZONE)",
                     )
                 prop.params["TZID"] = zone.key
-            for item in prop.dts if hasattr(prop, "dts") else [prop]:
+            if isinstance(prop, vDDDLists):
+                items = prop.dts
+            elif isinstance(prop, vDDDTypes) and name in ("DTSTART", "DTEND", "RECURRENCE-ID"):
+                items = [prop]
+            else:
+                raise self._error(source, name, f"{name} is not a date or date-time")
+            for item in items:
                 if isinstance(item.dt, tuple):
                     item.dt = tuple(self._moved(part, zone) for part in item.dt)
                 else:
@@ -555,9 +536,11 @@ class _Reader:
             elif isinstance(value, date):
                 until = datetime.combine(value, time.max)
         parts = [part for part in text.split(";") if not part.upper().startswith("UNTIL=")]
+        if not any(part.upper().startswith("FREQ=") for part in parts):
+            raise self._error(source, "RRULE", f"RRULE {shown} has no FREQ")
         try:
             parsed = rrulestr(";".join(parts), dtstart=wall_start, cache=False)
-            shift = 400 * math.ceil((_PROBE_YEARS[0] - wall_start.year) / 400)
+            shift = 400 * math.ceil((_PROBE_FROM_YEAR - wall_start.year) / 400)
             probe = parsed.replace(
                 dtstart=wall_start.replace(year=wall_start.year + shift), count=None, until=None
             )
@@ -605,7 +588,7 @@ class _Reader:
             ) from None
         yield from occurrences
 
-    def _event(self, component: Component, recurring: set[str]) -> ImportedEvent | None:
+    def _event(self, component: Component) -> ImportedEvent | None:
         start = _get(component, "DTSTART").dt
         end = _get(component, "DTEND").dt if "DTEND" in component else None
         all_day = not isinstance(start, datetime)
@@ -619,9 +602,14 @@ class _Reader:
         if (ends_at or starts_at) <= self._window.start or starts_at >= self._window.end:
             return None
         uid = str(_get(component, "UID")).strip()
-        if uid in recurring:
-            recurrence_id = _get(component, "RECURRENCE-ID").dt
-            uid = f"{uid}#{self._instant(recurrence_id, zone):%Y%m%dT%H%M%SZ}"
+        if uid in self._recurring:
+            recurrence_id = self._instant(_get(component, "RECURRENCE-ID").dt, self._zone)
+            move = self._moves.get((uid, recurrence_id))
+            if move is not None:
+                # The library copies a RANGE=THISANDFUTURE override's RECURRENCE-ID onto
+                # every later occurrence; each needs its own, so undo the move instead.
+                recurrence_id = self._instant(start - move, self._zone)
+            uid = f"{uid}#{recurrence_id:%Y%m%dT%H%M%SZ}"
         url = _clean_url(_get(component, "URL"))
         fields: dict[str, Any] = {
             "uid": uid,
@@ -647,6 +635,17 @@ class _Reader:
         if isinstance(value, datetime):
             return (value if value.tzinfo else value.replace(tzinfo=zone)).astimezone(UTC)
         return datetime.combine(value, time(), tzinfo=zone).astimezone(UTC)
+
+
+def _same_kind(value: date, like: date) -> date:
+    """``value`` as a date or a date-time, whichever ``like`` is, to subtract one from the other."""
+    if isinstance(like, datetime) and not isinstance(value, datetime):
+        return datetime.combine(value, time(), tzinfo=like.tzinfo)
+    if not isinstance(like, datetime) and isinstance(value, datetime):
+        return value.date()
+    if isinstance(like, datetime) and isinstance(value, datetime) and like.tzinfo:
+        return value.astimezone(like.tzinfo)
+    return value
 
 
 def _get(component: Component, name: str, default: Any = None) -> Any:

@@ -6,6 +6,7 @@ answered are told; a cancelled one is cancelled. A broken file imports nothing o
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -65,7 +66,8 @@ class ImportService:
         locale: str = "de",
     ) -> ImportResult:
         """Create or update the organisation's events from an iCalendar file, by UID."""
-        parsed = parse_calendar(data, now=self.clock())  # raises IcalError: nothing imported
+        # Parsing a large file takes seconds: off the loop. IcalError means nothing is imported.
+        parsed = await asyncio.to_thread(parse_calendar, data, now=self.clock())
         added = updated = cancelled = unchanged = 0
         async with self.db.transaction() as s:
             catalog, events, outbox = CatalogRepository(s), EventRepository(s), OutboxRepository(s)
