@@ -7,10 +7,12 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from aiohttp import web
 from sqlalchemy import func, select
 
 from bot.app import Core
 from bot.ical_import import IcalError
+from bot.runner import read_feeds
 from storage.models import Event, OutboxMessage
 from storage.repositories import OrganiserRepository
 from tests.fakes import Chatroom, registered
@@ -134,3 +136,28 @@ def test_command_line_import(tmp_path: Path) -> None:
         and "nothing imported" in broken.stderr
         and "DTSTART" in broken.stderr
     )
+
+
+async def test_feeds_are_read_on_schedule(core: Core) -> None:
+    """The scheduled job reads every organisation's feed (here from a loopback server)."""
+    served = web.Application()
+
+    async def calendar(_request: web.Request) -> web.Response:
+        body = (DATA / "google-calendar.ics").read_bytes()
+        return web.Response(body=body, content_type="text/calendar")
+
+    served.router.add_get("/events.ics", calendar)
+    runner = web.AppRunner(served)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    try:
+        org = await organisation_id(core, "iaf-leipzig")
+        async with core.db.transaction() as s:
+            await OrganiserRepository(s).set_feed(org, f"http://127.0.0.1:{port}/events.ics")
+        await read_feeds(core)
+        await read_feeds(core)  # the next run finds nothing new
+        assert len(await imported(core)) == 2
+    finally:
+        await runner.cleanup()
