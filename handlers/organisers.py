@@ -12,6 +12,10 @@ from storage.repositories import OrganisationRecord
 MAX_ORGANISATION_NAME = 120
 
 
+def _role_name(role: str) -> str:
+    return _("organiser") if role == "organiser" else _("coordinator")
+
+
 def _refusal() -> Reply:
     return Reply(
         fmt(
@@ -133,7 +137,7 @@ async def invite(ctx: Context) -> Reply:
         return chosen
     code = await ctx.services.organisers.invite(ctx.me.id, chosen.id, role)
     await ctx.services.organisers.audit(ctx.me.id, "invite", chosen.id, True, role)
-    role_name = _("organiser") if role == "organiser" else _("coordinator")
+    role_name = _role_name(role)
     return Reply(
         fmt(
             _(
@@ -157,7 +161,7 @@ async def join_organisation(ctx: Context) -> Reply:
             fmt(_("This invite code is not valid or has expired. Please ask for a new one."))
         )
     organisation, role = joined
-    role_name = _("organiser") if role == "organiser" else _("coordinator")
+    role_name = _role_name(role)
     return Reply(
         fmt(
             _(
