@@ -100,12 +100,15 @@ async def serve(
         await stop.wait()
     finally:
         log.info("Treffpunkt is stopping")
+        # Order matters: first no new work (scheduler), then the delivery worker finishes the
+        # row it is sending (so nothing is left in flight), then the messengers go, then the
+        # database.
+        scheduler.shutdown(wait=False)
+        core.delivery.stop()
+        await worker
         for transport in reversed(started):
             try:
                 await transport.stop()
             except Exception:
                 log.exception("stopping %s failed", transport.platform)
-        scheduler.shutdown(wait=False)
-        core.delivery.stop()
-        await worker
         await core.close()
