@@ -18,7 +18,7 @@ _PATTERN = re.compile(
     rf"^(?:{_DATE}|{_ISO})\s*,?\s*(?:(?:um|at|ab|from)\s+)?"
     rf"(?:{_TIME.format(n='a')})?"
     rf"(?:\s*(?:-|–|bis|to|until)\s*{_TIME.format(n='b')})?"
-    r"\s*(?:uhr|h)?\s*$",
+    r"\s*(?:uhr|h)?\s*(?:mesz|mez|cest|cet)?\s*$",
     re.IGNORECASE,
 )
 

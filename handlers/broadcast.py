@@ -162,7 +162,7 @@ async def on_press(ctx: Context) -> Reply:
         return await _topics(ctx, data)
     if action == "e":
         page = await ctx.services.events.page(None, everything=True, offset=0, limit=50)
-        mine = [v for v in page.views if v.event.organisation_name == data["org_name"]][:20]
+        mine = [v for v in page.views if v.event.organisation_id == int(data["org"])][:20]
         if not mine:
             return Reply(fmt(_("Your organisation has no upcoming events.")), replace=True)
         rows = tuple((Button(shorten(title_of(v), 60), f"bc:v:{v.event.id}"),) for v in mine)
@@ -175,7 +175,7 @@ async def on_press(ctx: Context) -> Reply:
     if action == "v":
         ctx.arity(2)
         view = await ctx.services.events.view(ctx.int_arg(1), None)
-        if view is None or view.event.organisation_name != data["org_name"]:
+        if view is None or view.event.organisation_id != int(data["org"]):
             raise StaleButton("not an event of this organisation")
         data["event"], data["cats"], data["regs"] = view.event.id, [], []
         await _save(ctx, "text", data)

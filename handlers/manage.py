@@ -123,7 +123,7 @@ async def _new_value(
         typed = parse(text, now.astimezone(tz).date())
         if typed.start is None:
             raise DateProblem("no_time")
-        starts = exact(typed.day, typed.start, tz, fold=1 if "cet" in text.lower() else None)
+        starts = exact(typed.day, typed.start, tz, fold=_fold(text))
         if starts < now:
             raise DateProblem("past")
         ends = exact(typed.day, typed.end, tz) if typed.end else starts + timedelta(hours=2)
@@ -132,6 +132,16 @@ async def _new_value(
     except DateProblem as problem:
         return date_problem(problem)
     return {"starts_at": starts, "ends_at": ends}
+
+
+def _fold(text: str) -> int | None:
+    """Which of a twice-happening time is meant: "MEZ"/"CET" winter, "MESZ"/"CEST" summer."""
+    words = set(text.upper().replace(",", " ").split())
+    if words & {"MESZ", "CEST"}:
+        return 0
+    if words & {"MEZ", "CET"}:
+        return 1
+    return None
 
 
 async def on_edit_text(ctx: Context) -> Reply:
@@ -296,9 +306,7 @@ async def report(ctx: Context) -> Reply:
         )
     except DateProblem as problem:
         return date_problem(problem)
-    organisations = [
-        o for o in await ctx.services.organisers.organisations(await authority_of(ctx))
-    ]
+    organisations = await ctx.services.organisers.organisations(await authority_of(ctx))
     table: list[list[object]] = [
         [
             "organisation",

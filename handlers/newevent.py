@@ -45,6 +45,10 @@ def date_problem(problem: DateProblem) -> Reply:
             "time, for example an hour later."
         ),
         "deadline": _("The registration deadline must be before the event starts."),
+        "twice": _(
+            "On that day the clocks go back, so {time} happens twice. Please add CEST for "
+            "summer time or CET for winter time, for example 31.10.2027 02:30 CET."
+        ),
     }
     return Reply(fmt(texts.get(problem.kind, texts["format"]), **problem.details))
 

@@ -154,3 +154,21 @@ def test_translation_backend_is_off_by_default() -> None:
     assert Settings().mt_backend is None
     assert make_translator(None, None, None) is None
     assert replace(Settings(), mt_backend="libretranslate").mt_backend == "libretranslate"
+
+
+async def test_editing_to_a_time_that_happens_twice(room: Chatroom, core: Core) -> None:
+    orga = await organiser(room, locale="en")
+    event_id = await demo_event_of_new_org(core, "offener-treff-leipzig")
+    await orga.says(f"/editevent {event_id}")
+    await orga.taps("Date and time")
+    await orga.says("31.10.2027 02:30")
+    orga.sees(
+        "On that day the clocks go back, so {time} happens twice. Please add CEST for summer "
+        "time or CET for winter time, for example 31.10.2027 02:30 CET.",
+        time="02:30",
+    )
+    await orga.says("31.10.2027 02:30 CET")
+    orga.sees("Saved. I told {n} people who answered.", n=0)
+    async with core.db.transaction() as s:
+        event = await s.get(Event, event_id)
+    assert event is not None and event.starts_at.isoformat() == "2027-10-31T01:30:00+00:00"
