@@ -35,7 +35,9 @@ class Core:
         services = Services.build(db, settings, clock)
         registry = build_registry()
         dispatcher = Dispatcher(registry, services, i18n, settings)
-        delivery = DeliveryWorker(services, i18n, settings, registry.notices)
+        delivery = DeliveryWorker(
+            services, i18n, settings, registry.notices, shared=frozenset(registry.shared_notices)
+        )
         dispatcher.after_each(delivery.wake)
 
         async def report_finished_broadcasts() -> None:

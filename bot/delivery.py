@@ -65,8 +65,11 @@ class DeliveryWorker:
         i18n_: I18n,
         settings: Settings,
         renderers: Mapping[str, NoticeRenderer],
+        shared: frozenset[str] = frozenset(),
     ) -> None:
         self.services = services
+        self.shared = shared
+        self._rendered: dict[tuple[str, str, str, str | None], Reply | None] = {}
         self.i18n = i18n_
         self.settings = settings
         self.renderers = renderers
@@ -106,6 +109,7 @@ class DeliveryWorker:
                     break
                 seen.add(row.id)
                 await self._deliver(row)
+        self._rendered.clear()  # a message edited meanwhile is rendered anew next round
         for callback in self.after_round:
             await callback()
         return len(seen)
@@ -144,10 +148,16 @@ class DeliveryWorker:
             reason = "unknown kind" if renderer is None else "no reachable chat"
             await self._mark(row, "failed", reason)
             return
-        with i18n.use(self.i18n.lang(user.locale, user.second_locale)):
-            reply = await renderer(
-                NoticeContext(self.services, self.settings, user, dict(row.payload))
-            )
+        lang = self.i18n.lang(user.locale, user.second_locale)
+        key = (row.kind, row.ref, lang.code, lang.second)
+        if row.kind in self.shared and key in self._rendered:
+            reply = self._rendered[key]
+        else:
+            with i18n.use(lang):
+                context = NoticeContext(self.services, self.settings, user, dict(row.payload))
+                reply = await renderer(context)
+            if row.kind in self.shared:
+                self._rendered[key] = reply
         if reply is None:
             await self._mark(row, "failed", "no longer relevant")
             return

@@ -47,6 +47,7 @@ class Registry:
     aliases: dict[str, str] = field(default_factory=dict)
     buttons: dict[str, ButtonRoute] = field(default_factory=dict)
     notices: dict[str, NoticeRenderer] = field(default_factory=dict)
+    shared_notices: set[str] = field(default_factory=set)
     conversations: dict[str, Handler] = field(default_factory=dict)
     fallback: Handler | None = None
     consent_prompt: Handler | None = None
@@ -89,8 +90,12 @@ class Registry:
         """Plain text from someone in the middle of a ``kind`` conversation goes here."""
         self.conversations[kind] = handler
 
-    def notice(self, kind: str, renderer: NoticeRenderer) -> None:
+    def notice(self, kind: str, renderer: NoticeRenderer, *, shared: bool = False) -> None:
+        """``shared``: the text depends only on the language, so one rendering per language
+        serves every recipient of the same message (a broadcast to thousands)."""
         self.notices[kind] = renderer
+        if shared:
+            self.shared_notices.add(kind)
 
     def find(self, name: str) -> Command | None:
         return self.commands.get(self.aliases.get(name, name))

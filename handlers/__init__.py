@@ -161,8 +161,8 @@ def build_registry() -> Registry:
     r.notice(events.PROMOTED, events.render_promoted)
     r.notice(NEW_EVENT, events.render_new_event)
     r.notice(CHANGED, manage.render_changed)
-    r.notice(CANCELLED, manage.render_cancelled)
-    r.notice(BROADCAST, broadcast.render_broadcast)
+    r.notice(CANCELLED, manage.render_cancelled, shared=True)
+    r.notice(BROADCAST, broadcast.render_broadcast, shared=True)
     r.notice(REPORT, broadcast.render_report)
     r.fallback = help.unknown
     r.consent_prompt = onboarding.consent_prompt
