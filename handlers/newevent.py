@@ -327,24 +327,23 @@ async def on_press(ctx: Context) -> Reply:
     expected = {"c": "category", "r": "region", "f": "fold", "p": "preview", "x": conversation.step}
     if conversation.step != expected[action]:
         raise StaleButton("button of another step")
-    state = await ctx.services.topics.state(ctx.me.id)
-    if action == "c":
+    if action in ("c", "r"):
         ctx.arity(2)
-        chosen = [c for c in state.categories if c.id == ctx.int_arg(1)]
-        if not chosen:
-            raise StaleButton("unknown category")
-        data["category"], data["category_name"] = chosen[0].id, category_name(chosen[0].slug)
-        await _save(ctx, "region", data)
-        return await _regions(ctx)
-    if action == "r":
-        ctx.arity(2)
-        picked = [r for r in state.regions if r.id == ctx.int_arg(1)]
-        if not picked:
-            raise StaleButton("unknown region")
-        data["region"], data["region_name"] = picked[0].id, region_name(picked[0].slug)
+        state = await ctx.services.topics.state(ctx.me.id)
+        options, key, name = (
+            (state.categories, "category", category_name)
+            if action == "c"
+            else (state.regions, "region", region_name)
+        )
+        chosen = next((o for o in options if o.id == ctx.int_arg(1)), None)
+        if chosen is None:
+            raise StaleButton(f"unknown {key}")
+        data[key], data[f"{key}_name"] = chosen.id, name(chosen.slug)
+        if action == "c":
+            await _save(ctx, "region", data)
+            return await _regions(ctx)
         await _save(ctx, "start", data)
-        reply = _ask("start")
-        return Reply(reply.text, replace=True)
+        return Reply(_ask("start").text, replace=True)
     if action == "f":
         ctx.arity(2)
         fold = int(ctx.choice_arg(1, ("0", "1")))
