@@ -57,15 +57,15 @@ class Dispatcher:
         guess = self.i18n.lang(picked or sender.language_hint)
         try:
             user = await self.services.users.find(sender.platform, sender.user_id)
+            if user is not None and incoming.chat.private:
+                # A person can open a new direct chat (Matrix); notices go to the newest one.
+                await self.services.users.remember_chat(
+                    sender.platform, sender.user_id, incoming.chat.chat_id
+                )
         except Exception as exc:
             with i18n.use(guess):
                 return [self._failure_reply(exc)]
         lang = self.i18n.lang(user.locale, user.second_locale) if user else guess
-        if user is not None and incoming.chat.private:
-            # A person can open a new direct chat (Matrix); notices go to the newest one.
-            await self.services.users.remember_chat(
-                sender.platform, sender.user_id, incoming.chat.chat_id
-            )
         with i18n.use(lang):
             ctx = Context(
                 incoming, self.services, self.settings, self.i18n, self.registry, lang, user
