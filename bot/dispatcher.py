@@ -56,12 +56,8 @@ class Dispatcher:
         picked = self.services.users.pending.get(sender.platform, sender.user_id)
         guess = self.i18n.lang(picked or sender.language_hint)
         try:
-            user = await self.services.users.find(sender.platform, sender.user_id)
-            if user is not None and incoming.chat.private:
-                # A person can open a new direct chat (Matrix); notices go to the newest one.
-                await self.services.users.remember_chat(
-                    sender.platform, sender.user_id, incoming.chat.chat_id
-                )
+            private_chat = incoming.chat.chat_id if incoming.chat.private else None
+            user = await self.services.users.find(sender.platform, sender.user_id, private_chat)
         except Exception as exc:
             with i18n.use(guess):
                 return [self._failure_reply(exc)]

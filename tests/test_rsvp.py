@@ -138,3 +138,15 @@ async def test_answers_to_past_and_closed_events_are_refused(
     await answer(p, konferenz.id, "g")
     p.sees("This event is already over.")
     assert (await rsvps(core, konferenz.id)) == {"not_going": [1]}
+
+
+async def test_notices_go_to_the_newest_direct_chat(room: Chatroom, core: Core) -> None:
+    event = await event_by_uid(core, "beratung-anerkennung")
+    people = [await registered(room, f"c{i}", "en") for i in range(4)]
+    for p in people:
+        await answer(p, event.id, "g")
+    waiting = people[3]
+    moved = room.person(waiting.user_id, "en", chat_id="new-direct-chat")
+    await moved.says("/help")  # the person wrote from a new direct chat (as on Matrix)
+    await answer(people[0], event.id, "n")
+    assert len(moved.inbox) == 1 and waiting.inbox == []

@@ -54,10 +54,19 @@ class UserService:
         self.clock = clock
         self.pending = PendingLanguages(clock)
 
-    async def find(self, platform: str, platform_user_id: str) -> UserRecord | None:
-        """The person behind a messenger account, if they ever accepted the privacy notice."""
+    async def find(
+        self, platform: str, platform_user_id: str, private_chat: str | None = None
+    ) -> UserRecord | None:
+        """The person behind a messenger account, if they ever accepted the privacy notice.
+
+        ``private_chat``: the direct chat this came from; notices go to the newest one (a
+        person can open a new direct chat on Matrix). Kept in the same transaction.
+        """
         async with self.db.transaction() as s:
-            user = await UserRepository(s).by_identity(platform, platform_user_id)
+            repo = UserRepository(s)
+            user = await repo.by_identity(platform, platform_user_id)
+            if user is not None and private_chat is not None:
+                await repo.set_chat(platform, platform_user_id, private_chat)
         if user is not None and user.consent_version < CONSENT_VERSION:
             return None
         return user
@@ -97,11 +106,6 @@ class UserService:
     async def set_second_language(self, user_id: int, locale: str | None) -> UserRecord:
         async with self.db.transaction() as s:
             return await UserRepository(s).update(user_id, second_locale=locale)
-
-    async def remember_chat(self, platform: str, platform_user_id: str, chat_id: str) -> None:
-        """Keep the private chat where the person can be reached for notices."""
-        async with self.db.transaction() as s:
-            await UserRepository(s).set_chat(platform, platform_user_id, chat_id)
 
     async def export(self, user_id: int) -> dict[str, Any]:
         async with self.db.transaction() as s:
