@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import json
 import re
+import shutil
 import urllib.request
 import uuid
 from collections.abc import AsyncIterator
@@ -27,7 +28,7 @@ from nio import (  # type: ignore[import-untyped, unused-ignore]
 from bot.i18n import I18n
 from bot.runner import serve
 from bot.settings import PROJECT_ROOT, Settings
-from tests.synapse import Synapse, fresh_user
+from tests.synapse import DEFAULT_PASSWORD, Synapse, fresh_user
 from tests.telegram_fake import FakeBotAPI, FakeUser
 from tests.test_telegram import TOKEN, Telegram, event_id
 
@@ -347,3 +348,24 @@ async def test_bot_leaves_a_room_where_it_is_alone(
                 break
             await asyncio.sleep(0.2)
         assert not bot_is_member(room), "the bot left the empty room"
+
+
+async def test_the_very_first_sync_does_not_answer_history(
+    synapse: Synapse, bot_settings: Settings, tmp_path: Path
+) -> None:
+    """A new store (no sync token yet) reads the room's past without answering it."""
+    settings = replace(bot_settings, matrix_access_token=None, matrix_password=DEFAULT_PASSWORD)
+    bot_id = str(settings.matrix_user_id)
+    async with person(synapse, tmp_path, "historian") as p:
+        created = await p.client.room_create(is_direct=True, invite=[bot_id])  # unencrypted
+        assert isinstance(created, RoomCreateResponse)
+        p.room_id = created.room_id
+        async with bot_running(settings):
+            await p.until(lambda: bot_id in p.client.rooms[p.room_id].users)
+            await p.says("!help")
+        answered = len(p.heard)
+        await p._send("m.room.message", {"msgtype": "m.text", "body": "!privacy"})
+        shutil.rmtree(settings.matrix_store_dir)  # a new device with no sync token
+        async with bot_running(settings):
+            await asyncio.sleep(3)
+        assert len(p.heard) == answered, "nothing from before the first sync was answered"
