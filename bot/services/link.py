@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from bot import codes
 from bot.services.rsvp import promote_waiting
 from storage.db import Database
 from storage.repositories import EventRepository, LinkRepository
 
 CODE_MINUTES = 10
-# No 0/O, 1/I/L: codes are read on one screen and typed on another.
-ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 MAX_FAILURES = 5
 
 
@@ -25,14 +22,6 @@ class LinkOutcome(StrEnum):
     TOO_MANY = "too_many"
 
 
-def _hash(code: str) -> str:
-    return hashlib.sha256(code.encode()).hexdigest()
-
-
-def normalize(code: str) -> str:
-    return "".join(ch for ch in code.upper() if ch.isalnum())
-
-
 class LinkService:
     def __init__(self, db: Database, clock: Callable[[], datetime]) -> None:
         self.db = db
@@ -41,12 +30,12 @@ class LinkService:
 
     async def new_code(self, user_id: int) -> str:
         """A fresh one-time code for ``user_id``, valid for ten minutes."""
-        raw = "".join(secrets.choice(ALPHABET) for _ in range(8))
+        shown, stored = codes.new_code(8)
         async with self.db.transaction() as s:
             await LinkRepository(s).replace_code(
-                user_id, _hash(raw), self.clock() + timedelta(minutes=CODE_MINUTES)
+                user_id, stored, self.clock() + timedelta(minutes=CODE_MINUTES)
             )
-        return f"{raw[:4]}-{raw[4:]}"
+        return shown
 
     def _blocked(self, key: tuple[str, str]) -> bool:
         recent = [
@@ -64,7 +53,7 @@ class LinkService:
             return LinkOutcome.TOO_MANY
         async with self.db.transaction() as s:
             repo = LinkRepository(s)
-            target = await repo.take_code(_hash(normalize(code)), self.clock())
+            target = await repo.take_code(codes.digest(code), self.clock())
             if target is None:
                 self._failures.setdefault(key, []).append(self.clock())
                 return LinkOutcome.INVALID

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
-import secrets
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from bot import codes
 from bot.settings import Settings
 from storage.db import Database
 from storage.repositories import (
@@ -22,11 +21,6 @@ from storage.repositories import (
 
 ROLES = ("organiser", "coordinator")
 INVITE_DAYS = 7
-ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
-
-
-def _hash(code: str) -> str:
-    return hashlib.sha256("".join(ch for ch in code.upper() if ch.isalnum()).encode()).hexdigest()
 
 
 def slugify(name: str) -> str:
@@ -104,18 +98,18 @@ class OrganiserService:
             await OrganiserRepository(s).grant(user_id, None, "admin")
 
     async def invite(self, actor: int, organisation_id: int, role: str) -> str:
-        raw = "".join(secrets.choice(ALPHABET) for _ in range(10))
+        shown, stored = codes.new_code(10)
         async with self.db.transaction() as s:
             await OrganiserRepository(s).add_invite(
-                _hash(raw), organisation_id, role, actor, self.clock() + timedelta(days=INVITE_DAYS)
+                stored, organisation_id, role, actor, self.clock() + timedelta(days=INVITE_DAYS)
             )
-        return f"{raw[:5]}-{raw[5:]}"
+        return shown
 
     async def join(self, user_id: int, code: str) -> tuple[OrganisationRecord, str] | None:
         """Redeem an invite: the role it carries, in its organisation; None if invalid."""
         async with self.db.transaction() as s:
             repo = OrganiserRepository(s)
-            taken = await repo.take_invite(_hash(code), self.clock())
+            taken = await repo.take_invite(codes.digest(code), self.clock())
             if taken is None:
                 return None
             organisation_id, role = taken
