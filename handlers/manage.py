@@ -10,7 +10,7 @@ from typing import Any
 
 from bot.chat import Attachment, Button, Reply
 from bot.context import Context, NoticeContext
-from bot.dates import DateProblem, exact, parse
+from bot.dates import DateProblem, end_after, exact, parse
 from bot.errors import StaleButton
 from bot.i18n import _, current, language_name, native_name
 from bot.ics_export import calendar_ics, event_ics, ics_filename
@@ -126,9 +126,11 @@ async def _new_value(
         starts = exact(typed.day, typed.start, tz, fold=_fold(text))
         if starts < now:
             raise DateProblem("past")
-        ends = exact(typed.day, typed.end, tz) if typed.end else starts + timedelta(hours=2)
-        if ends <= starts:
-            ends += timedelta(days=1)
+        ends = (
+            end_after(starts, typed.day, typed.end, tz)
+            if typed.end
+            else starts + timedelta(hours=2)
+        )
     except DateProblem as problem:
         return date_problem(problem)
     return {"starts_at": starts, "ends_at": ends}
