@@ -10,6 +10,7 @@ from bot.chat import Button
 from bot.i18n import N_, _, current, format_when, isolate, language_name, native_name, ngettext
 from bot.services.events import EventView, pick_text
 from bot.text import bold, fmt, join, link, shorten
+from storage.records import TextRecord
 
 CATEGORY_NAMES = {
     "networking": N_("Networking and open meetings"),
@@ -72,8 +73,8 @@ def title_of(view: EventView) -> str:
     return text.title if text else "—"
 
 
-def _language_note(view: EventView) -> Markup | None:
-    text = pick_text(view.event.texts, current().content_order())
+def _language_note(text: TextRecord | None) -> Markup | None:
+    """Says when the text shown is not in the reader's language, or machine-translated."""
     if text is None:
         return None
     notes = []
@@ -153,7 +154,7 @@ def event_text(
     )
     lines: list[Markup] = [
         heading,
-        _language_note(view) or Markup(""),
+        _language_note(text) or Markup(""),
         fmt("📅 {when}", when=format_when(event.starts_at, event.ends_at, tz)),
         where_line(view) or Markup(""),
         fmt("🏢 {organiser}", organiser=isolate(event.organisation_name)),
