@@ -305,7 +305,7 @@ async def load_demo(db: Database, today: date | None = None, tz_name: str = "Eur
             for slug, (name, site) in ORGANISATIONS.items()
         }
         for demo in EVENTS:
-            if await events.exists(org_ids[demo.organisation], f"demo-{demo.uid}"):
+            if await events.by_uid(org_ids[demo.organisation], f"demo-{demo.uid}") is not None:
                 continue
             category_id = await catalog.category_id(demo.category)
             region_id = await catalog.region_id(demo.region)

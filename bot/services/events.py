@@ -58,6 +58,17 @@ def pick_text(texts: dict[str, TextRecord], order: Sequence[str]) -> TextRecord 
     return next(iter(sorted(texts.values(), key=lambda t: t.locale)), None)
 
 
+async def notify_subscribers(
+    s: AsyncSession, event_id: int, category_id: int, region_id: int
+) -> int:
+    """Queue the news of a new event, once, to everyone who follows its topic and region."""
+    outbox = OutboxRepository(s)
+    told = 0
+    for user_id in await CatalogRepository(s).subscribers(category_id, region_id):
+        told += await outbox.add(NEW_EVENT, str(event_id), user_id, {"event_id": event_id})
+    return told
+
+
 async def tell_attendees(
     s: AsyncSession, event_id: int, kind: str, ref: str, changed: list[str]
 ) -> int:
@@ -133,18 +144,8 @@ class EventService:
                 registration_deadline=registration_deadline,
                 timezone=timezone,
             )
-            told = await self._notify_subscribers(s, event_id, category_id, region_id)
+            told = await notify_subscribers(s, event_id, category_id, region_id)
         return event_id, told
-
-    @staticmethod
-    async def _notify_subscribers(
-        s: AsyncSession, event_id: int, category_id: int, region_id: int
-    ) -> int:
-        outbox = OutboxRepository(s)
-        told = 0
-        for user_id in await CatalogRepository(s).subscribers(category_id, region_id):
-            told += await outbox.add(NEW_EVENT, str(event_id), user_id, {"event_id": event_id})
-        return told
 
     async def change(
         self,

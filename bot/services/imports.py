@@ -15,10 +15,16 @@ from datetime import datetime
 import httpx
 
 from bot.ical_import import IcalError, ImportedEvent, parse_calendar
-from bot.services.events import CANCELLED, CHANGED, NEW_EVENT, EventService, tell_attendees
+from bot.services.events import (
+    CANCELLED,
+    CHANGED,
+    EventService,
+    notify_subscribers,
+    tell_attendees,
+)
 from storage.db import Database
 from storage.records import TextRecord
-from storage.repositories import CatalogRepository, EventRepository, OutboxRepository
+from storage.repositories import CatalogRepository, EventRepository
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +76,7 @@ class ImportService:
         parsed = await asyncio.to_thread(parse_calendar, data, now=self.clock())
         added = updated = cancelled = unchanged = 0
         async with self.db.transaction() as s:
-            catalog, events, outbox = CatalogRepository(s), EventRepository(s), OutboxRepository(s)
+            catalog, events = CatalogRepository(s), EventRepository(s)
             category_id = await catalog.category_id(category)
             region_id = await catalog.region_id(region)
             if category_id is None or region_id is None:
@@ -93,8 +99,7 @@ class ImportService:
                         timezone=item.timezone,
                     )
                     await events.change(event_id, source="ical", content_hash=item.fingerprint)
-                    for user_id in await catalog.subscribers(category_id, region_id):
-                        await outbox.add(NEW_EVENT, str(event_id), user_id, {"event_id": event_id})
+                    await notify_subscribers(s, event_id, category_id, region_id)
                     added += 1
                     continue
                 if item.cancelled:

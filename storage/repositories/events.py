@@ -171,12 +171,6 @@ class EventRepository:
         await self.session.flush()
         return event.id
 
-    async def exists(self, organisation_id: int, uid: str) -> bool:
-        found = await self.session.scalar(
-            select(Event.id).where(Event.organisation_id == organisation_id, Event.uid == uid)
-        )
-        return found is not None
-
     async def change(self, event_id: int, **values: object) -> list[str]:
         """Set fields of an event; returns the names of those that really changed."""
         row = await self.session.get(Event, event_id)
