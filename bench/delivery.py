@@ -12,11 +12,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.app import Core
-from bot.chat import Reply
-from bot.ratelimit import Lane
+from bot.app.core import Core
+from bot.app.settings import Settings
+from bot.core.chat import Reply
+from bot.delivery.lanes import Lane
 from bot.services.broadcasts import Audience
-from bot.settings import Settings
 from storage.models import Identity, Subscription, User
 
 RECIPIENTS = 2000

@@ -11,10 +11,10 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.app import Core
-from bot.chat import ChatRef, Incoming, Sender
-from bot.demo import load_demo
-from bot.settings import Settings
+from bot.app.core import Core
+from bot.app.settings import Settings
+from bot.core.chat import ChatRef, Incoming, Sender
+from bot.demo.events import load_demo
 
 ROUNDS = 300
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from bot.core.registry import Registry
 from bot.i18n import N_
-from bot.registry import Registry
 from bot.services.broadcasts import BROADCAST, REPORT
 from bot.services.events import CANCELLED, CHANGED, NEW_EVENT
 from handlers import (

@@ -6,12 +6,12 @@ from typing import Any
 
 from markupsafe import Markup
 
-from bot.chat import Button, Reply
-from bot.context import Context, NoticeContext
-from bot.errors import StaleButton
+from bot.core.chat import Button, Reply
+from bot.core.context import Context, NoticeContext
+from bot.core.errors import StaleButton
 from bot.i18n import _, current, join_list, language_name, native_name
+from bot.i18n.text import clean_input, fmt, is_blank, join, shorten
 from bot.services.broadcasts import Audience
-from bot.text import clean_input, fmt, is_blank, join, shorten
 from handlers.organisers import authority_of, pick_organisation
 from handlers.views import category_name, region_name, title_of
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 
-from bot.chat import Attachment, Button, Reply
-from bot.context import Context
+from bot.core.chat import Attachment, Button, Reply
+from bot.core.context import Context
 from bot.i18n import _, format_date, join_list, language_name
-from bot.text import fmt, join
+from bot.i18n.text import fmt, join
 from handlers.views import category_name, region_name, status_name
 
 

@@ -7,13 +7,13 @@ from zoneinfo import ZoneInfo
 
 from markupsafe import Markup
 
-from bot.chat import Button, Reply
-from bot.context import Context, NoticeContext
-from bot.errors import EventUnavailable, StaleButton
+from bot.core.chat import Button, Reply
+from bot.core.context import Context, NoticeContext
+from bot.core.errors import EventUnavailable, StaleButton
 from bot.i18n import _, current, ngettext
+from bot.i18n.text import bold, chunks, fmt, join, plain, shorten
 from bot.services.events import EventView, pick_text
 from bot.services.rsvp import PROMOTED, Answer, AnswerResult
-from bot.text import bold, chunks, fmt, join, plain, shorten
 from handlers.views import (
     ANSWER_CODES,
     ANSWER_ICONS,

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from bot.chat import Reply
-from bot.context import Context
+from bot.core.chat import Reply
+from bot.core.context import Context
 from bot.i18n import _
-from bot.text import fmt, join
+from bot.i18n.text import fmt, join
 from handlers.organisers import authority_of
 
 

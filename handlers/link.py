@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from bot import i18n
-from bot.chat import Reply
-from bot.context import Context
+from bot.core.chat import Reply
+from bot.core.context import Context
 from bot.i18n import _
+from bot.i18n.text import fmt
 from bot.services.link import CODE_MINUTES, LinkOutcome
-from bot.text import fmt
 
 
 def _linked() -> str:

@@ -8,14 +8,14 @@ import io
 from datetime import time, timedelta
 from typing import Any
 
-from bot.chat import Attachment, Button, Reply
-from bot.context import Context, NoticeContext
-from bot.dates import DateProblem, end_after, exact, parse
-from bot.errors import StaleButton
+from bot.calendar.dates import DateProblem, end_after, exact, parse
+from bot.calendar.ics_export import calendar_ics, event_ics, ics_filename
+from bot.core.chat import Attachment, Button, Reply
+from bot.core.context import Context, NoticeContext
+from bot.core.errors import StaleButton
 from bot.i18n import _, current, language_name, native_name
-from bot.ics_export import calendar_ics, event_ics, ics_filename
+from bot.i18n.text import clean_input, fmt, is_blank, join
 from bot.services.events import EventView, pick_text
-from bot.text import clean_input, fmt, is_blank, join
 from handlers.events import card
 from handlers.newevent import MAX_CAPACITY, MAX_DESCRIPTION, MAX_PLACE, MAX_TITLE, date_problem
 from handlers.organisers import authority_of

@@ -10,12 +10,12 @@ from zoneinfo import ZoneInfo
 
 from markupsafe import Markup
 
-from bot.chat import Button, Reply
-from bot.context import Context
-from bot.dates import DateProblem, end_after, exact, parse
-from bot.errors import StaleButton
+from bot.calendar.dates import DateProblem, end_after, exact, parse
+from bot.core.chat import Button, Reply
+from bot.core.context import Context
+from bot.core.errors import StaleButton
 from bot.i18n import _, format_when, isolate
-from bot.text import bold, clean_input, fmt, is_blank, join
+from bot.i18n.text import bold, clean_input, fmt, is_blank, join
 from handlers.organisers import authority_of, pick_organisation
 from handlers.views import category_name, region_name
 from storage.records import TextRecord

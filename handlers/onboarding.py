@@ -5,10 +5,10 @@ from __future__ import annotations
 from markupsafe import Markup
 
 from bot import i18n
-from bot.chat import Button, Reply
-from bot.context import Context
+from bot.core.chat import Button, Reply
+from bot.core.context import Context
 from bot.i18n import _, language_name
-from bot.text import fmt, join, plain
+from bot.i18n.text import fmt, join, plain
 from handlers import topics
 from handlers.views import language_buttons
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from bot.chat import Reply
-from bot.context import Context
+from bot.core.chat import Reply
+from bot.core.context import Context
 from bot.i18n import _
+from bot.i18n.text import clean_input, fmt, is_blank, join
 from bot.services.organisers import INVITE_DAYS, ROLES, Authority
-from bot.text import clean_input, fmt, is_blank, join
 from storage.repositories import OrganisationRecord
 
 MAX_ORGANISATION_NAME = 120

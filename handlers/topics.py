@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from bot.chat import Button, Reply
-from bot.context import Context
-from bot.errors import StaleButton
+from bot.core.chat import Button, Reply
+from bot.core.context import Context
+from bot.core.errors import StaleButton
 from bot.i18n import _, join_list
+from bot.i18n.text import fmt, join
 from bot.services.topics import Choice, TopicState
-from bot.text import fmt, join
 from handlers.views import category_name, region_name
 
 ON, OFF = "✅", "▫️"

@@ -6,10 +6,10 @@ from zoneinfo import ZoneInfo
 
 from markupsafe import Markup
 
-from bot.chat import Button
+from bot.core.chat import Button
 from bot.i18n import N_, _, current, format_when, isolate, language_name, native_name, ngettext
+from bot.i18n.text import bold, fmt, join, link, shorten
 from bot.services.events import EventView, pick_text
-from bot.text import bold, fmt, join, link, shorten
 from storage.records import TextRecord
 
 CATEGORY_NAMES = {

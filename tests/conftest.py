@@ -16,9 +16,9 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bot.app import Core
-from bot.demo import load_demo
-from bot.settings import PROJECT_ROOT, Settings
+from bot.app.core import Core
+from bot.app.settings import PROJECT_ROOT, Settings
+from bot.demo.events import load_demo
 from tests.fakes import Chatroom, FakeClock
 
 pytest.register_assert_rewrite("tests.synapse", "tests.telegram_fake")

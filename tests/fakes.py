@@ -9,10 +9,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot import i18n
-from bot.app import Core
-from bot.chat import Button, ChatRef, Incoming, Reply, Sender
-from bot.ratelimit import Lane
-from bot.text import plain
+from bot.app.core import Core
+from bot.core.chat import Button, ChatRef, Incoming, Reply, Sender
+from bot.delivery.lanes import Lane
+from bot.i18n.text import plain
 
 PLATFORM = "fake"
 

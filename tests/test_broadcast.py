@@ -11,12 +11,12 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from bot.app import Core
-from bot.runner import serve
+from bot.app.core import Core
+from bot.app.runner import serve
+from bot.app.settings import PROJECT_ROOT, Settings
+from bot.i18n.text import plain
 from bot.services import Services
 from bot.services.broadcasts import Audience
-from bot.settings import PROJECT_ROOT, Settings
-from bot.text import plain
 from storage.db import Database, migrate
 from storage.models import Identity, OutboxMessage, Subscription, User
 from tests.fakes import Chatroom, registered

@@ -10,8 +10,8 @@ import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.plurals import get_plural
 
+from bot.app.settings import PROJECT_ROOT
 from bot.i18n import TIER1, I18n
-from bot.settings import PROJECT_ROOT
 
 LOCALES = PROJECT_ROOT / "locales"
 PLACEHOLDER = re.compile(r"\{[A-Za-z_][A-Za-z0-9_]*\}")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.settings import PROJECT_ROOT
+from bot.app.settings import PROJECT_ROOT
 
 TREFFPUNKT = shutil.which("treffpunkt", path=str(Path(sys.executable).parent)) or "treffpunkt"
 

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.dates import DateProblem, Typed, end_after, exact, parse
+from bot.calendar.dates import DateProblem, Typed, end_after, exact, parse
 
 BERLIN = ZoneInfo("Europe/Berlin")
 TODAY = date(2026, 11, 23)

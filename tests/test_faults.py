@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from sqlalchemy.exc import OperationalError
 
-from bot.app import Core
+from bot.app.core import Core
 from tests.fakes import Chatroom, registered
 
 

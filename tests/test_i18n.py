@@ -6,9 +6,9 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from bot import i18n
+from bot.app.settings import PROJECT_ROOT
 from bot.i18n import FSI, PDI, I18n, _, format_when, isolate, native_name, strip_bidi_controls
-from bot.settings import PROJECT_ROOT
-from bot.text import clean_input, fmt, is_blank, plain
+from bot.i18n.text import clean_input, fmt, is_blank, plain
 
 BERLIN = ZoneInfo("Europe/Berlin")
 LOCALES = PROJECT_ROOT / "locales"

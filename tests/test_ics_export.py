@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from icalendar import Calendar, Event
 
-from bot.ics_export import calendar_ics, event_ics, ics_filename
+from bot.calendar.ics_export import calendar_ics, event_ics, ics_filename
 from storage.records import EventRecord
 
 NOW = datetime(2027, 1, 10, 9, 30, tzinfo=UTC)

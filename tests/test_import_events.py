@@ -10,9 +10,9 @@ import pytest
 from aiohttp import web
 from sqlalchemy import func, select
 
-from bot.app import Core
-from bot.ical_import import IcalError
-from bot.runner import read_feeds
+from bot.app.core import Core
+from bot.app.runner import read_feeds
+from bot.calendar.ical_import import IcalError
 from storage.models import Event, OutboxMessage
 from storage.repositories import OrganiserRepository
 from tests.fakes import Chatroom, registered

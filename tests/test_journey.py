@@ -6,7 +6,7 @@ import pytest
 from babel.dates import format_skeleton
 from sqlalchemy import func, select
 
-from bot.app import Core
+from bot.app.core import Core
 from bot.i18n import FSI, PDI, join_list, language_name
 from storage.models import Event, EventText, Identity, User
 from tests.fakes import Chatroom, FakeClock

@@ -6,7 +6,7 @@ import re
 
 from sqlalchemy import func, select
 
-from bot.app import Core
+from bot.app.core import Core
 from storage.models import Identity, Rsvp, Subscription, User
 from tests.fakes import Chatroom, FakeClock, Person, registered
 from tests.test_journey import event_by_uid

@@ -10,10 +10,10 @@ from dataclasses import replace
 from icalendar import Calendar
 from sqlalchemy import select
 
-from bot.app import Core
+from bot.app.core import Core
+from bot.app.settings import Settings
+from bot.i18n.text import plain
 from bot.services.translation import make_translator
-from bot.settings import Settings
-from bot.text import plain
 from storage.models import Event, EventText
 from tests.fakes import Chatroom, FakeClock, registered
 from tests.test_journey import event_by_uid

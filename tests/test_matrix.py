@@ -25,9 +25,9 @@ from nio import (  # type: ignore[import-untyped, unused-ignore]
     WhoamiResponse,
 )
 
+from bot.app.runner import serve
+from bot.app.settings import PROJECT_ROOT, Settings
 from bot.i18n import I18n
-from bot.runner import serve
-from bot.settings import PROJECT_ROOT, Settings
 from tests.synapse import DEFAULT_PASSWORD, Synapse, fresh_user
 from tests.telegram_fake import FakeBotAPI, FakeUser
 from tests.test_telegram import TOKEN, Telegram, event_id

@@ -6,7 +6,7 @@ import json
 
 from sqlalchemy import inspect, select, text
 
-from bot.app import Core
+from bot.app.core import Core
 from storage.models import Rsvp
 from tests.fakes import Chatroom, registered
 from tests.test_journey import event_by_uid

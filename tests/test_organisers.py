@@ -6,8 +6,8 @@ import re
 
 from sqlalchemy import select
 
-from bot.app import Core
-from bot.text import plain
+from bot.app.core import Core
+from bot.i18n.text import plain
 from storage.models import AuditEntry, Event, EventText, Membership
 from tests.fakes import Chatroom, FakeClock, Person, registered
 

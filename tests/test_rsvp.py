@@ -6,8 +6,8 @@ import asyncio
 
 from sqlalchemy import func, select
 
-from bot.app import Core
-from bot.text import plain
+from bot.app.core import Core
+from bot.i18n.text import plain
 from storage.models import OutboxMessage, Rsvp
 from tests.fakes import Chatroom, FakeClock, Person, registered
 from tests.test_journey import event_by_uid

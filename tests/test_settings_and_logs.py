@@ -8,12 +8,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from bot import logs
-from bot.app import Core
-from bot.chat import Reply
-from bot.errors import RecipientGone
-from bot.ratelimit import Lane
-from bot.settings import Settings, SettingsError
+from bot.app import logs
+from bot.app.core import Core
+from bot.app.settings import Settings, SettingsError
+from bot.core.chat import Reply
+from bot.core.errors import RecipientGone
+from bot.delivery.lanes import Lane
 from storage.models import Identity, OutboxMessage
 from tests.fakes import Chatroom, registered
 from tests.test_journey import event_by_uid

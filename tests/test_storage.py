@@ -9,8 +9,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import select, text
 
-from bot.app import Core
-from bot.demo import EVENTS, load_demo
+from bot.app.core import Core
+from bot.demo.events import EVENTS, load_demo
 from storage.db import Database, migrate
 from storage.models import Base, Category, Event, EventText, Organisation, Region
 from storage.repositories import OutboxRepository, UserRepository

@@ -16,9 +16,9 @@ import aiohttp
 import pytest
 from sqlalchemy import select, update
 
+from bot.app.runner import serve
+from bot.app.settings import PROJECT_ROOT, Settings
 from bot.i18n import FSI, I18n
-from bot.runner import serve
-from bot.settings import PROJECT_ROOT, Settings
 from storage.db import Database
 from storage.models import Event, EventText
 from tests.telegram_fake import FakeBotAPI, FakeUser, Message

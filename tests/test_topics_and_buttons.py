@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from bot.app import Core
+from bot.app.core import Core
 from storage.models import RegionChoice, Rsvp, Subscription, User
 from tests.fakes import Chatroom, registered
 from tests.test_journey import event_by_uid

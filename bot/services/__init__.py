@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from bot.app.settings import Settings
 from bot.services.broadcasts import BroadcastService
 from bot.services.events import EventService
 from bot.services.imports import ImportService
@@ -15,7 +16,6 @@ from bot.services.rsvp import RsvpService
 from bot.services.topics import TopicService
 from bot.services.translation import Translator, make_translator
 from bot.services.users import UserService
-from bot.settings import Settings
 from storage.db import Database
 
 Clock = Callable[[], datetime]

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from bot import codes
+from bot.services import codes
 from bot.services.rsvp import promote_waiting
 from storage.db import Database
 from storage.repositories import EventRepository, LinkRepository

@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from bot import codes
-from bot.settings import Settings
+from bot.app.settings import Settings
+from bot.services import codes
 from storage.db import Database
 from storage.repositories import (
     CatalogRepository,

@@ -9,7 +9,7 @@ from enum import StrEnum
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.errors import EventUnavailable
+from bot.core.errors import EventUnavailable
 from storage.db import Database
 from storage.records import Counts, EventRecord, RsvpRecord
 from storage.repositories import EventRepository, OutboxRepository, RsvpRepository

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.errors import StaleButton
+from bot.core.errors import StaleButton
 from storage.db import Database
 from storage.repositories import CatalogRepository
 

@@ -7,8 +7,8 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+from bot.app.settings import Settings
 from bot.services.rsvp import leave_event
-from bot.settings import Settings
 from storage.db import Database
 from storage.records import UserRecord
 from storage.repositories import RsvpRepository, UserRepository

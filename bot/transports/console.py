@@ -13,11 +13,11 @@ from pathlib import Path
 from typing import TextIO
 
 from bot import i18n
-from bot.app import Core
-from bot.chat import Button, ChatRef, Incoming, Reply, Sender
+from bot.app.core import Core
+from bot.core.chat import Button, ChatRef, Incoming, Reply, Sender
+from bot.delivery.lanes import Lane
 from bot.i18n import _
-from bot.ratelimit import Lane
-from bot.text import plain
+from bot.i18n.text import plain
 
 log = logging.getLogger(__name__)
 

@@ -39,13 +39,13 @@ from nio import (
     WhoamiResponse,
 )
 
-from bot.app import Core
-from bot.chat import ChatRef, Incoming, Reply, Sender
-from bot.errors import RecipientGone
-from bot.logs import failure_summary
-from bot.ratelimit import Lane
-from bot.settings import Settings
-from bot.text import plain
+from bot.app.core import Core
+from bot.app.logs import failure_summary
+from bot.app.settings import Settings
+from bot.core.chat import ChatRef, Incoming, Reply, Sender
+from bot.core.errors import RecipientGone
+from bot.delivery.lanes import Lane
+from bot.i18n.text import plain
 from storage.repositories import MessageRepository
 
 log = logging.getLogger(__name__)

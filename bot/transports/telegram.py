@@ -40,15 +40,15 @@ from telegram.ext import Application, ContextTypes, TypeHandler
 from telegram.warnings import PTBDeprecationWarning
 
 from bot import i18n
-from bot.app import Core
-from bot.chat import ChatRef, Incoming, Reply, Sender
-from bot.dispatcher import stale_button_reply
-from bot.errors import ChatMoved, DeliveryUnknown, RateLimited, RecipientGone
+from bot.app.core import Core
+from bot.app.logs import failure_summary
+from bot.app.settings import Settings
+from bot.core.chat import ChatRef, Incoming, Reply, Sender
+from bot.core.dispatcher import stale_button_reply
+from bot.core.errors import ChatMoved, DeliveryUnknown, RateLimited, RecipientGone
+from bot.delivery.lanes import Lane
 from bot.i18n import _
-from bot.logs import failure_summary
-from bot.ratelimit import Lane
-from bot.settings import Settings
-from bot.text import escape, plain, shorten
+from bot.i18n.text import escape, plain, shorten
 
 log = logging.getLogger(__name__)
 

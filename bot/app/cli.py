@@ -12,13 +12,13 @@ from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from pathlib import Path
 from typing import Any
 
-from bot import logs
-from bot.app import Core
-from bot.demo import load_demo
-from bot.ical_import import IcalError
-from bot.runner import messengers_configured, prepare, serve
+from bot.app import logs
+from bot.app.core import Core
+from bot.app.runner import messengers_configured, prepare, serve
+from bot.app.settings import Settings, SettingsError
+from bot.calendar.ical_import import IcalError
+from bot.demo.events import load_demo
 from bot.services import Services
-from bot.settings import Settings, SettingsError
 from bot.transports.console import ConsoleTransport
 from storage.db import Database, migrate
 from storage.repositories import OrganiserRepository

@@ -22,15 +22,15 @@ from typing import Protocol
 from sqlalchemy import update
 
 from bot import i18n
-from bot.chat import Reply
-from bot.context import NoticeContext
-from bot.errors import ChatMoved, DeliveryUnknown, RateLimited, RecipientGone
+from bot.app.logs import failure_summary
+from bot.app.settings import Settings
+from bot.core.chat import Reply
+from bot.core.context import NoticeContext
+from bot.core.errors import ChatMoved, DeliveryUnknown, RateLimited, RecipientGone
+from bot.core.registry import NoticeRenderer
+from bot.delivery.lanes import Lane
 from bot.i18n import I18n
-from bot.logs import failure_summary
-from bot.ratelimit import Lane
-from bot.registry import NoticeRenderer
 from bot.services import Services
-from bot.settings import Settings
 from storage.models import Identity, OutboxMessage
 from storage.records import IdentityRecord, OutboxRecord, UserRecord
 from storage.repositories import OutboxRepository, UserRepository

@@ -6,17 +6,17 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from bot.chat import Incoming
-from bot.errors import StaleButton
+from bot.app.settings import Settings
+from bot.core.chat import Incoming
+from bot.core.errors import StaleButton
 from bot.i18n import I18n, Lang
 from bot.services import Services
 from bot.services.organisers import Authority
-from bot.settings import Settings
 from storage.records import UserRecord
 from storage.repositories import ConversationRecord
 
 if TYPE_CHECKING:
-    from bot.registry import Registry
+    from bot.core.registry import Registry
 
 
 @dataclass

@@ -7,14 +7,14 @@ import logging
 from collections.abc import Callable
 
 from bot import i18n
-from bot.chat import MAX_BUTTON_DATA_BYTES, Button, Incoming, Reply
-from bot.context import Context
-from bot.errors import StaleButton
+from bot.app.settings import Settings
+from bot.core.chat import MAX_BUTTON_DATA_BYTES, Button, Incoming, Reply
+from bot.core.context import Context
+from bot.core.errors import StaleButton
+from bot.core.registry import Handler, HandlerResult, Registry
 from bot.i18n import I18n, _
-from bot.registry import Handler, HandlerResult, Registry
+from bot.i18n.text import fmt
 from bot.services import Services
-from bot.settings import Settings
-from bot.text import fmt
 from storage.db import is_transient
 
 log = logging.getLogger(__name__)

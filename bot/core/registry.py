@@ -6,10 +6,10 @@ from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from bot.chat import Reply
+from bot.core.chat import Reply
 
 if TYPE_CHECKING:
-    from bot.context import Context, NoticeContext
+    from bot.core.context import Context, NoticeContext
 
 HandlerResult = Reply | list[Reply] | None
 Handler = Callable[["Context"], Awaitable[HandlerResult]]

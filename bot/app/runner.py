@@ -9,10 +9,10 @@ from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot.app import Core
-from bot.demo import load_demo
+from bot.app.core import Core
+from bot.app.settings import Settings
+from bot.demo.events import load_demo
 from bot.services import Clock, system_clock
-from bot.settings import Settings
 from bot.transports.matrix import MatrixTransport
 from bot.transports.telegram import TelegramTransport
 from storage.db import Database, migrate

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from bot.demo_translations import TRANSLATIONS
+from bot.demo.translations import TRANSLATIONS
 from storage.db import Database
 from storage.records import TextRecord
 from storage.repositories import CatalogRepository, EventRepository

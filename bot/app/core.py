@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.delivery import DeliveryWorker
-from bot.dispatcher import Dispatcher
+from bot.app.settings import Settings
+from bot.core.dispatcher import Dispatcher
+from bot.delivery.worker import DeliveryWorker
 from bot.i18n import I18n
 from bot.services import Clock, Services, system_clock
-from bot.settings import Settings
 from handlers import build_registry
 from storage.db import Database, migrate
 

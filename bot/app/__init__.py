@@ -1,0 +1,1 @@
+"""The application: settings, wiring, the lifecycle runner, the command line and logging."""

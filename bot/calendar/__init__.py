@@ -1,0 +1,1 @@
+"""Calendar work: dates as people type them, reading iCal feeds, writing ``.ics`` files."""

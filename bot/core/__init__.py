@@ -1,0 +1,1 @@
+"""The core: the chat vocabulary, the dispatcher, the registry, the context and button codecs."""

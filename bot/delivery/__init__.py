@@ -1,0 +1,1 @@
+"""Delivery: the outbox worker, its lanes and the platform limits they keep."""
