@@ -18,7 +18,6 @@ from bot.i18n import _, format_when, isolate
 from bot.i18n.text import bold, clean_input, fmt, is_blank, join
 from handlers.organisers import authority_of, pick_organisation
 from handlers.views import category_name, region_name
-from storage.records import TextRecord
 
 KIND = "newevent"
 MAX_TITLE = 200
@@ -362,27 +361,6 @@ async def on_press(ctx: Context) -> Reply:
     return await _publish(ctx, data)
 
 
-async def machine_translations(
-    ctx: Context, source: str, title: str, description: str
-) -> list[TextRecord]:
-    """Texts in the other shipped languages from the configured machine translation, if any;
-    always marked as machine-translated, and replaced when an organiser writes one."""
-    translator = ctx.services.translator
-    if translator is None:
-        return []
-    texts = []
-    for code in ctx.i18n.available:
-        if code == source:
-            continue
-        translated_title = await translator.translate(title, source, code)
-        translated_description = (
-            await translator.translate(description, source, code) if description else ""
-        )
-        if translated_title and translated_description is not None:
-            texts.append(TextRecord(code, translated_title[:300], translated_description, True))
-    return texts
-
-
 async def _publish(ctx: Context, data: dict[str, Any]) -> Reply:
     authority = await authority_of(ctx)
     if not authority.organiser_of(int(data["org"])):
@@ -395,11 +373,11 @@ async def _publish(ctx: Context, data: dict[str, Any]) -> Reply:
     assert starts is not None
     if starts < ctx.services.events.clock():
         return date_problem(DateProblem("past"))
-    more = await machine_translations(
-        ctx, ctx.me.locale, data["title"], data.get("description", "")
-    )
+    # Machine translation (if configured) runs after this update commits, as a job; the
+    # notices to followers wait for it.
+    translate_to = ctx.i18n.available if ctx.services.translator is not None else ()
     event_id, told = await ctx.services.events.publish(
-        more_texts=more,
+        translate_to=translate_to,
         organisation_id=int(data["org"]),
         category_id=int(data["category"]),
         region_id=int(data["region"]),

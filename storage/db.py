@@ -1,10 +1,20 @@
-"""Engine and sessions: SQLite (WAL, busy timeout, immediate transactions) or PostgreSQL."""
+"""Engine and units of work: SQLite (WAL, busy timeout) or PostgreSQL.
+
+A unit of work is one session and one transaction. Inside it, ``Database.transaction()`` joins
+it instead of starting a transaction of its own, so everything one incoming update changes
+(answers, conversation state, audit, outbox rows) commits together or not at all. Work that
+must wait for the commit (waking the delivery worker, calling a web service) is registered with
+``UnitOfWork.after_commit`` and runs only once the commit succeeded.
+"""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +30,12 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+log = logging.getLogger(__name__)
+
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 5000
+# How a unit of work begins on SQLite; read by the "begin" hook from the connection's options.
+BEGIN_OPTION = "treffpunkt_begin"
 
 
 class DatabaseBusyError(RuntimeError):
@@ -53,24 +67,97 @@ def create_engine(url: str) -> AsyncEngine:
     def _on_begin(conn: Any) -> None:
         # IMMEDIATE takes the write lock up front: a read-then-write transaction can never
         # fail half-way on lock upgrade, it waits (busy_timeout) for its turn instead.
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # DEFERRED (a unit that expects only to read) takes no lock until it writes.
+        mode = conn.get_execution_options().get(BEGIN_OPTION, "IMMEDIATE")
+        conn.exec_driver_sql(f"BEGIN {mode}")
 
     return engine
 
 
+AfterCommit = Callable[[], Awaitable[None] | None]
+
+
+@dataclass
+class UnitOfWork:
+    """One session, one transaction; ``after_commit`` work runs only if it committed."""
+
+    session: AsyncSession
+    write: bool
+    _after: list[AfterCommit] = field(default_factory=list)
+
+    def after_commit(self, callback: AfterCommit) -> None:
+        """Run ``callback`` once the transaction has committed (never if it rolled back)."""
+        self._after.append(callback)
+
+    async def _committed(self) -> None:
+        for callback in self._after:
+            try:
+                result = callback()
+                if result is not None:
+                    await result
+            except Exception:
+                # The commit stands; a failed follow-up is logged, never undone or re-run.
+                log.exception("work after commit failed")
+
+
 class Database:
-    """Owns the engine and hands out transactions to repositories."""
+    """Owns the engine and hands out units of work; repositories work inside them."""
 
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine = create_engine(url)
-        self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._writers = async_sessionmaker(
+            self.engine.execution_options(**{BEGIN_OPTION: "IMMEDIATE"}), expire_on_commit=False
+        )
+        self._readers = async_sessionmaker(
+            self.engine.execution_options(**{BEGIN_OPTION: "DEFERRED"}), expire_on_commit=False
+        )
+        self._current: ContextVar[UnitOfWork | None] = ContextVar(
+            f"unit_of_work_{id(self)}", default=None
+        )
+
+    @property
+    def current(self) -> UnitOfWork | None:
+        """The unit of work this task is inside, if any."""
+        return self._current.get()
+
+    @asynccontextmanager
+    async def unit_of_work(self, *, write: bool = True) -> AsyncIterator[UnitOfWork]:
+        """One transaction for everything inside: committed at the end, rolled back on error.
+
+        ``write=False`` expects to read only: on SQLite it takes no write lock up front, so it
+        never waits behind a long write; should it write after all, SQLite upgrades the lock,
+        or refuses with a transient error under contention (retry the unit with ``write=True``).
+        """
+        if self._current.get() is not None:
+            raise RuntimeError("a unit of work is already open in this task")
+        sessions = self._writers if write else self._readers
+        async with sessions() as session:
+            unit = UnitOfWork(session, write)
+            token = self._current.set(unit)
+            try:
+                async with session.begin():
+                    yield unit
+            finally:
+                self._current.reset(token)
+        await unit._committed()
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
-        """One unit of work: committed when the block ends, rolled back on any error."""
-        async with self._sessions() as session, session.begin():
-            yield session
+        """The session of the unit of work already open, else a unit of its own."""
+        unit = self._current.get()
+        if unit is not None:
+            yield unit.session
+            return
+        async with self.unit_of_work() as unit:
+            yield unit.session
+
+    def after_commit(self, callback: AfterCommit) -> None:
+        """Run ``callback`` after the open unit of work commits."""
+        unit = self._current.get()
+        if unit is None:
+            raise RuntimeError("after_commit needs an open unit of work")
+        unit.after_commit(callback)
 
     async def dispose(self) -> None:
         await self.engine.dispose()

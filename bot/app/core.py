@@ -34,11 +34,13 @@ class Core:
         db = Database(settings.database_url)
         services = Services.build(db, settings, clock)
         registry = build_registry()
-        dispatcher = Dispatcher(registry, services, i18n, settings)
+        dispatcher = Dispatcher(registry, services, i18n, settings, db)
         delivery = DeliveryWorker(
             services, i18n, settings, registry.notices, shared=frozenset(registry.shared_notices)
         )
         dispatcher.after_each(delivery.wake)
+        # Jobs (machine translation) run first in each round: the notices they queue go out in it.
+        delivery.before_round.append(services.jobs.run_due)
 
         async def report_finished_broadcasts() -> None:
             if await services.broadcasts.finish_done():
@@ -46,6 +48,11 @@ class Core:
 
         delivery.after_round.append(report_finished_broadcasts)
         return cls(settings, db, i18n, services, dispatcher, delivery)
+
+    async def recover(self) -> None:
+        """After a crash: messages in flight become unknown, jobs that were running run again."""
+        await self.delivery.recover()
+        await self.services.jobs.recover()
 
     async def close(self) -> None:
         self.delivery.stop()

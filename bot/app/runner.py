@@ -73,6 +73,7 @@ async def serve(
         transports.append(TelegramTransport(core, settings))
     if settings.matrix_enabled:
         transports.append(MatrixTransport(core, settings))
+    await core.services.jobs.recover()
     worker = asyncio.create_task(core.delivery.run(), name="delivery")
     scheduler = AsyncIOScheduler(timezone="UTC")
     # The scheduler is only the alarm clock: what must happen lives in our tables.

@@ -12,6 +12,7 @@ from bot.core.errors import StaleButton
 from bot.i18n import I18n, Lang
 from bot.services import Services
 from bot.services.organisers import Authority
+from storage.db import UnitOfWork
 from storage.records import UserRecord
 from storage.repositories import ConversationRecord
 
@@ -28,6 +29,7 @@ class Context:
     registry: Registry
     lang: Lang
     user: UserRecord | None
+    unit: UnitOfWork
     args: str = ""
     data: list[str] = field(default_factory=list)
     conversation: ConversationRecord | None = None

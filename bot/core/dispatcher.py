@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
+
+from tenacity import (
+    AsyncRetrying,
+    RetryCallState,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_exponential,
+)
 
 from bot import i18n
 from bot.app.settings import Settings
@@ -12,10 +20,10 @@ from bot.core.chat import MAX_BUTTON_DATA_BYTES, Button, Incoming, Reply
 from bot.core.context import Context
 from bot.core.errors import StaleButton
 from bot.core.registry import Handler, HandlerResult, Registry
-from bot.i18n import I18n, _
+from bot.i18n import I18n, Lang, _
 from bot.i18n.text import fmt
 from bot.services import Services
-from storage.db import is_transient
+from storage.db import Database, is_transient
 
 log = logging.getLogger(__name__)
 
@@ -34,16 +42,33 @@ def stale_button_reply() -> Reply:
     return Reply(fmt(message), ((Button(_("📅 Upcoming events"), "ev:a:0"),),), toast=message)
 
 
+@dataclass
+class _Attempt:
+    """What the latest try of an update learned: the language to answer a failure in."""
+
+    lang: Lang
+
+
+def _log_retry(state: RetryCallState) -> None:
+    log.warning("database busy, trying the update again (attempt %d)", state.attempt_number)
+
+
 class Dispatcher:
-    """Finds the person and their language, routes to a handler, and never lets an error out."""
+    """Answers each update in one unit of work, routes it, and never lets an error out."""
 
     def __init__(
-        self, registry: Registry, services: Services, i18n_: I18n, settings: Settings
+        self,
+        registry: Registry,
+        services: Services,
+        i18n_: I18n,
+        settings: Settings,
+        db: Database,
     ) -> None:
         self.registry = registry
         self.services = services
         self.i18n = i18n_
         self.settings = settings
+        self.db = db
         self._after: list[Callable[[], None]] = []
 
     def after_each(self, callback: Callable[[], None]) -> None:
@@ -51,27 +76,58 @@ class Dispatcher:
         self._after.append(callback)
 
     async def handle(self, incoming: Incoming) -> list[Reply]:
-        """Answer one update; unknown people speak their platform's language, else the default."""
+        """Answer one update; unknown people speak their platform's language, else the default.
+
+        Everything the update changes commits together. A transient database error rolls the
+        unit back, so trying it again (a bounded number of times) can never do a thing twice.
+        The first try only reads until it writes; on SQLite a retry takes the write lock first.
+        """
         sender = incoming.sender
         picked = self.services.users.pending.get(sender.platform, sender.user_id)
-        guess = self.i18n.lang(picked or sender.language_hint)
+        attempt = _Attempt(self.i18n.lang(picked or sender.language_hint))
+        retrying = AsyncRetrying(
+            stop=stop_after_attempt(DB_ATTEMPTS),
+            wait=wait_exponential(multiplier=0.05, max=1.0),
+            retry=retry_if_exception(is_transient),
+            before_sleep=_log_retry,
+            reraise=True,
+        )
         try:
+            async for retry in retrying:
+                with retry:
+                    write = retry.retry_state.attempt_number > 1
+                    return await self._unit(incoming, attempt, write=write)
+        except StaleButton as exc:
+            log.info("stale or forged button: %s", exc)
+            with i18n.use(attempt.lang):
+                return [stale_button_reply()]
+        except Exception as exc:
+            with i18n.use(attempt.lang):
+                return [self._failure_reply(exc)]
+        finally:
+            for callback in self._after:
+                callback()
+        raise AssertionError("unreachable")
+
+    async def _unit(self, incoming: Incoming, attempt: _Attempt, *, write: bool) -> list[Reply]:
+        async with self.db.unit_of_work(write=write) as unit:
+            sender = incoming.sender
             private_chat = incoming.chat.chat_id if incoming.chat.private else None
             user = await self.services.users.find(sender.platform, sender.user_id, private_chat)
-        except Exception as exc:
-            with i18n.use(guess):
-                return [self._failure_reply(exc)]
-        lang = self.i18n.lang(user.locale, user.second_locale) if user else guess
-        with i18n.use(lang):
-            ctx = Context(
-                incoming, self.services, self.settings, self.i18n, self.registry, lang, user
-            )
-            try:
-                replies = await self._route(ctx)
-            finally:
-                for callback in self._after:
-                    callback()
-        return replies
+            if user is not None:
+                attempt.lang = self.i18n.lang(user.locale, user.second_locale)
+            with i18n.use(attempt.lang):
+                ctx = Context(
+                    incoming,
+                    self.services,
+                    self.settings,
+                    self.i18n,
+                    self.registry,
+                    attempt.lang,
+                    user,
+                    unit,
+                )
+                return await self._route(ctx)
 
     async def _route(self, ctx: Context) -> list[Reply]:
         incoming = ctx.incoming
@@ -119,21 +175,10 @@ class Dispatcher:
         return await self._run(ctx, route.handler)
 
     async def _run(self, ctx: Context, handler: Handler | None) -> list[Reply]:
+        """Errors propagate: they roll the whole unit of work back and are answered above."""
         if handler is None:
             return []
-        for attempt in range(1, DB_ATTEMPTS + 1):
-            try:
-                return _as_list(await handler(ctx))
-            except StaleButton as exc:
-                log.info("stale or forged button: %s", exc)
-                return [stale_button_reply()]
-            except Exception as exc:
-                if is_transient(exc) and attempt < DB_ATTEMPTS:
-                    log.warning("database busy, retrying (attempt %d)", attempt)
-                    await asyncio.sleep(0.05 * 2**attempt)
-                    continue
-                return [self._failure_reply(exc)]
-        raise AssertionError("unreachable")
+        return _as_list(await handler(ctx))
 
     @staticmethod
     def _failure_reply(exc: BaseException) -> Reply:

@@ -74,6 +74,7 @@ class DeliveryWorker:
         self.settings = settings
         self.renderers = renderers
         self.senders: dict[str, Sender] = {}
+        self.before_round: list[Callable[[], Awaitable[object]]] = []
         self.after_round: list[Callable[[], Awaitable[None]]] = []
         self._wake = asyncio.Event()
         self._stopping = False
@@ -96,6 +97,8 @@ class DeliveryWorker:
 
     async def run_once(self) -> int:
         """Send every row that is due now, each at most once per round; returns rows handled."""
+        for callback in self.before_round:
+            await callback()
         seen: set[int] = set()
         while not self._stopping:
             now = self.services.users.clock()

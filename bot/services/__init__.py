@@ -8,8 +8,10 @@ from datetime import UTC, datetime
 
 from bot.app.settings import Settings
 from bot.services.broadcasts import BroadcastService
-from bot.services.events import EventService
+from bot.services.event_translation import EventTranslationJob
+from bot.services.events import TRANSLATE_EVENT, EventService
 from bot.services.imports import ImportService
+from bot.services.jobs import JobQueue
 from bot.services.link import LinkService
 from bot.services.organisers import OrganiserService
 from bot.services.rsvp import RsvpService
@@ -36,12 +38,14 @@ class Services:
     organisers: OrganiserService
     broadcasts: BroadcastService
     imports: ImportService
+    jobs: JobQueue
     translator: Translator | None = None
 
     @classmethod
     def build(cls, db: Database, settings: Settings, clock: Clock = system_clock) -> Services:
-        events = EventService(db, clock)
-        return cls(
+        jobs = JobQueue(db, clock)
+        events = EventService(db, clock, jobs)
+        services = cls(
             db=db,
             users=UserService(db, settings, clock),
             topics=TopicService(db),
@@ -51,5 +55,8 @@ class Services:
             organisers=OrganiserService(db, settings, clock),
             broadcasts=BroadcastService(db, clock),
             imports=ImportService(db, events, clock),
+            jobs=jobs,
             translator=make_translator(settings.mt_backend, settings.mt_url, settings.mt_api_key),
         )
+        jobs.register(TRANSLATE_EVENT, EventTranslationJob(db, lambda: services.translator))
+        return services

@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.services.jobs import JobQueue
 from bot.services.rsvp import promote_waiting
 from storage.db import Database
 from storage.models import Event, EventText, Identity, Rsvp, User
@@ -24,6 +25,7 @@ STATEWIDE = "saxony"
 NEW_EVENT = "new_event"
 CHANGED = "event_changed"
 CANCELLED = "event_cancelled"
+TRANSLATE_EVENT = "translate_event"
 
 
 @dataclass(frozen=True)
@@ -81,9 +83,10 @@ async def tell_attendees(
 
 
 class EventService:
-    def __init__(self, db: Database, clock: Callable[[], datetime]) -> None:
+    def __init__(self, db: Database, clock: Callable[[], datetime], jobs: JobQueue) -> None:
         self.db = db
         self.clock = clock
+        self.jobs = jobs
 
     async def page(
         self, user_id: int | None, *, everything: bool, offset: int, limit: int
@@ -128,8 +131,13 @@ class EventService:
         registration_deadline: datetime | None,
         timezone: str,
         more_texts: Sequence[TextRecord] = (),
+        translate_to: Sequence[str] = (),
     ) -> tuple[int, int]:
-        """Create a published event and queue one notice per matching subscriber, at once."""
+        """Create a published event and queue one notice per matching subscriber, once.
+
+        ``translate_to``: languages to fill by machine translation first; the notices then
+        wait for that job, which runs after this transaction commits. (event id, subscribers)
+        """
         async with self.db.transaction() as s:
             event_id = await EventRepository(s).add(
                 organisation_id=organisation_id,
@@ -144,7 +152,16 @@ class EventService:
                 registration_deadline=registration_deadline,
                 timezone=timezone,
             )
-            told = await notify_subscribers(s, event_id, category_id, region_id)
+            if not translate_to:
+                return event_id, await notify_subscribers(s, event_id, category_id, region_id)
+            payload = {
+                "event_id": event_id,
+                "source": locale,
+                "targets": [code for code in translate_to if code != locale],
+                "notify": [category_id, region_id],
+            }
+            await self.jobs.enqueue(TRANSLATE_EVENT, str(event_id), payload)
+            told = len(await CatalogRepository(s).subscribers(category_id, region_id))
         return event_id, told
 
     async def change(

@@ -114,7 +114,7 @@ class ConsoleTransport:
             with i18n.use(self.core.i18n.lang(self.core.settings.default_language)):
                 intro = _("Treffpunkt console chat. Type /start to begin; Ctrl-D ends.")
             self._write(intro + "\n\n")
-        await self.core.delivery.recover()
+        await self.core.recover()
         await self.core.delivery.run_once()
         loop = asyncio.get_running_loop()
         threading.Thread(

@@ -2,6 +2,7 @@
 
 from storage.repositories.catalog import CatalogRepository
 from storage.repositories.events import EventRepository
+from storage.repositories.jobs import JobRecord, JobRepository
 from storage.repositories.links import LinkRepository
 from storage.repositories.messages import MessageRepository
 from storage.repositories.organisers import (
@@ -17,6 +18,8 @@ __all__ = [
     "CatalogRepository",
     "ConversationRecord",
     "EventRepository",
+    "JobRecord",
+    "JobRepository",
     "LinkRepository",
     "MessageRepository",
     "OrganisationRecord",
