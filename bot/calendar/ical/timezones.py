@@ -13,8 +13,7 @@ from icalendar.timezone.windows_to_olson import WINDOWS_TO_OLSON
 
 from bot.calendar.ical.source import MAX_ZONES, IcalError, prop
 from bot.calendar.ical.text import quote
-
-_UTC_KEYS = frozenset({"UTC", "Etc/UTC", "Etc/UCT", "UCT", "Etc/Universal", "Universal", "Zulu"})
+from bot.calendar.zones import UTC_NAMES
 
 
 @dataclass(frozen=True)
@@ -54,7 +53,7 @@ def zone_by_name(name: str) -> ZoneInfo | None:
 
 def is_utc(value: datetime) -> bool:
     """Whether ``value`` is given in UTC itself (not merely a zone at offset zero)."""
-    return value.tzinfo is UTC or getattr(value.tzinfo, "key", None) in _UTC_KEYS
+    return value.tzinfo is UTC or getattr(value.tzinfo, "key", None) in UTC_NAMES
 
 
 def instant(value: date, zone: ZoneInfo) -> datetime:
