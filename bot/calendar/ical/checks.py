@@ -1,5 +1,7 @@
-"""One VEVENT checked before anything is expanded: required and single properties, dates
-that can be read, an end after the start, bounded rules; and every time given its real zone.
+"""One VEVENT checked before anything is expanded, and its times given their real zones.
+
+Refused are a missing or repeated UID or DTSTART, dates that cannot be read, an end before
+the start and rules that would expand too far; floating times get the calendar's zone.
 """
 
 from __future__ import annotations
