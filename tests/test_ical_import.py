@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.calendar.ical_import import IcalError, ImportedEvent, parse_calendar
+from bot.calendar.ical import IcalError, ImportedEvent, parse_calendar
 
 DATA = Path(__file__).parent / "data" / "ical"
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from bot.app.core import Core
 from bot.app.runner import read_feeds
-from bot.calendar.ical_import import IcalError
+from bot.calendar.ical import IcalError
 from storage.models import Event, OutboxMessage
 from storage.repositories import OrganiserRepository
 from tests.fakes import Chatroom, registered

@@ -16,7 +16,7 @@ from bot.app import logs
 from bot.app.core import Core
 from bot.app.runner import messengers_configured, prepare, serve
 from bot.app.settings import Settings, SettingsError
-from bot.calendar.ical_import import IcalError
+from bot.calendar.ical import IcalError
 from bot.demo.events import load_demo
 from bot.services import Services
 from bot.transports.console import ConsoleTransport

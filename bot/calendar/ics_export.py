@@ -13,14 +13,14 @@ time in ``TZOFFSETFROM``, as the RFC requires.
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from icalendar import Calendar, Event, Timezone, TimezoneDaylight, TimezoneStandard
 
+from bot.calendar.zones import UTC_NAMES
+from bot.i18n.text import slug
 from storage.records import EventRecord
 
 PRODID = "-//Treffpunkt//Treffpunkt 0.1//EN"
@@ -28,40 +28,7 @@ DEFAULT_DURATION = timedelta(hours=2)
 MAX_FILENAME = 60
 
 _SCAN_STEP = timedelta(days=1)
-# Names of UTC itself: times in these go out as "…Z", which needs no VTIMEZONE.
-_UTC_NAMES = frozenset(
-    {"UTC", "Etc/UTC", "Etc/UCT", "UCT", "Etc/Universal", "Universal", "Etc/Zulu", "Zulu"}
-)
 _ZERO = timedelta(0)
-_TRANSLITERATION = str.maketrans(
-    {
-        "ä": "ae",
-        "ö": "oe",
-        "ü": "ue",
-        "ß": "ss",
-        "Ä": "Ae",
-        "Ö": "Oe",
-        "Ü": "Ue",
-        "ẞ": "SS",
-        "æ": "ae",
-        "Æ": "Ae",
-        "œ": "oe",
-        "Œ": "Oe",
-        "ø": "o",
-        "Ø": "O",
-        "å": "aa",
-        "Å": "Aa",
-        "ł": "l",
-        "Ł": "L",
-        "đ": "d",
-        "Đ": "D",
-        "ð": "d",
-        "Ð": "D",
-        "þ": "th",
-        "Þ": "Th",
-        "ı": "i",
-    }
-)
 
 
 def event_ics(
@@ -89,19 +56,7 @@ def calendar_ics(items: list[tuple[EventRecord, str, str]], *, name: str, now: d
 
 def ics_filename(title: str) -> str:
     """A safe ASCII file name for a calendar file, such as ``offener-treff-der-werkstatt.ics``."""
-    ascii_text = (
-        unicodedata.normalize("NFKD", title.translate(_TRANSLITERATION))
-        .encode("ascii", "ignore")
-        .decode("ascii")
-    )
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
-    limit = MAX_FILENAME - len(".ics")
-    if len(slug) > limit:
-        cut = slug[: limit + 1]
-        # Prefer ending at a word boundary unless that throws away most of the name.
-        boundary = cut.rfind("-")
-        slug = (cut[:boundary] if boundary > limit // 2 else cut[:limit]).strip("-")
-    return f"{slug or 'event'}.ics"
+    return f"{slug(title, MAX_FILENAME - len('.ics')) or 'event'}.ics"
 
 
 def _calendar() -> Calendar:
@@ -189,7 +144,7 @@ def _as_utc(moment: datetime) -> datetime:
 
 def _zone(name: str) -> ZoneInfo | None:
     """The IANA zone, or ``None`` (times then go out in UTC) for UTC or an unknown name."""
-    if name in _UTC_NAMES:
+    if name in UTC_NAMES:  # "…Z" times need no VTIMEZONE
         return None
     try:
         return ZoneInfo(name)

@@ -29,7 +29,11 @@ CONTENT_FALLBACK = ("en", "de")
 
 FSI = "\u2068"  # first strong isolate
 PDI = "\u2069"  # pop directional isolate
-_BIDI_CONTROLS = dict.fromkeys(map(ord, "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"))
+# The bidi controls a sender's text may not carry, since an unclosed one spills into the text
+# around it: the embeddings and overrides LRE, RLE, PDF, LRO, RLO and the isolates LRI, RLI,
+# FSI, PDI. The marks LRM, RLM and ALM stay: each acts as one strong letter and opens nothing.
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+_NO_BIDI_CONTROLS = dict.fromkeys(map(ord, BIDI_CONTROLS))
 
 
 def N_(message: str) -> str:
@@ -173,7 +177,7 @@ def isolate(value: str) -> str:
 
 def strip_bidi_controls(value: str) -> str:
     """Remove embedding/override/isolate controls a sender typed (for example U+202E)."""
-    return value.translate(_BIDI_CONTROLS)
+    return value.translate(_NO_BIDI_CONTROLS)
 
 
 def language_name(code: str) -> str:

@@ -12,6 +12,36 @@ from bot.i18n import strip_bidi_controls
 
 _TAG = re.compile(r"<[^>]+>")
 _ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
+# Letters that Unicode does not decompose into ASCII, spelled as German and Nordic writers do.
+_TRANSLITERATION = str.maketrans(
+    {
+        "ä": "ae",
+        "ö": "oe",
+        "ü": "ue",
+        "ß": "ss",
+        "Ä": "Ae",
+        "Ö": "Oe",
+        "Ü": "Ue",
+        "ẞ": "SS",
+        "æ": "ae",
+        "Æ": "Ae",
+        "œ": "oe",
+        "Œ": "Oe",
+        "ø": "o",
+        "Ø": "O",
+        "å": "aa",
+        "Å": "Aa",
+        "ł": "l",
+        "Ł": "L",
+        "đ": "d",
+        "Đ": "D",
+        "ð": "d",
+        "Ð": "D",
+        "þ": "th",
+        "Þ": "Th",
+        "ı": "i",
+    }
+)
 
 
 def fmt(template: str, **values: object) -> Markup:
@@ -73,6 +103,26 @@ def clean_input(value: str) -> str:
     return strip_bidi_controls(unicodedata.normalize("NFC", value)).strip()
 
 
+def slug(value: str, limit: int) -> str:
+    """Lower-case ASCII words joined by "-", at most ``limit`` long: "Müßiggang" → "muessiggang".
+
+    Empty when no Latin letter or digit is left (an Arabic or Cyrillic name, say); the caller
+    chooses what to use then.
+    """
+    ascii_text = (
+        unicodedata.normalize("NFKD", value.translate(_TRANSLITERATION))
+        .encode("ascii", "ignore")
+        .decode("ascii")
+    )
+    result = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    if len(result) > limit:
+        cut = result[: limit + 1]
+        # Prefer ending at a word boundary unless that throws away most of the name.
+        boundary = cut.rfind("-")
+        result = (cut[:boundary] if boundary > limit // 2 else cut[:limit]).strip("-")
+    return result
+
+
 def is_blank(value: str) -> bool:
     """Empty, or only zero-width characters and spaces."""
     return not _ZERO_WIDTH.sub("", value).strip()
@@ -90,4 +140,5 @@ __all__ = [
     "link",
     "plain",
     "shorten",
+    "slug",
 ]

@@ -14,7 +14,7 @@ from datetime import datetime
 
 import httpx
 
-from bot.calendar.ical_import import IcalError, ImportedEvent, parse_calendar
+from bot.calendar.ical import IcalError, ImportedEvent, parse_calendar
 from bot.services.events import (
     CANCELLED,
     CHANGED,

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from bot.app.settings import Settings
+from bot.i18n.text import slug
 from bot.services import codes
 from storage.db import Database
 from storage.repositories import (
@@ -24,8 +23,8 @@ INVITE_DAYS = 7
 
 
 def slugify(name: str) -> str:
-    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")[:60] or "org"
+    """An organisation's short name from its name; 60 characters leave room for "-2"."""
+    return slug(name, 60) or "org"
 
 
 @dataclass(frozen=True)
