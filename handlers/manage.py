@@ -323,8 +323,9 @@ async def report(ctx: Context) -> Reply:
             "interpreter_requests",
         ]
     ]
+    rows = await ctx.services.events.report([o.id for o in organisations], first, last)
     for organisation in organisations:
-        for row in await ctx.services.events.report(organisation.id, first, last):
+        for row in rows.get(organisation.id, []):
             table.append([organisation.name, *row, ""])
     await ctx.services.organisers.audit(ctx.me.id, "report", None, True, f"{len(table) - 1} events")
     return Reply(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -81,3 +82,62 @@ class OutboxRecord:
     payload: dict[str, object]
     status: str
     attempts: int
+
+
+@dataclass(frozen=True)
+class ParticipantRecord:
+    """One answer to an event, as an organiser may see it: no name, no account id."""
+
+    status: str
+    waitlist_seq: int | None
+    locale: str
+    platform: str | None
+    updated_at: datetime
+
+
+@dataclass(frozen=True)
+class EventSourceRecord:
+    """What an import needs to know of an event it already has: found by its UID."""
+
+    id: int
+    uid: str
+    status: str
+    content_hash: str | None
+
+
+@dataclass(frozen=True)
+class EventReportRecord:
+    """One event of a funders' report: answers per status, languages of those who come."""
+
+    event_id: int
+    organisation_id: int
+    title: str
+    starts_at: datetime
+    counts: Counts
+    languages: dict[str, int]
+
+
+@dataclass(frozen=True)
+class Audience:
+    """Who gets a broadcast: followers of categories × regions, or who answered an event."""
+
+    categories: tuple[int, ...] = ()
+    regions: tuple[int, ...] = ()
+    event_id: int | None = None
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "categories": list(self.categories),
+            "regions": list(self.regions),
+            "event": self.event_id,
+        }
+
+
+@dataclass(frozen=True)
+class BroadcastRecord:
+    id: int
+    organisation_id: int
+    author_user_id: int | None
+    texts: dict[str, str]
+    total: int
+    status: str

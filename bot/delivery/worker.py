@@ -16,10 +16,9 @@ import contextlib
 import logging
 import random
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol
-
-from sqlalchemy import update
 
 from bot import i18n
 from bot.app.logs import failure_summary
@@ -31,7 +30,6 @@ from bot.core.registry import NoticeRenderer
 from bot.delivery.lanes import Lane
 from bot.i18n import I18n
 from bot.services import Services
-from storage.models import Identity, OutboxMessage
 from storage.records import IdentityRecord, OutboxRecord, UserRecord
 from storage.repositories import OutboxRepository, UserRepository
 
@@ -51,6 +49,17 @@ class Sender(Protocol):
     def is_group(self, chat_id: str) -> bool: ...
 
     async def send(self, chat_id: str, reply: Reply) -> None: ...
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What became of a row: its next state, and ``gone`` (why) when the account is lost."""
+
+    status: str
+    error: str | None = None
+    next_attempt_at: datetime | None = None
+    counts_as_attempt: bool = True
+    gone: str | None = None
 
 
 def backoff(attempt: int) -> float:
@@ -88,12 +97,7 @@ class DeliveryWorker:
     async def recover(self) -> int:
         """Rows left in flight by a crash become ``unknown``; returns how many."""
         async with self.services.db.transaction() as s:
-            result = await s.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.status == "sending")
-                .values(status="unknown", last_error="in flight when the bot stopped")
-            )
-        return int(getattr(result, "rowcount", 0) or 0)
+            return await OutboxRepository(s).recover()
 
     async def run_once(self) -> int:
         """Send every row that is due now, each at most once per round; returns rows handled."""
@@ -126,22 +130,26 @@ class DeliveryWorker:
         # The most recently added reachable account: after /link, the newest messenger.
         return user, (reachable[-1] if reachable else None)
 
-    async def _mark(
+    async def _record(
         self,
         row: OutboxRecord,
-        status: str,
-        error: str | None = None,
-        *,
-        next_attempt_at: datetime | None = None,
-        counts_as_attempt: bool = True,
+        outcome: Outcome,
+        target: IdentityRecord | None = None,
+        chat_id: str | None = None,
     ) -> None:
+        """The row's outcome and what the attempt learnt about the account, in one commit."""
         async with self.services.db.transaction() as s:
+            users = UserRepository(s)
+            if target is not None and chat_id is not None and chat_id != target.chat_id:
+                await users.move_chat(target.id, chat_id)
+            if target is not None and outcome.gone is not None:
+                await users.deactivate(target.id, outcome.gone)
             await OutboxRepository(s).mark(
                 row.id,
-                status,
-                error,
-                next_attempt_at=next_attempt_at,
-                counts_as_attempt=counts_as_attempt,
+                outcome.status,
+                outcome.error,
+                next_attempt_at=outcome.next_attempt_at,
+                counts_as_attempt=outcome.counts_as_attempt,
             )
 
     async def _deliver(self, row: OutboxRecord) -> None:
@@ -149,7 +157,7 @@ class DeliveryWorker:
         renderer = self.renderers.get(row.kind)
         if user is None or renderer is None or target is None or target.chat_id is None:
             reason = "unknown kind" if renderer is None else "no reachable chat"
-            await self._mark(row, "failed", reason)
+            await self._record(row, Outcome("failed", reason))
             return
         lang = self.i18n.lang(user.locale, user.second_locale)
         key = (row.kind, row.ref, lang.code, lang.second)
@@ -162,64 +170,46 @@ class DeliveryWorker:
             if row.kind in self.shared:
                 self._rendered[key] = reply
         if reply is None:
-            await self._mark(row, "failed", "no longer relevant")
+            await self._record(row, Outcome("failed", "no longer relevant"))
             return
-        sender = self.senders[target.platform]
-        chat_id = target.chat_id
         async with self.services.db.transaction() as s:
-            await s.execute(
-                update(OutboxMessage).where(OutboxMessage.id == row.id).values(status="sending")
-            )
+            await OutboxRepository(s).start_sending(row.id)
+        outcome, chat_id = await self._send(
+            self.senders[target.platform], row, target.chat_id, reply
+        )
+        await self._record(row, outcome, target, chat_id)
+
+    async def _send(
+        self, sender: Sender, row: OutboxRecord, chat_id: str, reply: Reply
+    ) -> tuple[Outcome, str]:
+        """Hand the reply to the transport, following a moved group once: (outcome, chat)."""
         for _moved in range(2):
             await sender.lane.wait(chat_id, sender.is_group(chat_id))
             try:
                 await sender.send(chat_id, reply)
             except ChatMoved as moved:
                 chat_id = moved.new_chat_id
-                await self._set_chat(target.id, chat_id)
                 continue
             except RateLimited as limited:
                 sender.lane.pause(limited.retry_after)
                 due = self.services.users.clock() + timedelta(seconds=limited.retry_after)
-                await self._mark(
-                    row, "pending", "rate limited", next_attempt_at=due, counts_as_attempt=False
-                )
-                return
+                return Outcome("pending", "rate limited", due, counts_as_attempt=False), chat_id
             except RecipientGone as gone:
-                await self._deactivate(target.id, gone.reason)
-                await self._mark(row, "failed", f"blocked or gone: {gone.reason}")
-                return
+                return Outcome(
+                    "failed", f"blocked or gone: {gone.reason}", gone=gone.reason
+                ), chat_id
             except DeliveryUnknown as unknown:
-                await self._mark(row, "unknown", unknown.reason)
-                return
+                return Outcome("unknown", unknown.reason), chat_id
             except Exception as exc:
                 attempt = row.attempts + 1
                 log.warning("delivery of outbox row %d failed:\n%s", row.id, failure_summary(exc))
                 if attempt >= MAX_ATTEMPTS:
-                    await self._mark(
-                        row, "failed", f"gave up after {attempt} attempts: {type(exc).__name__}"
-                    )
-                else:
-                    due = self.services.users.clock() + timedelta(seconds=backoff(attempt))
-                    await self._mark(row, "pending", type(exc).__name__, next_attempt_at=due)
-                return
-            await self._mark(row, "sent")
-            return
-        await self._mark(row, "failed", "chat moved more than once")
-
-    async def _set_chat(self, identity_id: int, chat_id: str) -> None:
-        async with self.services.db.transaction() as s:
-            await s.execute(
-                update(Identity).where(Identity.id == identity_id).values(chat_id=chat_id)
-            )
-
-    async def _deactivate(self, identity_id: int, reason: str) -> None:
-        async with self.services.db.transaction() as s:
-            await s.execute(
-                update(Identity)
-                .where(Identity.id == identity_id)
-                .values(active=False, inactive_reason=reason[:255])
-            )
+                    reason = f"gave up after {attempt} attempts: {type(exc).__name__}"
+                    return Outcome("failed", reason), chat_id
+                due = self.services.users.clock() + timedelta(seconds=backoff(attempt))
+                return Outcome("pending", type(exc).__name__, due), chat_id
+            return Outcome("sent"), chat_id
+        return Outcome("failed", "chat moved more than once"), chat_id
 
     async def run(self, idle_seconds: float = 2.0) -> None:
         """Deliver until :meth:`stop`; woken at once after each update, else every few seconds."""

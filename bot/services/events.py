@@ -2,23 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services.jobs import JobQueue
 from bot.services.rsvp import promote_waiting
 from storage.db import Database
-from storage.models import Event, EventText, Identity, Rsvp, User
 from storage.records import Counts, EventRecord, RsvpRecord, TextRecord
 from storage.repositories import (
     CatalogRepository,
     EventRepository,
     OutboxRepository,
     RsvpRepository,
+    Session,
 )
 
 STATEWIDE = "saxony"
@@ -60,26 +57,20 @@ def pick_text(texts: dict[str, TextRecord], order: Sequence[str]) -> TextRecord 
     return next(iter(sorted(texts.values(), key=lambda t: t.locale)), None)
 
 
-async def notify_subscribers(
-    s: AsyncSession, event_id: int, category_id: int, region_id: int
-) -> int:
+async def notify_subscribers(s: Session, event_id: int, category_id: int, region_id: int) -> int:
     """Queue the news of a new event, once, to everyone who follows its topic and region."""
-    outbox = OutboxRepository(s)
-    told = 0
-    for user_id in await CatalogRepository(s).subscribers(category_id, region_id):
-        told += await outbox.add(NEW_EVENT, str(event_id), user_id, {"event_id": event_id})
-    return told
+    subscribers = await CatalogRepository(s).subscribers(category_id, region_id)
+    return await OutboxRepository(s).add_many(
+        NEW_EVENT, str(event_id), subscribers, {"event_id": event_id}
+    )
 
 
-async def tell_attendees(
-    s: AsyncSession, event_id: int, kind: str, ref: str, changed: list[str]
-) -> int:
+async def tell_attendees(s: Session, event_id: int, kind: str, ref: str, changed: list[str]) -> int:
     """Queue a notice (changed, cancelled) to everyone who answered going, maybe or waits."""
-    outbox = OutboxRepository(s)
-    told = 0
-    for user_id in await EventRepository(s).attendees(event_id):
-        told += await outbox.add(kind, ref, user_id, {"event_id": event_id, "changed": changed})
-    return told
+    attendees = await EventRepository(s).attendees(event_id)
+    return await OutboxRepository(s).add_many(
+        kind, ref, attendees, {"event_id": event_id, "changed": changed}
+    )
 
 
 class EventService:
@@ -110,8 +101,7 @@ class EventService:
                 offset=offset,
                 limit=limit,
             )
-            counts = await events.counts([e.id for e in records])
-            views = [await self._view(s, e, counts[e.id], user_id) for e in records]
+            views = await self._views(s, records, user_id)
         return EventPage(views, total, offset, categories is not None or regions is not None)
 
     async def publish(
@@ -210,89 +200,57 @@ class EventService:
     async def answers(self, event_id: int) -> list[tuple[object, ...]]:
         """Answers for an organiser: a number per person, never a name or an account id."""
         async with self.db.transaction() as s:
-            rows = await s.execute(
-                select(Rsvp, User.locale, Identity.platform)
-                .join(User, User.id == Rsvp.user_id)
-                .outerjoin(Identity, Identity.user_id == User.id)
-                .where(Rsvp.event_id == event_id)
-                .order_by(Rsvp.status, Rsvp.waitlist_seq, Rsvp.id)
+            participants = await RsvpRepository(s).participants(event_id)
+        return [
+            (
+                number,
+                p.status,
+                p.waitlist_seq or "",
+                p.locale,
+                p.platform or "",
+                p.updated_at.isoformat(timespec="minutes"),
             )
-            seen: dict[int, tuple[object, ...]] = {}
-            for rsvp, locale, platform in rows:
-                if rsvp.id not in seen:
-                    seen[rsvp.id] = (
-                        len(seen) + 1,
-                        rsvp.status,
-                        rsvp.waitlist_seq or "",
-                        locale,
-                        platform or "",
-                        rsvp.updated_at.isoformat(timespec="minutes"),
-                    )
-            return list(seen.values())
+            for number, p in enumerate(participants, start=1)
+        ]
 
     async def report(
-        self, organisation_id: int, first: datetime, last: datetime
-    ) -> list[tuple[object, ...]]:
-        """Per event in the period: answers per status and the languages of participants."""
+        self, organisation_ids: Collection[int], first: datetime, last: datetime
+    ) -> dict[int, list[tuple[object, ...]]]:
+        """Per organisation, per event in the period: answers per status and the languages of
+        participants. The same few queries for any number of events."""
         async with self.db.transaction() as s:
-            events = list(
-                await s.scalars(
-                    select(Event)
-                    .where(
-                        Event.organisation_id == organisation_id,
-                        Event.starts_at >= first,
-                        Event.starts_at <= last,
-                    )
-                    .order_by(Event.starts_at)
+            records = await EventRepository(s).report(organisation_ids, first, last)
+        result: dict[int, list[tuple[object, ...]]] = {}
+        for r in records:
+            result.setdefault(r.organisation_id, []).append(
+                (
+                    r.event_id,
+                    r.title,
+                    r.starts_at.isoformat(timespec="minutes"),
+                    r.counts.going,
+                    r.counts.maybe,
+                    r.counts.not_going,
+                    r.counts.waitlisted,
+                    " ".join(f"{k}:{v}" for k, v in sorted(r.languages.items())),
                 )
             )
-            result: list[tuple[object, ...]] = []
-            for event in events:
-                rows = await s.execute(
-                    select(Rsvp.status, User.locale)
-                    .join(User, User.id == Rsvp.user_id)
-                    .where(Rsvp.event_id == event.id)
-                )
-                statuses: dict[str, int] = {}
-                languages: dict[str, int] = {}
-                for status, locale in rows:
-                    statuses[status] = statuses.get(status, 0) + 1
-                    if status in ("going", "maybe", "waitlisted"):
-                        languages[locale] = languages.get(locale, 0) + 1
-                title = await s.scalar(
-                    select(EventText.title).where(EventText.event_id == event.id).limit(1)
-                )
-                result.append(
-                    (
-                        event.id,
-                        title or "",
-                        event.starts_at.isoformat(timespec="minutes"),
-                        statuses.get("going", 0),
-                        statuses.get("maybe", 0),
-                        statuses.get("not_going", 0),
-                        statuses.get("waitlisted", 0),
-                        " ".join(f"{k}:{v}" for k, v in sorted(languages.items())),
-                    )
-                )
-            return result
+        return result
 
     async def view(self, event_id: int, user_id: int | None) -> EventView | None:
         async with self.db.transaction() as s:
             event = await EventRepository(s).get(event_id)
             if event is None:
                 return None
-            counts = (await EventRepository(s).counts([event_id]))[event_id]
-            return await self._view(s, event, counts, user_id)
+            return (await self._views(s, [event], user_id))[0]
 
     @staticmethod
-    async def _view(
-        s: AsyncSession, event: EventRecord, counts: Counts, user_id: int | None
-    ) -> EventView:
+    async def _views(s: Session, events: list[EventRecord], user_id: int | None) -> list[EventView]:
+        """The events with their counts and the person's own answers: three queries at most."""
+        ids = [e.id for e in events]
+        counts = await EventRepository(s).counts(ids)
         if user_id is None:
-            return EventView(event, counts)
+            return [EventView(e, counts[e.id]) for e in events]
         rsvps = RsvpRepository(s)
-        mine = await rsvps.get(event.id, user_id)
-        position = None
-        if mine is not None and mine.status == "waitlisted" and mine.waitlist_seq is not None:
-            position = await rsvps.waitlist_position(event.id, mine.waitlist_seq)
-        return EventView(event, counts, mine, position)
+        mine = await rsvps.of_user_for(user_id, ids)
+        positions = await rsvps.waitlist_positions(user_id, ids)
+        return [EventView(e, counts[e.id], mine.get(e.id), positions.get(e.id)) for e in events]

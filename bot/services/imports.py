@@ -81,8 +81,9 @@ class ImportService:
             region_id = await catalog.region_id(region)
             if category_id is None or region_id is None:
                 raise IcalError(f"unknown category {category!r} or region {region!r}")
+            known = await events.by_uids(organisation_id, [item.uid for item in parsed])
             for item in parsed:
-                existing = await events.by_uid(organisation_id, item.uid)
+                existing = known.get(item.uid)
                 if existing is None:
                     if item.cancelled:
                         continue

@@ -7,12 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from bot.core.errors import EventUnavailable
 from storage.db import Database
 from storage.records import Counts, EventRecord, RsvpRecord
-from storage.repositories import EventRepository, OutboxRepository, RsvpRepository
+from storage.repositories import EventRepository, OutboxRepository, RsvpRepository, Session
 
 PROMOTED = "waitlist_promoted"
 
@@ -37,26 +35,23 @@ class AnswerResult:
         return self.status != self.previous
 
 
-async def promote_waiting(session: AsyncSession, event: EventRecord) -> int:
+async def promote_waiting(session: Session, event: EventRecord) -> int:
     """Move people up from the waitlist while seats are free; each is told through the outbox."""
     if event.capacity is None:
         return 0
     rsvps = RsvpRepository(session)
     outbox = OutboxRepository(session)
-    moved = 0
-    while await rsvps.going_count(event.id) < event.capacity:
-        first = await rsvps.first_waiting(event.id)
-        if first is None:
-            break
-        await rsvps.put(event.id, first.user_id, Answer.GOING, None)
+    free = event.capacity - await rsvps.going_count(event.id)
+    waiting = await rsvps.first_waiting(event.id, free) if free > 0 else []
+    for person in waiting:
+        await rsvps.put(event.id, person.user_id, Answer.GOING, None)
         await outbox.add(
-            PROMOTED, f"{event.id}:{first.waitlist_seq}", first.user_id, {"event_id": event.id}
+            PROMOTED, f"{event.id}:{person.waitlist_seq}", person.user_id, {"event_id": event.id}
         )
-        moved += 1
-    return moved
+    return len(waiting)
 
 
-async def leave_event(session: AsyncSession, event_id: int, user_id: int) -> None:
+async def leave_event(session: Session, event_id: int, user_id: int) -> None:
     """Give up a seat (used when a person deletes their data); the next person moves up."""
     event = await EventRepository(session).get(event_id, lock=True)
     if event is None:

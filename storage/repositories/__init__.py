@@ -1,5 +1,10 @@
 """Repositories: one per aggregate, each working inside a transaction it is given."""
 
+# The transaction handle services hand on to repositories, named here so that code outside
+# storage/ never imports SQLAlchemy.
+from sqlalchemy.ext.asyncio import AsyncSession as Session
+
+from storage.repositories.broadcasts import BroadcastRepository
 from storage.repositories.catalog import CatalogRepository
 from storage.repositories.events import EventRepository
 from storage.repositories.jobs import JobRecord, JobRepository
@@ -15,6 +20,7 @@ from storage.repositories.rsvps import RsvpRepository
 from storage.repositories.users import UserRepository
 
 __all__ = [
+    "BroadcastRepository",
     "CatalogRepository",
     "ConversationRecord",
     "EventRepository",
@@ -26,5 +32,6 @@ __all__ = [
     "OrganiserRepository",
     "OutboxRepository",
     "RsvpRepository",
+    "Session",
     "UserRepository",
 ]

@@ -5,13 +5,16 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 from datetime import datetime
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import Category, Event, EventText, Organisation, Region, Rsvp
-from storage.records import Counts, EventRecord, TextRecord
+from storage.models import Category, Event, EventText, Organisation, Region, Rsvp, User
+from storage.records import Counts, EventRecord, EventReportRecord, EventSourceRecord, TextRecord
 
 _COLUMNS = (Event, Organisation.name, Category.slug, Region.slug)
+ATTENDING = ("going", "maybe", "waitlisted")
+# UIDs per IN list: well below the number of parameters SQLite and asyncpg allow.
+UID_CHUNK = 1000
 
 
 def _base() -> Select[Event, str, str, str]:
@@ -103,25 +106,82 @@ class EventRepository:
         return await self._records(rows), total
 
     async def counts(self, event_ids: Collection[int]) -> dict[int, Counts]:
-        result = {i: Counts() for i in event_ids}
         if not event_ids:
-            return result
+            return {}
+        return await self._counts(Rsvp.event_id.in_(event_ids), event_ids)
+
+    async def _counts(
+        self, which: ColumnElement[bool], event_ids: Collection[int]
+    ) -> dict[int, Counts]:
+        """Answers per status of the events ``which`` selects, one query for all of them."""
         rows = await self.session.execute(
             select(Rsvp.event_id, Rsvp.status, func.count())
-            .where(Rsvp.event_id.in_(event_ids))
+            .where(which)
             .group_by(Rsvp.event_id, Rsvp.status)
         )
         tallies: dict[int, dict[str, int]] = {i: {} for i in event_ids}
         for event_id, status, n in rows:
-            tallies[event_id][status] = n
-        for event_id, tally in tallies.items():
-            result[event_id] = Counts(
+            if event_id in tallies:  # an event added since ``event_ids`` were read is not asked
+                tallies[event_id][status] = n
+        return {
+            event_id: Counts(
                 going=tally.get("going", 0),
                 maybe=tally.get("maybe", 0),
                 not_going=tally.get("not_going", 0),
                 waitlisted=tally.get("waitlisted", 0),
             )
-        return result
+            for event_id, tally in tallies.items()
+        }
+
+    async def report(
+        self, organisation_ids: Collection[int], first: datetime, last: datetime
+    ) -> list[EventReportRecord]:
+        """The organisations' events starting in [first, last], soonest first: answers per
+        status and the languages of those going, maybe going or waiting. Four queries."""
+        chosen = (
+            Event.organisation_id.in_(organisation_ids),
+            Event.starts_at >= first,
+            Event.starts_at <= last,
+        )
+        events = (
+            await self.session.execute(
+                select(Event.id, Event.organisation_id, Event.starts_at)
+                .where(*chosen)
+                .order_by(Event.starts_at, Event.id)
+            )
+        ).all()
+        if not events:
+            return []
+        in_period = Rsvp.event_id.in_(select(Event.id).where(*chosen))
+        counts = await self._counts(in_period, [e.id for e in events])
+        languages: dict[int, dict[str, int]] = {e.id: {} for e in events}
+        for event_id, locale, n in await self.session.execute(
+            select(Rsvp.event_id, User.locale, func.count())
+            .join(User, User.id == Rsvp.user_id)
+            .where(in_period, Rsvp.status.in_(ATTENDING))
+            .group_by(Rsvp.event_id, User.locale)
+        ):
+            if event_id in languages:
+                languages[event_id][locale] = n
+        # The title in the first language by code: the same one every time.
+        titles: dict[int, str] = {}
+        for event_id, title in await self.session.execute(
+            select(EventText.event_id, EventText.title)
+            .where(EventText.event_id.in_(select(Event.id).where(*chosen)))
+            .order_by(EventText.event_id, EventText.locale)
+        ):
+            titles.setdefault(event_id, title)
+        return [
+            EventReportRecord(
+                event_id=e.id,
+                organisation_id=e.organisation_id,
+                title=titles.get(e.id, ""),
+                starts_at=e.starts_at,
+                counts=counts[e.id],
+                languages=languages[e.id],
+            )
+            for e in events
+        ]
 
     async def count(self) -> int:
         return await self.session.scalar(select(func.count(Event.id))) or 0
@@ -210,13 +270,27 @@ class EventRepository:
     async def attendees(self, event_id: int) -> list[int]:
         """Everyone who answered going or maybe, or is waiting: they hear of changes."""
         rows = await self.session.scalars(
-            select(Rsvp.user_id).where(
-                Rsvp.event_id == event_id, Rsvp.status.in_(("going", "maybe", "waitlisted"))
-            )
+            select(Rsvp.user_id).where(Rsvp.event_id == event_id, Rsvp.status.in_(ATTENDING))
         )
         return list(rows)
 
-    async def by_uid(self, organisation_id: int, uid: str) -> Event | None:
-        return await self.session.scalar(
-            select(Event).where(Event.organisation_id == organisation_id, Event.uid == uid)
-        )
+    async def by_uid(self, organisation_id: int, uid: str) -> EventSourceRecord | None:
+        return (await self.by_uids(organisation_id, [uid])).get(uid)
+
+    async def by_uids(
+        self, organisation_id: int, uids: Collection[str]
+    ) -> dict[str, EventSourceRecord]:
+        """The organisation's events with these UIDs, by UID, in one query per thousand."""
+        found: dict[str, EventSourceRecord] = {}
+        wanted = sorted(set(uids))
+        for start in range(0, len(wanted), UID_CHUNK):
+            rows = await self.session.execute(
+                select(Event.id, Event.uid, Event.status, Event.content_hash).where(
+                    Event.organisation_id == organisation_id,
+                    Event.uid.in_(wanted[start : start + UID_CHUNK]),
+                )
+            )
+            for event_id, uid, status, content_hash in rows:
+                if uid is not None:
+                    found[uid] = EventSourceRecord(event_id, uid, status, content_hash)
+        return found

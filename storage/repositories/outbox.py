@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -14,6 +15,8 @@ from storage.models import OutboxMessage, utcnow
 from storage.records import OutboxRecord
 
 FINAL_STATES = frozenset({"sent", "failed", "unknown"})
+# Rows per INSERT: 8 parameters each stays far below SQLite's and asyncpg's parameter limits.
+INSERT_CHUNK = 500
 
 
 def _record(row: OutboxMessage) -> OutboxRecord:
@@ -34,22 +37,37 @@ class OutboxRepository:
 
     async def add(self, kind: str, ref: str, user_id: int, payload: dict[str, Any]) -> bool:
         """Queue one message; False when (kind, ref, user) was queued before."""
-        values = {
-            "kind": kind,
-            "ref": ref,
-            "user_id": user_id,
-            "payload": payload,
-            "status": "pending",
-            "attempts": 0,
-            "created_at": utcnow(),
-            "updated_at": utcnow(),
-        }
+        return await self.add_many(kind, ref, [user_id], payload) == 1
+
+    async def add_many(
+        self, kind: str, ref: str, user_ids: Iterable[int], payload: dict[str, Any]
+    ) -> int:
+        """Queue one message to each person, a few statements for any number of people;
+        returns how many were new (a (kind, ref, user) queued before is left alone)."""
         dialect = self.session.get_bind().dialect.name
         insert = pg_insert if dialect == "postgresql" else sqlite_insert
-        result = await self.session.execute(
-            insert(OutboxMessage).values(**values).on_conflict_do_nothing()
-        )
-        return bool(getattr(result, "rowcount", 0))
+        now = utcnow()
+        ids = list(user_ids)
+        added = 0
+        for start in range(0, len(ids), INSERT_CHUNK):
+            values = [
+                {
+                    "kind": kind,
+                    "ref": ref,
+                    "user_id": user_id,
+                    "payload": payload,
+                    "status": "pending",
+                    "attempts": 0,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                for user_id in ids[start : start + INSERT_CHUNK]
+            ]
+            result = await self.session.execute(
+                insert(OutboxMessage).values(values).on_conflict_do_nothing()
+            )
+            added += int(getattr(result, "rowcount", 0) or 0)
+        return added
 
     async def claim(self, limit: int, now: datetime | None = None) -> list[OutboxRecord]:
         """Pending rows that are due, oldest first; locked against other workers (PostgreSQL)."""
@@ -68,6 +86,21 @@ class OutboxRepository:
         rows = await self.session.scalars(query)
         return [_record(r) for r in rows]
 
+    async def start_sending(self, message_id: int) -> None:
+        """The row is handed to a transport now: from here on a crash makes it ``unknown``."""
+        await self.session.execute(
+            update(OutboxMessage).where(OutboxMessage.id == message_id).values(status="sending")
+        )
+
+    async def recover(self) -> int:
+        """Rows left ``sending`` by a crash become ``unknown``; returns how many."""
+        result = await self.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.status == "sending")
+            .values(status="unknown", last_error="in flight when the bot stopped")
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
     async def mark(
         self,
         message_id: int,
@@ -77,6 +110,7 @@ class OutboxRepository:
         next_attempt_at: datetime | None = None,
         counts_as_attempt: bool = True,
     ) -> None:
+        """Record the outcome of one attempt (or a pause that is not one)."""
         await self.session.execute(
             update(OutboxMessage)
             .where(OutboxMessage.id == message_id)

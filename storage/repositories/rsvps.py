@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from datetime import datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
-from storage.models import Event, Rsvp
-from storage.records import RsvpRecord
+from storage.models import Event, Identity, Rsvp, User
+from storage.records import ParticipantRecord, RsvpRecord
 
 
 def _record(row: Rsvp) -> RsvpRecord:
@@ -31,6 +33,58 @@ class RsvpRepository:
             select(Rsvp).where(Rsvp.event_id == event_id, Rsvp.user_id == user_id)
         )
         return _record(row) if row else None
+
+    async def of_user_for(self, user_id: int, event_ids: Collection[int]) -> dict[int, RsvpRecord]:
+        """The person's answers to these events, by event id, in one query."""
+        if not event_ids:
+            return {}
+        rows = await self.session.scalars(
+            select(Rsvp).where(Rsvp.user_id == user_id, Rsvp.event_id.in_(event_ids))
+        )
+        return {r.event_id: _record(r) for r in rows}
+
+    async def waitlist_positions(self, user_id: int, event_ids: Collection[int]) -> dict[int, int]:
+        """Where the person waits (1 = first) on each of these events they wait for."""
+        if not event_ids:
+            return {}
+        mine, ahead = aliased(Rsvp), aliased(Rsvp)
+        rows = await self.session.execute(
+            select(mine.event_id, func.count(ahead.id))
+            .join(
+                ahead,
+                (ahead.event_id == mine.event_id)
+                & (ahead.status == "waitlisted")
+                & (ahead.waitlist_seq <= mine.waitlist_seq),
+            )
+            .where(
+                mine.user_id == user_id,
+                mine.event_id.in_(event_ids),
+                mine.status == "waitlisted",
+            )
+            .group_by(mine.event_id)
+        )
+        return {event_id: int(n) for event_id, n in rows}
+
+    async def participants(self, event_id: int) -> list[ParticipantRecord]:
+        """Every answer to the event with the person's language and oldest messenger,
+        ordered by answer and place on the waitlist."""
+        oldest = (
+            select(Identity.platform)
+            .where(Identity.user_id == Rsvp.user_id)
+            .order_by(Identity.id)
+            .limit(1)
+            .scalar_subquery()
+        )
+        rows = await self.session.execute(
+            select(Rsvp, User.locale, oldest)
+            .join(User, User.id == Rsvp.user_id)
+            .where(Rsvp.event_id == event_id)
+            .order_by(Rsvp.status, Rsvp.waitlist_seq, Rsvp.id)
+        )
+        return [
+            ParticipantRecord(rsvp.status, rsvp.waitlist_seq, locale, platform, rsvp.updated_at)
+            for rsvp, locale, platform in rows
+        ]
 
     async def put(
         self, event_id: int, user_id: int, status: str, waitlist_seq: int | None
@@ -74,14 +128,15 @@ class RsvpRepository:
             or 0
         )
 
-    async def first_waiting(self, event_id: int) -> RsvpRecord | None:
-        row = await self.session.scalar(
+    async def first_waiting(self, event_id: int, limit: int) -> list[RsvpRecord]:
+        """The first ``limit`` people on the waitlist, in their order."""
+        rows = await self.session.scalars(
             select(Rsvp)
             .where(Rsvp.event_id == event_id, Rsvp.status == "waitlisted")
             .order_by(Rsvp.waitlist_seq, Rsvp.id)
-            .limit(1)
+            .limit(limit)
         )
-        return _record(row) if row else None
+        return [_record(r) for r in rows]
 
     async def of_user(self, user_id: int, now: datetime) -> list[RsvpRecord]:
         """The person's answers to events that are not over yet, soonest first."""

@@ -125,6 +125,20 @@ class UserRepository:
         if row is not None and row.chat_id != chat_id:
             row.chat_id = chat_id
 
+    async def move_chat(self, identity_id: int, chat_id: str) -> None:
+        """The account's chat has a new id (a Telegram group became a supergroup)."""
+        await self.session.execute(
+            update(Identity).where(Identity.id == identity_id).values(chat_id=chat_id)
+        )
+
+    async def deactivate(self, identity_id: int, reason: str) -> None:
+        """The account blocked the bot or is gone: nothing more is sent to it."""
+        await self.session.execute(
+            update(Identity)
+            .where(Identity.id == identity_id)
+            .values(active=False, inactive_reason=reason[:255])
+        )
+
     async def export(self, user_id: int) -> dict[str, Any]:
         """Every stored field that refers to the person, as plain JSON-ready data."""
         user = await self.session.get(User, user_id)
