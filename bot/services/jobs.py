@@ -69,8 +69,9 @@ class JobQueue:
             raise RuntimeError("jobs run outside any unit of work")
         done = 0
         while True:
-            async with self.db.transaction() as s:
-                jobs = await JobRepository(s).claim(self.clock(), BATCH)
+            # Read first: a round with no job due takes no write lock (SQLite).
+            async with self.db.unit_of_work(write=False) as unit:
+                jobs = await JobRepository(unit.session).claim(self.clock(), BATCH)
             if not jobs:
                 return done
             for job in jobs:

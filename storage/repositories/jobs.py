@@ -58,7 +58,8 @@ class JobRepository:
         )
         for row in rows:
             row.status, row.attempts, row.updated_at = "running", row.attempts + 1, utcnow()
-        await self.session.flush()
+        if rows:
+            await self.session.flush()
         return [JobRecord(r.id, r.kind, r.ref, dict(r.payload), r.attempts) for r in rows]
 
     async def finish(self, job_id: int, status: str, error: str | None = None) -> None:
