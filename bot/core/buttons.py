@@ -32,6 +32,7 @@ from typing import (
     get_args,
     get_origin,
     get_type_hints,
+    runtime_checkable,
 )
 
 from bot.core.chat import MAX_BUTTON_DATA_BYTES
@@ -62,6 +63,7 @@ RowId = Annotated[int, Between(1, MAX_INT)]  # a database id
 Locale = Annotated[str, Matches(r"[a-z]{2,3}(?:_[A-Z]{2})?")]
 
 
+@runtime_checkable
 class Part(Protocol):
     """A value with its own one-part encoding (say ``a30`` for "all events, from the 31st")."""
 
@@ -71,6 +73,9 @@ class Part(Protocol):
     def unpack_part(cls, raw: str) -> Self: ...
 
 
+_Codec = tuple[Callable[[Any], str], Callable[[str], Any]]  # encode, decode
+
+
 @dataclass(frozen=True)
 class _Field:
     name: str
@@ -78,7 +83,7 @@ class _Field:
     decode: Callable[[str], Any]
 
 
-def _number(low: int, high: int) -> tuple[Callable[[Any], str], Callable[[str], Any]]:
+def _number(low: int, high: int) -> _Codec:
     def decode(raw: str) -> int:
         if not raw.isascii() or not raw.isdigit() or len(raw) > len(str(high)):
             raise StaleButton("not a number")
@@ -90,7 +95,7 @@ def _number(low: int, high: int) -> tuple[Callable[[Any], str], Callable[[str], 
     return str, decode
 
 
-def _choice(values: tuple[Any, ...]) -> tuple[Callable[[Any], str], Callable[[str], Any]]:
+def _choice(values: tuple[Any, ...]) -> _Codec:
     by_text = {str(value): value for value in values}
 
     def decode(raw: str) -> Any:
@@ -101,7 +106,7 @@ def _choice(values: tuple[Any, ...]) -> tuple[Callable[[Any], str], Callable[[st
     return str, decode
 
 
-def _matching(pattern: str) -> tuple[Callable[[Any], str], Callable[[str], Any]]:
+def _matching(pattern: str) -> _Codec:
     compiled = re.compile(pattern)
 
     def decode(raw: str) -> str:
@@ -112,9 +117,7 @@ def _matching(pattern: str) -> tuple[Callable[[Any], str], Callable[[str], Any]]
     return str, decode
 
 
-def _optional(
-    inner: tuple[Callable[[Any], str], Callable[[str], Any]],
-) -> tuple[Callable[[Any], str], Callable[[str], Any]]:
+def _optional(inner: _Codec) -> _Codec:
     encode, decode = inner
     return (
         lambda value: NONE if value is None else encode(value),
@@ -122,7 +125,7 @@ def _optional(
     )
 
 
-def _codec(hint: Any, where: str) -> tuple[Callable[[Any], str], Callable[[str], Any]]:
+def _codec(hint: Any, where: str) -> _Codec:
     """The encoder and decoder of one field type; an unsupported type is a programming error."""
     origin, args = get_origin(hint), get_args(hint)
     if origin in (types.UnionType, Union):
@@ -142,7 +145,7 @@ def _codec(hint: Any, where: str) -> tuple[Callable[[Any], str], Callable[[str],
         return _flag_text, _flag
     elif hint is int:
         return _number(0, MAX_INT)
-    elif isinstance(hint, type) and hasattr(hint, "pack_part") and hasattr(hint, "unpack_part"):
+    elif isinstance(hint, type) and issubclass(hint, Part):
         return (lambda value: value.pack_part()), hint.unpack_part
     raise TypeError(f"{where}: a button field cannot be of type {hint!r}")
 
@@ -161,6 +164,7 @@ class ButtonData:
     """The base of every kind of button: ``prefix`` first, then one part per field."""
 
     prefix: ClassVar[str]
+    _fields: ClassVar[tuple[_Field, ...]]
 
     def __init_subclass__(cls, *, prefix: str, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -182,11 +186,12 @@ class ButtonData:
         for spec in dataclasses.fields(cls):  # type: ignore[arg-type]
             where = f"{cls.__name__}.{spec.name}"
             found.append(_Field(spec.name, *_codec(hints[spec.name], where)))
-        cls._fields = tuple(found)  # type: ignore[attr-defined]
-        return cls._fields  # type: ignore[attr-defined, no-any-return]
+        cls._fields = tuple(found)
+        return cls._fields
 
     @classmethod
     def prefix_parts(cls) -> int:
+        """How many parts the prefix takes (``bc:v`` takes two)."""
         return cls.prefix.count(SEP) + 1
 
     def pack(self) -> str:
