@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.core.buttons import EventsPage
 from bot.core.registry import Registry
 from bot.i18n import N_
 from bot.services.broadcasts import BROADCAST, REPORT
@@ -18,10 +19,34 @@ from handlers import (
     organisers,
     topics,
 )
+from handlers.buttons import (
+    AnswerEvent,
+    BroadcastEvent,
+    BroadcastLanguage,
+    BroadcastProgress,
+    BroadcastStep,
+    BroadcastToggle,
+    CalendarFile,
+    CancelEvent,
+    Consent,
+    DeleteData,
+    EditEvent,
+    EventCard,
+    NewEventChoice,
+    NewEventFinish,
+    NewEventFold,
+    PickLanguage,
+    PickSecondLanguage,
+    ReadMore,
+    TopicToggle,
+    TopicView,
+    TranslateEvent,
+    WithdrawAnswer,
+)
 
 
 def build_registry() -> Registry:
-    """Every command, alias, button prefix and notice the bot knows, in one place."""
+    """Every command, alias, kind of button and notice the bot knows, in one place."""
     r = Registry()
     r.command(
         "start",
@@ -136,26 +161,10 @@ def build_registry() -> Registry:
     r.command("calendar", manage.my_calendar, N_("All events you go to, as one calendar file"))
     r.command("help", help.show, N_("Show this help"), aliases=("hilfe",), needs_user=False)
 
-    r.button("l", onboarding.on_language, needs_user=False, private_only=True)
-    r.button("l2", onboarding.on_second_language, private_only=True)
-    r.button("d", events.on_more, needs_user=False)
-    r.button("p", onboarding.on_privacy, needs_user=False, private_only=True)
-    r.button("t", topics.on_press, private_only=True)
-    r.button("ev", events.on_page, needs_user=False)
-    r.button("e", events.on_card, needs_user=False)
-    r.button("r", events.on_answer, private_only=True)
-    r.button("w", events.on_withdraw, private_only=True)
-    r.button("x", data.on_delete, private_only=True)
-
-    r.button("ne", newevent.on_press, private_only=True, guard=organisers.require_organiser)
+    _buttons(r)
     r.conversation(newevent.KIND, newevent.on_text)
-    r.button("ed", manage.on_edit_press, private_only=True, guard=organisers.require_organiser)
-    r.button("ce", manage.on_cancel_press, private_only=True, guard=organisers.require_organiser)
-    r.button("tr", manage.on_translate_press, private_only=True, guard=organisers.require_organiser)
     r.conversation(manage.EDIT, manage.on_edit_text)
     r.conversation(manage.TRANSLATE, manage.on_translate_text)
-    r.button("ics", manage.on_calendar_press, needs_user=False)
-    r.button("bc", broadcast.on_press, private_only=True, guard=organisers.require_organiser)
     r.conversation(broadcast.KIND, broadcast.on_text)
 
     r.notice(events.PROMOTED, events.render_promoted)
@@ -167,3 +176,32 @@ def build_registry() -> Registry:
     r.fallback = help.unknown
     r.consent_prompt = onboarding.consent_prompt
     return r
+
+
+def _buttons(r: Registry) -> None:
+    """Every kind of button with its handler (the kinds are declared in handlers/buttons.py)."""
+    r.button(PickLanguage, onboarding.on_language, needs_user=False, private_only=True)
+    r.button(PickSecondLanguage, onboarding.on_second_language, private_only=True)
+    r.button(Consent, onboarding.on_privacy, needs_user=False, private_only=True)
+    r.button(TopicView, topics.on_view, private_only=True)
+    r.button(TopicToggle, topics.on_toggle, private_only=True)
+    r.button(EventsPage, events.on_page, needs_user=False)
+    r.button(EventCard, events.on_card, needs_user=False)
+    r.button(ReadMore, events.on_more, needs_user=False)
+    r.button(AnswerEvent, events.on_answer, private_only=True)
+    r.button(WithdrawAnswer, events.on_withdraw, private_only=True)
+    r.button(CalendarFile, manage.on_calendar_press, needs_user=False)
+    r.button(DeleteData, data.on_delete, private_only=True)
+    # Organisers: every press is guarded (role checked, refusals audited), like the commands.
+    organiser = organisers.require_organiser
+    r.button(NewEventChoice, newevent.on_press, private_only=True, guard=organiser)
+    r.button(NewEventFold, newevent.on_press, private_only=True, guard=organiser)
+    r.button(NewEventFinish, newevent.on_press, private_only=True, guard=organiser)
+    r.button(EditEvent, manage.on_edit_press, private_only=True, guard=organiser)
+    r.button(CancelEvent, manage.on_cancel_press, private_only=True, guard=organiser)
+    r.button(TranslateEvent, manage.on_translate_press, private_only=True, guard=organiser)
+    r.button(BroadcastStep, broadcast.on_press, private_only=True, guard=organiser)
+    r.button(BroadcastToggle, broadcast.on_press, private_only=True, guard=organiser)
+    r.button(BroadcastEvent, broadcast.on_press, private_only=True, guard=organiser)
+    r.button(BroadcastLanguage, broadcast.on_press, private_only=True, guard=organiser)
+    r.button(BroadcastProgress, broadcast.on_progress, private_only=True, guard=organiser)

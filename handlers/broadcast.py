@@ -12,6 +12,14 @@ from bot.core.errors import StaleButton
 from bot.i18n import _, current, join_list, language_name, native_name
 from bot.i18n.text import clean_input, fmt, is_blank, join, shorten
 from bot.services.broadcasts import Audience
+from handlers.buttons import (
+    BroadcastEvent,
+    BroadcastLanguage,
+    BroadcastProgress,
+    BroadcastStep,
+    BroadcastToggle,
+    shipped,
+)
 from handlers.organisers import authority_of, pick_organisation
 from handlers.views import category_name, region_name, title_of
 
@@ -42,8 +50,8 @@ async def start(ctx: Context) -> Reply:
             ]
         ),
         (
-            (Button(_("🏷 Followers of topics and regions"), "bc:t"),),
-            (Button(_("📅 People who answered an event"), "bc:e"),),
+            (Button(_("🏷 Followers of topics and regions"), BroadcastStep("t").pack()),),
+            (Button(_("📅 People who answered an event"), BroadcastStep("e").pack()),),
         ),
     )
 
@@ -57,19 +65,19 @@ async def _topics(ctx: Context, data: dict[str, Any]) -> Reply:
             (
                 Button(
                     f"{'✅' if on else '▫️'} {category_name(c.slug)}",
-                    f"bc:c:{c.id}:{0 if on else 1}",
+                    BroadcastToggle("c", c.id, not on).pack(),
                 ),
             )
         )
     regions = [
         Button(
             f"{'✅' if r.id in data['regs'] else '▫️'} {region_name(r.slug)}",
-            f"bc:g:{r.id}:{0 if r.id in data['regs'] else 1}",
+            BroadcastToggle("g", r.id, r.id not in data["regs"]).pack(),
         )
         for r in state.regions
     ]
     rows += [tuple(regions[i : i + 2]) for i in range(0, len(regions), 2)]
-    rows.append((Button(_("Continue ▶"), "bc:n"),))
+    rows.append((Button(_("Continue ▶"), BroadcastStep("n").pack()),))
     text = _("Choose topics and regions. With none chosen, everyone who follows any topic gets it.")
     return Reply(fmt(text), tuple(rows), replace=True)
 
@@ -90,9 +98,9 @@ def _audience(data: dict[str, Any]) -> Audience:
 
 async def _translations(ctx: Context, data: dict[str, Any]) -> Reply:
     missing = [c for c in ctx.i18n.available if c not in data["texts"]]
-    buttons = [Button(native_name(c), f"bc:l:{c}") for c in missing]
+    buttons = [Button(native_name(c), BroadcastLanguage(c).pack()) for c in missing]
     rows = [tuple(buttons[i : i + 3]) for i in range(0, len(buttons), 3)]
-    rows.append((Button(_("Preview ▶"), "bc:p"),))
+    rows.append((Button(_("Preview ▶"), BroadcastStep("p").pack()),))
     done = join_list([native_name(c) for c in data["texts"]])
     return Reply(
         join(
@@ -131,16 +139,22 @@ async def _preview(ctx: Context, data: dict[str, Any]) -> Reply:
     for code, n in sorted(languages.items(), key=lambda item: -item[1]):
         note = "" if code in data["texts"] else " " + _("(gets a text in another language)")
         lines.append(fmt("· {language}: {n}{note}", language=native_name(code), n=n, note=note))
-    buttons = ((Button(_("📢 Send"), "bc:s"), Button(_("✖ Discard"), "bc:x")),)
+    buttons = (
+        (
+            Button(_("📢 Send"), BroadcastStep("s").pack()),
+            Button(_("✖ Discard"), BroadcastStep("x").pack()),
+        ),
+    )
     await _save(ctx, "preview", data)
     return Reply(join(lines), buttons)
 
 
-async def on_press(ctx: Context) -> Reply:
-    """bc:… — the buttons of the broadcast conversation, and progress (bc:r:<id>)."""
-    action = ctx.choice_arg(0, ("t", "e", "c", "g", "n", "v", "l", "p", "s", "x", "r"))
-    if action == "r":
-        return await _progress(ctx)
+BroadcastPress = BroadcastStep | BroadcastToggle | BroadcastEvent | BroadcastLanguage
+
+
+async def on_press(ctx: Context, press: BroadcastPress) -> Reply:
+    """The buttons of the broadcast conversation."""
+    action = press.action if isinstance(press, BroadcastStep) else None
     conversation = await ctx.services.organisers.conversation(ctx.me.id)
     if conversation is None or conversation.kind != KIND:
         raise StaleButton("no broadcast being written")
@@ -149,12 +163,11 @@ async def on_press(ctx: Context) -> Reply:
     if action == "t":
         await _save(ctx, "topics", data)
         return await _topics(ctx, data)
-    if action in ("c", "g"):
-        ctx.arity(3)
-        key = "cats" if action == "c" else "regs"
-        target, on = ctx.int_arg(1), ctx.choice_arg(2, ("0", "1")) == "1"
+    if isinstance(press, BroadcastToggle):
+        key = "cats" if press.kind == "c" else "regs"
+        target, on = press.id, press.on
         state = await ctx.services.topics.state(ctx.me.id)
-        known = {c.id for c in (state.categories if action == "c" else state.regions)}
+        known = {c.id for c in (state.categories if press.kind == "c" else state.regions)}
         if target not in known:
             raise StaleButton("unknown choice")
         data[key] = sorted(set(data[key]) | {target} if on else set(data[key]) - {target})
@@ -165,16 +178,17 @@ async def on_press(ctx: Context) -> Reply:
         mine = [v for v in page.views if v.event.organisation_id == int(data["org"])][:20]
         if not mine:
             return Reply(fmt(_("Your organisation has no upcoming events.")), replace=True)
-        rows = tuple((Button(shorten(title_of(v), 60), f"bc:v:{v.event.id}"),) for v in mine)
+        rows = tuple(
+            (Button(shorten(title_of(v), 60), BroadcastEvent(v.event.id).pack()),) for v in mine
+        )
         await _save(ctx, "event", data)
         return Reply(
             fmt(_("Which event? Everyone who answered going, maybe or is waiting gets it.")),
             rows,
             replace=True,
         )
-    if action == "v":
-        ctx.arity(2)
-        view = await ctx.services.events.view(ctx.int_arg(1), None)
+    if isinstance(press, BroadcastEvent):
+        view = await ctx.services.events.view(press.event, None)
         if view is None or view.event.organisation_id != int(data["org"]):
             raise StaleButton("not an event of this organisation")
         data["event"], data["cats"], data["regs"] = view.event.id, [], []
@@ -183,9 +197,8 @@ async def on_press(ctx: Context) -> Reply:
     if action == "n":
         await _save(ctx, "text", data)
         return _ask_text(data)
-    if action == "l":
-        ctx.arity(2)
-        data["lang"] = ctx.choice_arg(1, ctx.i18n.available)
+    if isinstance(press, BroadcastLanguage):
+        data["lang"] = shipped(ctx.i18n.available, press.code)
         await _save(ctx, "translation", data)
         return _ask_text(data)
     if action == "p":
@@ -216,7 +229,7 @@ async def _send(ctx: Context, data: dict[str, Any]) -> Reply:
     )
     return Reply(
         fmt(_("Sending to {n} people now. You get a report when it is done."), n=total),
-        ((Button(_("🔄 Progress"), f"bc:r:{broadcast_id}"),),),
+        ((Button(_("🔄 Progress"), BroadcastProgress(broadcast_id).pack()),),),
         replace=True,
     )
 
@@ -238,14 +251,16 @@ def _counts(tally: dict[str, int]) -> Markup:
     )
 
 
-async def _progress(ctx: Context) -> Reply:
-    ctx.arity(2)
-    broadcast = await ctx.services.broadcasts.get(ctx.int_arg(1))
+async def on_progress(ctx: Context, press: BroadcastProgress) -> Reply:
+    """How far a sent announcement has got."""
+    broadcast = await ctx.services.broadcasts.get(press.broadcast)
     if broadcast is None or not (await authority_of(ctx)).organiser_of(broadcast.organisation_id):
         raise StaleButton("not your broadcast")
     tally = await ctx.services.broadcasts.progress(broadcast.id)
     return Reply(
-        _counts(tally), ((Button(_("🔄 Progress"), f"bc:r:{broadcast.id}"),),), replace=True
+        _counts(tally),
+        ((Button(_("🔄 Progress"), BroadcastProgress(broadcast.id).pack()),),),
+        replace=True,
     )
 
 

@@ -8,6 +8,7 @@ from bot.core.chat import Attachment, Button, Reply
 from bot.core.context import Context
 from bot.i18n import _, format_date, join_list, language_name
 from bot.i18n.text import fmt, join
+from handlers.buttons import DeleteData
 from handlers.views import category_name, region_name, status_name
 
 
@@ -62,13 +63,18 @@ async def delete_data(ctx: Context) -> Reply:
         "regions and answers? Your seats at events are given to the next people waiting. "
         "This cannot be undone."
     )
-    buttons = ((Button(_("🗑 Yes, delete everything"), "x:y"), Button(_("No, keep it"), "x:n")),)
+    buttons = (
+        (
+            Button(_("🗑 Yes, delete everything"), DeleteData("y").pack()),
+            Button(_("No, keep it"), DeleteData("n").pack()),
+        ),
+    )
     return Reply(fmt(text), buttons)
 
 
-async def on_delete(ctx: Context) -> Reply:
-    ctx.arity(1)
-    if ctx.choice_arg(0, ("y", "n")) == "n":
+async def on_delete(ctx: Context, press: DeleteData) -> Reply:
+    """The answer to /deletedata: delete everything, or nothing."""
+    if press.choice == "n":
         return Reply(fmt(_("Nothing was deleted.")), replace=True)
     await ctx.services.users.delete(ctx.me.id)
     text = _(

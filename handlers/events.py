@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import re
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from markupsafe import Markup
 
+from bot.core.buttons import EventsPage
 from bot.core.chat import Button, Reply
 from bot.core.context import Context, NoticeContext
 from bot.core.errors import EventUnavailable, StaleButton
@@ -14,6 +15,14 @@ from bot.i18n import _, current, ngettext
 from bot.i18n.text import bold, chunks, fmt, join, plain, shorten
 from bot.services.events import EventView, pick_text
 from bot.services.rsvp import PROMOTED, Answer, AnswerResult
+from handlers.buttons import (
+    AnswerEvent,
+    Back,
+    CalendarFile,
+    EventCard,
+    ReadMore,
+    WithdrawAnswer,
+)
 from handlers.views import (
     ANSWER_CODES,
     ANSWER_ICONS,
@@ -30,15 +39,8 @@ MY_EVENTS_LIMIT = 10
 CARD_DESCRIPTION = 1500
 LIST_DESCRIPTION = 160
 MORE_CHUNK = 3000
-# Where "« Back" leads: s<offset> the list for my topics, a<offset> all events, - nowhere.
-_BACK = re.compile(r"^(?:[sa][0-9]{1,5}|-)$")
-
-
-def _back_arg(ctx: Context, index: int) -> str:
-    raw = ctx.data[index] if index < len(ctx.data) else ""
-    if not _BACK.match(raw):
-        raise StaleButton("bad back reference")
-    return raw
+# Reactions that answer an event where messages take reactions (Matrix).
+REACTIONS = {"g": ("✅", "✔", "👍"), "m": ("❔", "❓", "🤔"), "n": ("❌", "👎")}
 
 
 def _personal_user_id(ctx: Context) -> int | None:
@@ -46,22 +48,25 @@ def _personal_user_id(ctx: Context) -> int | None:
     return ctx.user.id if ctx.user and ctx.incoming.chat.private else None
 
 
-def _answer_buttons(view: EventView, back: str) -> tuple[Button, ...]:
+def _answer_buttons(view: EventView, back: Back | None) -> tuple[Button, ...]:
     current = view.mine.status if view.mine else None
     # Translators: the three answer buttons under an event; keep them short.
     labels = {"g": _("Going"), "m": _("Maybe"), "n": _("Not going")}
     row = []
+    event = view.event.id
     for code, status in ANSWER_CODES.items():
         chosen = current == status or (status == "going" and current == "waitlisted")
         label = f"{ANSWER_ICONS[status]} {labels[code]}"
-        row.append(Button(f"• {label}" if chosen else label, f"r:{view.event.id}:{code}:{back}"))
+        undo = WithdrawAnswer(event, code).pack() if code != "n" else None
+        data = AnswerEvent(event, code, back).pack()
+        row.append(Button(f"• {label}" if chosen else label, data, REACTIONS[code], undo))
     return tuple(row)
 
 
 def card(
     view: EventView,
     tz: ZoneInfo,
-    back: str,
+    back: Back | None,
     *,
     status_line: Markup | None = None,
     replace: bool = False,
@@ -73,12 +78,12 @@ def card(
     parts.append(my_answer_line(view) or Markup(""))
     rows: list[tuple[Button, ...]] = [_answer_buttons(view, back)]
     text = pick_text(view.event.texts, current().content_order())
-    extra = [Button(_("📅 Add to calendar"), f"ics:{view.event.id}")]
+    extra = [Button(_("📅 Add to calendar"), CalendarFile(view.event.id).pack())]
     if text and len(text.description) > CARD_DESCRIPTION:
-        extra.append(Button(_("📖 Read more"), f"d:{view.event.id}:1"))
+        extra.append(Button(_("📖 Read more"), ReadMore(view.event.id, 1).pack()))
     rows.append(tuple(extra))
-    if back != "-":
-        rows.append((Button(_("« Back"), f"ev:{back[0]}:{back[1:]}"),))
+    if back is not None:
+        rows.append((Button(_("« Back"), back.page().pack()),))
     return Reply(join([p for p in parts if p]), tuple(rows), replace=replace, toast=toast)
 
 
@@ -86,7 +91,8 @@ async def _page(ctx: Context, everything: bool, offset: int, *, replace: bool) -
     page = await ctx.services.events.page(
         _personal_user_id(ctx), everything=everything, offset=offset, limit=PAGE_SIZE
     )
-    mode = "a" if everything else "s"
+    mode: Literal["s", "a"] = "a" if everything else "s"
+    back = Back(mode, offset)
     lines: list[Markup] = []
     if page.total == 0:
         if page.filtered:
@@ -109,28 +115,26 @@ async def _page(ctx: Context, everything: bool, offset: int, *, replace: bool) -
         lines.append(fmt(_("Tip: with /topics you see only the events that interest you.")))
 
     rows: list[tuple[Button, ...]] = [
-        (Button(f"{n}. {shorten(title_of(v), 40)}", f"e:{v.event.id}:{mode}{offset}"),)
+        (Button(f"{n}. {shorten(title_of(v), 40)}", EventCard(v.event.id, back).pack()),)
         for n, v in enumerate(page.views, start=offset + 1)
     ]
     nav = []
     if offset > 0:
-        nav.append(Button(_("◀ Previous"), f"ev:{mode}:{max(offset - PAGE_SIZE, 0)}"))
+        nav.append(Button(_("◀ Previous"), EventsPage(mode, max(offset - PAGE_SIZE, 0)).pack()))
     if offset + PAGE_SIZE < page.total:
-        nav.append(Button(_("Next ▶"), f"ev:{mode}:{offset + PAGE_SIZE}"))
+        nav.append(Button(_("Next ▶"), EventsPage(mode, offset + PAGE_SIZE).pack()))
     if nav:
         rows.append(tuple(nav))
     if page.filtered:
-        rows.append((Button(_("Show all events"), "ev:a:0"),))
+        rows.append((Button(_("Show all events"), EventsPage("a", 0).pack()),))
     elif everything and _personal_user_id(ctx) is not None:
-        rows.append((Button(_("Only my topics"), "ev:s:0"),))
+        rows.append((Button(_("Only my topics"), EventsPage("s", 0).pack()),))
     return Reply(join(lines, "\n\n"), tuple(rows), replace=replace)
 
 
-async def on_more(ctx: Context) -> Reply:
-    """d:<event id>:<part>: the whole description of an event, in parts Telegram can carry."""
-    ctx.arity(2)
-    event_id = ctx.int_arg(0)
-    part = ctx.int_arg(1, low=1, high=99)
+async def on_more(ctx: Context, press: ReadMore) -> Reply:
+    """The whole description of an event, in parts Telegram can carry."""
+    event_id, part = press.event, press.part
     view = await ctx.services.events.view(event_id, None)
     text = pick_text(view.event.texts, current().content_order()) if view else None
     if view is None or view.event.status != "published" or text is None:
@@ -143,7 +147,7 @@ async def on_more(ctx: Context) -> Reply:
     )
     buttons: tuple[tuple[Button, ...], ...] = ()
     if part < len(parts):
-        buttons = ((Button(_("📖 Read more"), f"d:{event_id}:{part + 1}"),),)
+        buttons = ((Button(_("📖 Read more"), ReadMore(event_id, part + 1).pack()),),)
     return Reply(join([heading, fmt("{chunk}", chunk=parts[part - 1])], "\n\n"), buttons)
 
 
@@ -153,23 +157,17 @@ async def list_events(ctx: Context) -> Reply:
     return await _page(ctx, everything, 0, replace=False)
 
 
-async def on_page(ctx: Context) -> Reply:
-    """ev:<s|a>:<offset> turns the page."""
-    ctx.arity(2)
-    mode = ctx.choice_arg(0, ("s", "a"))
-    offset = ctx.int_arg(1, high=99_999)
-    return await _page(ctx, mode == "a", offset, replace=True)
+async def on_page(ctx: Context, press: EventsPage) -> Reply:
+    """Turns the page."""
+    return await _page(ctx, press.mode == "a", press.offset, replace=True)
 
 
-async def on_card(ctx: Context) -> Reply:
-    """e:<event id>:<back>: the event's card."""
-    ctx.arity(2)
-    event_id = ctx.int_arg(0)
-    back = _back_arg(ctx, 1)
-    view = await ctx.services.events.view(event_id, _personal_user_id(ctx))
+async def on_card(ctx: Context, press: EventCard) -> Reply:
+    """The event's card."""
+    view = await ctx.services.events.view(press.event, _personal_user_id(ctx))
     if view is None or view.event.status != "published":
         raise StaleButton("event gone")
-    return card(view, ctx.tz, back, replace=True)
+    return card(view, ctx.tz, press.back, replace=True)
 
 
 def _answer_line(result: AnswerResult) -> Markup:
@@ -197,12 +195,9 @@ def _unavailable_text(reason: str) -> str:
     return texts[reason]
 
 
-async def on_answer(ctx: Context) -> Reply:
-    """r:<event id>:<g|m|n>:<back>: record the answer (an upsert), show choice and counts."""
-    ctx.arity(3)
-    event_id = ctx.int_arg(0)
-    answer = Answer(ANSWER_CODES[ctx.choice_arg(1, tuple(ANSWER_CODES))])
-    back = _back_arg(ctx, 2)
+async def on_answer(ctx: Context, press: AnswerEvent) -> Reply:
+    """Record the answer (an upsert), show choice and counts."""
+    event_id, answer = press.event, Answer(ANSWER_CODES[press.answer])
     try:
         result = await ctx.services.rsvps.answer(ctx.me.id, event_id, answer)
     except EventUnavailable as exc:
@@ -214,14 +209,12 @@ async def on_answer(ctx: Context) -> Reply:
     if view is None:
         raise StaleButton("event vanished")
     line = _answer_line(result)
-    return card(view, ctx.tz, back, status_line=line, replace=True, toast=plain(line))
+    return card(view, ctx.tz, press.back, status_line=line, replace=True, toast=plain(line))
 
 
-async def on_withdraw(ctx: Context) -> Reply | None:
-    """w:<event id>:<g|m>: an answer taken back (a removed reaction on Matrix)."""
-    ctx.arity(2)
-    event_id = ctx.int_arg(0)
-    answer = Answer(ANSWER_CODES[ctx.choice_arg(1, ("g", "m"))])
+async def on_withdraw(ctx: Context, press: WithdrawAnswer) -> Reply | None:
+    """An answer taken back (a removed reaction on Matrix)."""
+    event_id, answer = press.event, Answer(ANSWER_CODES[press.answer])
     try:
         result = await ctx.services.rsvps.withdraw(ctx.me.id, event_id, answer)
     except EventUnavailable as exc:
@@ -233,7 +226,7 @@ async def on_withdraw(ctx: Context) -> Reply | None:
     view = await ctx.services.events.view(event_id, ctx.me.id)
     if view is None:
         return None
-    return card(view, ctx.tz, "-", status_line=_answer_line(result))
+    return card(view, ctx.tz, None, status_line=_answer_line(result))
 
 
 async def my_events(ctx: Context) -> list[Reply]:
@@ -262,7 +255,7 @@ async def my_events(ctx: Context) -> list[Reply]:
     for rsvp in mine[:MY_EVENTS_LIMIT]:
         view = await ctx.services.events.view(rsvp.event_id, ctx.me.id)
         if view is not None:
-            replies.append(card(view, ctx.tz, "-"))
+            replies.append(card(view, ctx.tz, None))
     if len(mine) > MY_EVENTS_LIMIT:
         replies.append(
             Reply(
@@ -285,7 +278,7 @@ async def render_new_event(ctx: NoticeContext) -> Reply | None:
     if view is None or view.event.status != "published":
         return None
     line = fmt(_("🆕 New event from {organiser}:"), organiser=view.event.organisation_name)
-    return card(view, ctx.tz, "-", status_line=line)
+    return card(view, ctx.tz, None, status_line=line)
 
 
 async def render_promoted(ctx: NoticeContext) -> Reply | None:
@@ -299,4 +292,4 @@ async def render_promoted(ctx: NoticeContext) -> Reply | None:
             "If you cannot come, please tap “Not going” so that someone else can have it."
         )
     )
-    return card(view, ctx.tz, "-", status_line=line)
+    return card(view, ctx.tz, None, status_line=line)

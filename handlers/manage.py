@@ -16,6 +16,14 @@ from bot.core.errors import StaleButton
 from bot.i18n import _, current, language_name, native_name
 from bot.i18n.text import clean_input, fmt, is_blank, join
 from bot.services.events import EventView, pick_text
+from handlers.buttons import (
+    EDITABLE_FIELDS,
+    CalendarFile,
+    CancelEvent,
+    EditEvent,
+    TranslateEvent,
+    shipped,
+)
 from handlers.events import card
 from handlers.newevent import MAX_CAPACITY, MAX_DESCRIPTION, MAX_PLACE, MAX_TITLE, date_problem
 from handlers.organisers import authority_of
@@ -23,7 +31,6 @@ from handlers.views import title_of
 
 EDIT = "editevent"
 TRANSLATE = "translate"
-FIELDS = ("title", "description", "start", "place", "capacity")
 
 
 async def _own_event(ctx: Context, raw: str, action: str) -> EventView | Reply:
@@ -55,16 +62,18 @@ async def edit_event(ctx: Context) -> Reply:
         "place": _("Place"),
         "capacity": _("Seats"),
     }
-    buttons = tuple((Button(labels[f], f"ed:{view.event.id}:{f}"),) for f in FIELDS)
+    buttons = tuple(
+        (Button(labels[f], EditEvent(view.event.id, f).pack()),) for f in EDITABLE_FIELDS
+    )
     return Reply(fmt(_("What do you want to change in “{title}”?"), title=title_of(view)), buttons)
 
 
-async def on_edit_press(ctx: Context) -> Reply:
-    ctx.arity(2)
-    view = await _own_event(ctx, ctx.data[0], "editevent")
+async def on_edit_press(ctx: Context, press: EditEvent) -> Reply:
+    """What to change was chosen: ask for the new value."""
+    view = await _own_event(ctx, str(press.event), "editevent")
     if isinstance(view, Reply):
         return view
-    field = ctx.choice_arg(1, FIELDS)
+    field = press.field
     await ctx.services.organisers.save_conversation(
         ctx.me.id,
         EDIT,
@@ -181,13 +190,13 @@ async def cancel_event(ctx: Context) -> Reply:
         fmt(
             _("Really cancel “{title}”? Everyone who answered will be told."), title=title_of(view)
         ),
-        ((Button(_("Yes, cancel the event"), f"ce:{view.event.id}"),),),
+        ((Button(_("Yes, cancel the event"), CancelEvent(view.event.id).pack()),),),
     )
 
 
-async def on_cancel_press(ctx: Context) -> Reply:
-    ctx.arity(1)
-    view = await _own_event(ctx, ctx.data[0], "cancelevent")
+async def on_cancel_press(ctx: Context, press: CancelEvent) -> Reply:
+    """The cancellation confirmed: cancel, and tell everyone who answered."""
+    view = await _own_event(ctx, str(press.event), "cancelevent")
     if isinstance(view, Reply):
         return view
     told = await ctx.services.events.cancel(view.event.id)
@@ -208,7 +217,7 @@ async def translate(ctx: Context) -> Reply:
     buttons = [
         Button(
             native_name(c) + (" ✅" if c in texts and not texts[c].machine_translated else ""),
-            f"tr:{view.event.id}:{c}",
+            TranslateEvent(view.event.id, c).pack(),
         )
         for c in ctx.i18n.available
     ]
@@ -216,12 +225,12 @@ async def translate(ctx: Context) -> Reply:
     return Reply(fmt(_("Which language? ✅ marks texts written by people.")), rows)
 
 
-async def on_translate_press(ctx: Context) -> Reply:
-    ctx.arity(2)
-    view = await _own_event(ctx, ctx.data[0], "translate")
+async def on_translate_press(ctx: Context, press: TranslateEvent) -> Reply:
+    """The language was chosen: ask for the title in it."""
+    view = await _own_event(ctx, str(press.event), "translate")
     if isinstance(view, Reply):
         return view
-    code = ctx.choice_arg(1, ctx.i18n.available)
+    code = shipped(ctx.i18n.available, press.code)
     await ctx.services.organisers.save_conversation(
         ctx.me.id, TRANSLATE, "title", {"event": view.event.id, "locale": code}
     )
@@ -334,10 +343,9 @@ async def report(ctx: Context) -> Reply:
     )
 
 
-async def on_calendar_press(ctx: Context) -> Reply:
-    """ics:<event id>: this event as a calendar file."""
-    ctx.arity(1)
-    view = await ctx.services.events.view(ctx.int_arg(0), None)
+async def on_calendar_press(ctx: Context, press: CalendarFile) -> Reply:
+    """This event as a calendar file."""
+    view = await ctx.services.events.view(press.event, None)
     if view is None:
         raise StaleButton("event gone")
     text = pick_text(view.event.texts, current().content_order())
@@ -389,7 +397,7 @@ async def render_changed(ctx: NoticeContext) -> Reply | None:
     }
     what = sorted({labels.get(c, c) for c in ctx.payload.get("changed", [])})
     line = fmt(_("✏️ This event has changed ({what}):"), what=", ".join(what))
-    return card(view, ctx.tz, "-", status_line=line)
+    return card(view, ctx.tz, None, status_line=line)
 
 
 async def render_cancelled(ctx: NoticeContext) -> Reply | None:

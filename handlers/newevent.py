@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import datetime, time
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from markupsafe import Markup
@@ -16,6 +16,7 @@ from bot.core.context import Context
 from bot.core.errors import StaleButton
 from bot.i18n import _, format_when, isolate
 from bot.i18n.text import bold, clean_input, fmt, is_blank, join
+from handlers.buttons import NewEventChoice, NewEventFinish, NewEventFold
 from handlers.organisers import authority_of, pick_organisation
 from handlers.views import category_name, region_name
 
@@ -87,8 +88,10 @@ async def start(ctx: Context) -> Reply:
     return Reply(join([intro, _ask("title").text]))
 
 
-def _choice_buttons(prefix: str, names: dict[int, str]) -> tuple[tuple[Button, ...], ...]:
-    buttons = [Button(name, f"ne:{prefix}:{i}") for i, name in names.items()]
+def _choice_buttons(
+    kind: Literal["c", "r"], names: dict[int, str]
+) -> tuple[tuple[Button, ...], ...]:
+    buttons = [Button(name, NewEventChoice(kind, i).pack()) for i, name in names.items()]
     return tuple(tuple(buttons[i : i + 2]) for i in range(0, len(buttons), 2))
 
 
@@ -271,8 +274,8 @@ def _fold_question(at: time) -> Reply:
         ),
         (
             (
-                Button(_("{time} summer time (CEST)").format(time=shown), "ne:f:0"),
-                Button(_("{time} winter time (CET)").format(time=shown), "ne:f:1"),
+                Button(_("{time} summer time (CEST)").format(time=shown), NewEventFold(0).pack()),
+                Button(_("{time} winter time (CET)").format(time=shown), NewEventFold(1).pack()),
             ),
         ),
     )
@@ -312,29 +315,39 @@ async def _preview(ctx: Context, data: dict[str, Any]) -> Reply:
         )
     if data.get("description"):
         lines.append(Markup("\n") + fmt("{d}", d=data["description"]))
-    buttons = ((Button(_("✅ Publish"), "ne:p"), Button(_("✖ Discard"), "ne:x")),)
+    buttons = (
+        (
+            Button(_("✅ Publish"), NewEventFinish("p").pack()),
+            Button(_("✖ Discard"), NewEventFinish("x").pack()),
+        ),
+    )
     return Reply(join(lines), buttons)
 
 
-async def on_press(ctx: Context) -> Reply:
-    """ne:c:<id> category, ne:r:<id> region, ne:f:<0|1> which 02:30, ne:p publish, ne:x discard."""
+async def on_press(ctx: Context, press: NewEventChoice | NewEventFold | NewEventFinish) -> Reply:
+    """Category or region chosen, which 02:30 was meant, publish or discard."""
     conversation = await ctx.services.organisers.conversation(ctx.me.id)
     if conversation is None or conversation.kind != KIND:
         raise StaleButton("no event being created")
     data = dict(conversation.data)
-    action = ctx.choice_arg(0, ("c", "r", "f", "p", "x"))
+    action: str
+    if isinstance(press, NewEventChoice):
+        action = press.kind
+    elif isinstance(press, NewEventFold):
+        action = "f"
+    else:
+        action = press.action
     expected = {"c": "category", "r": "region", "f": "fold", "p": "preview", "x": conversation.step}
     if conversation.step != expected[action]:
         raise StaleButton("button of another step")
-    if action in ("c", "r"):
-        ctx.arity(2)
+    if isinstance(press, NewEventChoice):
         state = await ctx.services.topics.state(ctx.me.id)
         options, key, name = (
             (state.categories, "category", category_name)
             if action == "c"
             else (state.regions, "region", region_name)
         )
-        chosen = next((o for o in options if o.id == ctx.int_arg(1)), None)
+        chosen = next((o for o in options if o.id == press.id), None)
         if chosen is None:
             raise StaleButton(f"unknown {key}")
         data[key], data[f"{key}_name"] = chosen.id, name(chosen.slug)
@@ -343,9 +356,8 @@ async def on_press(ctx: Context) -> Reply:
             return await _regions(ctx)
         await _save(ctx, "start", data)
         return Reply(_ask("start").text, replace=True)
-    if action == "f":
-        ctx.arity(2)
-        fold = int(ctx.choice_arg(1, ("0", "1")))
+    if isinstance(press, NewEventFold):
+        fold = press.fold
         day, at, end = data["pending"]
         tz = ctx.settings.tz
         starts = exact(datetime.fromisoformat(day).date(), time.fromisoformat(at), tz, fold)

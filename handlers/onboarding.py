@@ -10,6 +10,7 @@ from bot.core.context import Context
 from bot.i18n import _, language_name
 from bot.i18n.text import fmt, join, plain
 from handlers import topics
+from handlers.buttons import Consent, PickLanguage, PickSecondLanguage, shipped
 from handlers.views import language_buttons
 
 
@@ -44,8 +45,8 @@ def privacy_notice() -> Markup:
 def _consent_buttons(code: str) -> tuple[tuple[Button, ...], ...]:
     return (
         (
-            Button(_("✅ I agree"), f"p:y:{code}"),
-            Button(_("No, thank you"), f"p:n:{code}"),
+            Button(_("✅ I agree"), Consent("y", code).pack()),
+            Button(_("No, thank you"), Consent("n", code).pack()),
         ),
     )
 
@@ -68,14 +69,13 @@ async def start(ctx: Context) -> Reply:
         if ctx.incoming.sender.language_hint
         else None
     )
-    rows = language_buttons("l", ctx.i18n.available, mark=mark)
+    rows = language_buttons(PickLanguage, ctx.i18n.available, mark=mark)
     return Reply(text, tuple(tuple(r) for r in rows))
 
 
-async def on_language(ctx: Context) -> Reply:
+async def on_language(ctx: Context, press: PickLanguage) -> Reply:
     """A language was picked: registered people switch; new people see the privacy notice."""
-    ctx.arity(1)
-    code = ctx.choice_arg(0, ctx.i18n.available)
+    code = shipped(ctx.i18n.available, press.code)
     if ctx.user is None:
         sender = ctx.incoming.sender
         ctx.services.users.pending.remember(sender.platform, sender.user_id, code)
@@ -101,22 +101,23 @@ def _second_language_picker(ctx: Context, primary: str, second: str | None) -> R
         "\n\n",
     )
     others = tuple(code for code in ctx.i18n.available if code != primary)
-    rows = language_buttons("l2", others, mark=second)
-    rows.append([Button(("• " if second is None else "") + _("No second language"), "l2:-")])
+    rows = language_buttons(PickSecondLanguage, others, mark=second)
+    none = PickSecondLanguage(None).pack()
+    rows.append([Button(("• " if second is None else "") + _("No second language"), none)])
     return Reply(text, tuple(tuple(r) for r in rows), replace=True)
 
 
 async def language(ctx: Context) -> Reply:
     """/language: choose the language again, then an optional second one."""
     text = fmt(_("Please choose your language:"))
-    rows = language_buttons("l", ctx.i18n.available, mark=ctx.me.locale)
+    rows = language_buttons(PickLanguage, ctx.i18n.available, mark=ctx.me.locale)
     return Reply(text, tuple(tuple(r) for r in rows))
 
 
-async def on_second_language(ctx: Context) -> Reply:
-    ctx.arity(1)
-    raw = ctx.choice_arg(0, (*ctx.i18n.available, "-"))
-    second = None if raw in ("-", ctx.me.locale) else raw
+async def on_second_language(ctx: Context, press: PickSecondLanguage) -> Reply:
+    """The second language picked, or none."""
+    raw = None if press.code is None else shipped(ctx.i18n.available, press.code)
+    second = None if raw == ctx.me.locale else raw
     user = await ctx.services.users.set_second_language(ctx.me.id, second)
     with i18n.use(ctx.i18n.lang(user.locale, user.second_locale)):
         if second is None:
@@ -131,13 +132,11 @@ async def on_second_language(ctx: Context) -> Reply:
         return Reply(join([message, hint], "\n\n"), replace=True, toast=plain(message))
 
 
-async def on_privacy(ctx: Context) -> list[Reply]:
+async def on_privacy(ctx: Context, press: Consent) -> list[Reply]:
     """The answer to the privacy notice: agreeing stores the person, declining stores nothing."""
-    ctx.arity(2)
-    choice = ctx.choice_arg(0, ("y", "n"))
-    code = ctx.choice_arg(1, ctx.i18n.available)
+    code = shipped(ctx.i18n.available, press.code)
     with i18n.use(ctx.i18n.lang(code)):
-        if choice == "n":
+        if press.choice == "n":
             text = _(
                 "All right, I have stored nothing about you. You can still look at events "
                 "with /events, and start again at any time with /start."

@@ -2,23 +2,22 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from bot.core.chat import Button, Reply
 from bot.core.context import Context
-from bot.core.errors import StaleButton
 from bot.i18n import _, join_list
 from bot.i18n.text import fmt, join
 from bot.services.topics import Choice, TopicState
+from handlers.buttons import TopicToggle, TopicView
 from handlers.views import category_name, region_name
 
 ON, OFF = "✅", "▫️"
 
 
-def _toggle(choice: Choice, kind: str, name: str) -> Button:
-    # The data carries the state the press sets (1 follow, 0 stop), never "flip": a double or
-    # replayed press lands on the same state.
-    return Button(
-        f"{ON if choice.on else OFF} {name}", f"t:{kind}:{choice.id}:{0 if choice.on else 1}"
-    )
+def _toggle(choice: Choice, kind: Literal["c", "g"], name: str) -> Button:
+    data = TopicToggle(kind, choice.id, not choice.on).pack()
+    return Button(f"{ON if choice.on else OFF} {name}", data)
 
 
 def _categories_reply(state: TopicState, *, replace: bool) -> Reply:
@@ -33,7 +32,9 @@ def _categories_reply(state: TopicState, *, replace: bool) -> Reply:
         (_toggle(c, "c", category_name(c.slug)),) for c in state.categories
     ]
     # Translators: "Done" closes the topic choice and shows a summary.
-    rows.append((Button(_("📍 Regions"), "t:r"), Button(_("Done"), "t:d")))
+    rows.append(
+        (Button(_("📍 Regions"), TopicView("r").pack()), Button(_("Done"), TopicView("d").pack()))
+    )
     return Reply(text, tuple(rows), replace=replace)
 
 
@@ -52,7 +53,9 @@ def _regions_reply(state: TopicState) -> Reply:
     )
     buttons = [_toggle(r, "g", region_name(r.slug)) for r in state.regions]
     rows = [tuple(buttons[i : i + 2]) for i in range(0, len(buttons), 2)]
-    rows.append((Button(_("« Topics"), "t:c"), Button(_("Done"), "t:d")))
+    rows.append(
+        (Button(_("« Topics"), TopicView("c").pack()), Button(_("Done"), TopicView("d").pack()))
+    )
     return Reply(text, tuple(rows), replace=True)
 
 
@@ -81,22 +84,21 @@ async def show(ctx: Context) -> Reply:
     return await topics_reply(ctx)
 
 
-async def on_press(ctx: Context) -> Reply:
-    """t:c / t:r / t:d switch views; t:c:<id>:<0|1> and t:g:<id>:<0|1> set a choice."""
-    ctx.arity(1, 3)
-    action = ctx.choice_arg(0, ("c", "g", "r", "d"))
+async def on_view(ctx: Context, press: TopicView) -> Reply:
+    """Switch between the categories, the regions and a summary."""
+    state = await ctx.services.topics.state(ctx.me.id)
+    if press.view == "r":
+        return _regions_reply(state)
+    if press.view == "d":
+        return _summary(state)
+    return _categories_reply(state, replace=True)
+
+
+async def on_toggle(ctx: Context, press: TopicToggle) -> Reply:
+    """Follow or stop following a category or a region."""
     topics = ctx.services.topics
-    if len(ctx.data) == 1:
-        state = await topics.state(ctx.me.id)
-        if action == "r":
-            return _regions_reply(state)
-        if action == "d":
-            return _summary(state)
-        return _categories_reply(state, replace=True)
-    if len(ctx.data) != 3 or action not in ("c", "g"):
-        raise StaleButton("malformed topic button")
-    target = ctx.int_arg(1)
-    on = ctx.choice_arg(2, ("0", "1")) == "1"
-    if action == "c":
-        return _categories_reply(await topics.set_category(ctx.me.id, target, on), replace=True)
-    return _regions_reply(await topics.set_region(ctx.me.id, target, on))
+    if press.kind == "c":
+        return _categories_reply(
+            await topics.set_category(ctx.me.id, press.id, press.on), replace=True
+        )
+    return _regions_reply(await topics.set_region(ctx.me.id, press.id, press.on))

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
 from markupsafe import Markup
 
+from bot.core.buttons import ButtonData
 from bot.core.chat import Button
 from bot.i18n import N_, _, current, format_when, isolate, language_name, native_name, ngettext
 from bot.i18n.text import bold, fmt, join, link, shorten
 from bot.services.events import EventView, pick_text
+from handlers.buttons import AnswerCode
 from storage.records import TextRecord
 
 CATEGORY_NAMES = {
@@ -41,7 +44,7 @@ STATUS_NAMES = {
     "not_going": N_("Not going"),
     "waitlisted": N_("On the waitlist"),
 }
-ANSWER_CODES = {"g": "going", "m": "maybe", "n": "not_going"}
+ANSWER_CODES: dict[AnswerCode, str] = {"g": "going", "m": "maybe", "n": "not_going"}
 ANSWER_ICONS = {"going": "✅", "maybe": "❔", "not_going": "❌", "waitlisted": "⏳"}
 
 
@@ -58,11 +61,11 @@ def status_name(status: str) -> str:
 
 
 def language_buttons(
-    prefix: str, codes: tuple[str, ...], *, mark: str | None = None
+    press: Callable[[str], ButtonData], codes: tuple[str, ...], *, mark: str | None = None
 ) -> list[list[Button]]:
     """Each language by its own name in its own script, two to a row."""
     buttons = [
-        Button(("• " if code == mark else "") + native_name(code), f"{prefix}:{code}")
+        Button(("• " if code == mark else "") + native_name(code), press(code).pack())
         for code in codes
     ]
     return [buttons[i : i + 2] for i in range(0, len(buttons), 2)]

@@ -55,15 +55,23 @@ class Incoming:
 
 @dataclass(frozen=True)
 class Button:
-    """A button: its label, and the compact data a press sends back (at most 64 bytes)."""
+    """A button: its label, and the compact data a press sends back (at most 64 bytes).
+
+    Transports treat the data as opaque. Where people answer a message with reactions
+    (Matrix), any of ``reactions`` presses this button, and taking that reaction back
+    presses ``undo`` (if given).
+    """
 
     label: str
     data: str
+    reactions: tuple[str, ...] = ()
+    undo: str | None = None
 
     def __post_init__(self) -> None:
-        size = len(self.data.encode("utf-8"))
-        if not 0 < size <= MAX_BUTTON_DATA_BYTES:
-            raise ValueError(f"button data must be 1..64 bytes, got {size}")
+        for data in (self.data, self.undo or self.data):
+            size = len(data.encode("utf-8"))
+            if not 0 < size <= MAX_BUTTON_DATA_BYTES:
+                raise ValueError(f"button data must be 1..64 bytes, got {size}")
 
 
 @dataclass(frozen=True)

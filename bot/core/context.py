@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from bot.app.settings import Settings
 from bot.core.chat import Incoming
-from bot.core.errors import StaleButton
 from bot.i18n import I18n, Lang
 from bot.services import Services
 from bot.services.organisers import Authority
@@ -31,7 +30,6 @@ class Context:
     user: UserRecord | None
     unit: UnitOfWork
     args: str = ""
-    data: list[str] = field(default_factory=list)
     conversation: ConversationRecord | None = None
     authority: Authority | None = None
 
@@ -45,33 +43,6 @@ class Context:
         if self.user is None:
             raise RuntimeError("handler needs a registered user")
         return self.user
-
-    def arity(self, *counts: int) -> None:
-        """Button data must have exactly one of these numbers of parts, else it is forged."""
-        if len(self.data) not in counts:
-            raise StaleButton("wrong number of parts")
-
-    def int_arg(self, index: int, *, low: int = 0, high: int = 2**31 - 1) -> int:
-        """A number from the button data, or StaleButton for anything else."""
-        try:
-            raw = self.data[index]
-        except IndexError:
-            raise StaleButton("missing argument") from None
-        if not raw.isascii() or not raw.isdigit() or len(raw) > 10:
-            raise StaleButton("not a number")
-        value = int(raw)
-        if not low <= value <= high:
-            raise StaleButton("out of range")
-        return value
-
-    def choice_arg(self, index: int, allowed: tuple[str, ...]) -> str:
-        try:
-            raw = self.data[index]
-        except IndexError:
-            raise StaleButton("missing argument") from None
-        if raw not in allowed:
-            raise StaleButton("unexpected value")
-        return raw
 
 
 @dataclass

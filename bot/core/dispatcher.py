@@ -16,7 +16,8 @@ from tenacity import (
 
 from bot import i18n
 from bot.app.settings import Settings
-from bot.core.chat import MAX_BUTTON_DATA_BYTES, Button, Incoming, Reply
+from bot.core.buttons import EventsPage
+from bot.core.chat import Button, Incoming, Reply
 from bot.core.context import Context
 from bot.core.errors import StaleButton
 from bot.core.registry import Handler, HandlerResult, Registry
@@ -39,7 +40,11 @@ def _as_list(result: HandlerResult) -> list[Reply]:
 def stale_button_reply() -> Reply:
     """The answer to an old, forged or malformed button, with a fresh way on."""
     message = _("This button is no longer valid. Please use the newest message.")
-    return Reply(fmt(message), ((Button(_("📅 Upcoming events"), "ev:a:0"),),), toast=message)
+    return Reply(
+        fmt(message),
+        ((Button(_("📅 Upcoming events"), EventsPage("a", 0).pack()),),),
+        toast=message,
+    )
 
 
 @dataclass
@@ -158,12 +163,14 @@ class Dispatcher:
         return await self._run(ctx, found.handler)
 
     async def _press(self, ctx: Context, data: str) -> list[Reply]:
-        size = len(data.encode("utf-8", errors="replace"))
-        prefix, _sep, rest = data.partition(":")
-        route = self.registry.buttons.get(prefix)
-        if route is None or not 0 < size <= MAX_BUTTON_DATA_BYTES or not data.isprintable():
+        route = self.registry.route(data)
+        try:
+            if route is None:
+                raise StaleButton("unknown kind of button")
+            press = route.codec.unpack(data)
+        except StaleButton as exc:
+            log.info("stale or forged button: %s", exc)
             return [stale_button_reply()]
-        ctx.data = rest.split(":") if rest else []
         if route.guard is not None:
             refusal = await self._run(ctx, route.guard)
             if refusal:
@@ -172,7 +179,7 @@ class Dispatcher:
             return [self._private_only_reply()]
         if route.needs_user and ctx.user is None:
             return await self._run(ctx, self.registry.consent_prompt)
-        return await self._run(ctx, route.handler)
+        return await self._run(ctx, route.bind(press))
 
     async def _run(self, ctx: Context, handler: Handler | None) -> list[Reply]:
         """Errors propagate: they roll the whole unit of work back and are answered above."""

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
+from bot.core.buttons import SEP, ButtonData
 from bot.core.chat import Reply
 
 if TYPE_CHECKING:
@@ -14,6 +15,7 @@ if TYPE_CHECKING:
 HandlerResult = Reply | list[Reply] | None
 Handler = Callable[["Context"], Awaitable[HandlerResult]]
 NoticeRenderer = Callable[["NoticeContext"], Awaitable[Reply | None]]
+B = TypeVar("B", bound=ButtonData)
 
 
 @dataclass(frozen=True)
@@ -32,20 +34,29 @@ class Command:
 
 @dataclass(frozen=True)
 class ButtonRoute:
-    """Presses whose data starts with ``prefix:``; the rest is checked by the handler."""
+    """Presses of one kind of button: ``codec`` decodes the data for ``handler``."""
 
-    prefix: str
-    handler: Handler
+    codec: type[ButtonData]
+    handler: Callable[[Context, Any], Awaitable[HandlerResult]]
     needs_user: bool = True
     private_only: bool = False
     guard: Handler | None = None
+
+    def bind(self, press: ButtonData) -> Handler:
+        """The handler with the decoded press filled in."""
+
+        async def run(ctx: Context) -> HandlerResult:
+            return await self.handler(ctx, press)
+
+        return run
 
 
 @dataclass
 class Registry:
     commands: dict[str, Command] = field(default_factory=dict)
     aliases: dict[str, str] = field(default_factory=dict)
-    buttons: dict[str, ButtonRoute] = field(default_factory=dict)
+    # (prefix, number of fields) → route: one prefix may carry kinds of different lengths.
+    buttons: dict[tuple[str, int], ButtonRoute] = field(default_factory=dict)
     notices: dict[str, NoticeRenderer] = field(default_factory=dict)
     shared_notices: set[str] = field(default_factory=set)
     conversations: dict[str, Handler] = field(default_factory=dict)
@@ -75,16 +86,27 @@ class Registry:
 
     def button(
         self,
-        prefix: str,
-        handler: Handler,
+        codec: type[B],
+        handler: Callable[[Context, B], Awaitable[HandlerResult]],
         *,
         needs_user: bool = True,
         private_only: bool = False,
         guard: Handler | None = None,
     ) -> None:
-        if prefix in self.buttons or ":" in prefix:
-            raise ValueError(f"bad or duplicate button prefix {prefix!r}")
-        self.buttons[prefix] = ButtonRoute(prefix, handler, needs_user, private_only, guard)
+        """Presses of ``codec``'s kind go to ``handler``, decoded."""
+        key = (codec.prefix, len(codec.fields()))
+        if key in self.buttons:
+            raise ValueError(f"two kinds of button with prefix {codec.prefix!r} and {key[1]} parts")
+        self.buttons[key] = ButtonRoute(codec, handler, needs_user, private_only, guard)
+
+    def route(self, data: str) -> ButtonRoute | None:
+        """The route of the kind of button ``data`` claims to be; the longest prefix wins."""
+        parts = data.split(SEP)
+        for length in range(len(parts), 0, -1):
+            found = self.buttons.get((SEP.join(parts[:length]), len(parts) - length))
+            if found is not None:
+                return found
+        return None
 
     def conversation(self, kind: str, handler: Handler) -> None:
         """Plain text from someone in the middle of a ``kind`` conversation goes here."""

@@ -1,11 +1,12 @@
 """Matrix adapter (matrix-nio with end-to-end encryption through vodozemac).
 
 Buttons become numbered options in the message (a plain ``body`` and an escaped HTML
-``formatted_body``); a person answers with the number, or reacts to an event's message with
-✅ ❔ ❌. Device keys, the olm/megolm store and the sync token live in a store directory, so a
-restart neither loses keys nor answers old messages again; handled event ids are also kept in
-the database. matrix-nio returns error objects instead of raising: they are checked here and
-turned into our own errors.
+``formatted_body``); a person answers with the number, or with a reaction that a button
+names (an event's ✅ ❔ ❌), and taking the reaction back presses that button's ``undo``.
+Button data stays opaque here. Device keys, the olm/megolm store and the sync token live in a
+store directory, so a restart neither loses keys nor answers old messages again; handled event
+ids are also kept in the database. matrix-nio returns error objects instead of raising: they
+are checked here and turned into our own errors.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ import contextlib
 import json
 import logging
 import os
-import re
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -55,8 +55,6 @@ SYNC_TIMEOUT_MS = 30_000
 SEND_ATTEMPTS = 5
 MAX_BODY = 16_000  # characters of an incoming message worth reading; more is not a command
 KEEP_HISTORY = timedelta(days=30)
-REACTIONS = {"✅": "g", "✔": "g", "👍": "g", "❔": "m", "❓": "m", "🤔": "m", "❌": "n", "👎": "n"}
-_ANSWER = re.compile(r"^r:(\d+):([gmn]):")
 
 
 class MatrixError(RuntimeError):
@@ -74,7 +72,8 @@ def _reaction_key(key: str) -> str:
 
 
 def render(reply: Reply, first_number: int) -> tuple[dict[str, Any], list[list[Any]]]:
-    """The message content for a reply, and its numbered options [number, label, data]."""
+    """The message content for a reply, and its numbered options
+    [number, label, data, reaction keys, undo data]."""
     options: list[list[Any]] = []
     body_lines = [plain(reply.text)]
     # reply.text is already escaped markup (the core's contract), so it is not escaped again.
@@ -83,7 +82,8 @@ def render(reply: Reply, first_number: int) -> tuple[dict[str, Any], list[list[A
     for row in reply.buttons:
         cells, html_cells = [], []
         for button in row:
-            options.append([number, button.label, button.data])
+            keys = [_reaction_key(key) for key in button.reactions]
+            options.append([number, button.label, button.data, keys, button.undo])
             cells.append(f"{number}. {button.label}")
             html_cells.append(Markup("<b>{}.</b> {}").format(number, button.label))
             number += 1
@@ -128,7 +128,7 @@ class MatrixTransport:
             config=config,
         )
         self._history = True  # until the first sync of a store without a sync token is done
-        self._reactions: dict[str, tuple[str, str, str]] = {}  # reaction id → sender, event, key
+        self._reactions: dict[str, tuple[str, str]] = {}  # reaction id → sender, undo data
         self._sync_task: asyncio.Task[None] | None = None
         self._synced = asyncio.Event()
         core.delivery.add_sender(self)
@@ -254,40 +254,35 @@ class MatrixTransport:
             button = options.get(int(text))
         await self._dispatch(room, event.sender, None if button else text, button, event.event_id)
 
-    async def _answer_button(self, message_id: str, code: str) -> str | None:
+    async def _reacted_button(self, message_id: str, key: str) -> tuple[str, str | None] | None:
+        """The data and undo data of the button that this reaction to a message presses."""
         async with self.core.db.transaction() as s:
-            buttons = await MessageRepository(s).buttons_of(PLATFORM, message_id)
-        for data in buttons:
-            match = _ANSWER.match(data)
-            if match and match.group(2) == code:
-                return data
+            options = await MessageRepository(s).buttons_of(PLATFORM, message_id)
+        for option in options:
+            # Options recorded before buttons named their reactions have three fields.
+            if len(option) == 5 and key in option[3]:
+                return str(option[2]), option[4]
         return None
 
     async def _on_reaction(self, room: MatrixRoom, event: ReactionEvent) -> None:
         if not self._is_new(event) or not await self._first_sight(event.event_id):
             return
-        code = REACTIONS.get(_reaction_key(event.key))
-        if code is None:
+        pressed = await self._reacted_button(event.reacts_to, _reaction_key(event.key))
+        if pressed is None:
             return
-        data = await self._answer_button(event.reacts_to, code)
-        if data is None:
-            return
-        self._reactions[event.event_id] = (event.sender, event.reacts_to, code)
+        data, undo = pressed
+        if undo is not None:
+            self._reactions[event.event_id] = (event.sender, undo)
         await self._dispatch(room, event.sender, None, data, event.event_id)
 
     async def _on_redaction(self, room: MatrixRoom, event: RedactionEvent) -> None:
-        """A removed ✅ or ❔ withdraws that answer (if it is still the answer)."""
+        """A removed reaction presses its button's undo (which withdraws an answer, if it is
+        still the answer)."""
         if not self._is_new(event) or not await self._first_sight(event.event_id):
             return
         reaction = self._reactions.pop(event.redacts, None)
-        if reaction is None or reaction[0] != event.sender or reaction[2] == "n":
-            return
-        data = await self._answer_button(reaction[1], reaction[2])
-        match = _ANSWER.match(data or "")
-        if match:
-            await self._dispatch(
-                room, event.sender, None, f"w:{match.group(1)}:{reaction[2]}", event.event_id
-            )
+        if reaction is not None and reaction[0] == event.sender:
+            await self._dispatch(room, event.sender, None, reaction[1], event.event_id)
 
     async def _on_undecryptable(self, room: MatrixRoom, event: MegolmEvent) -> None:
         if self._is_new(event):

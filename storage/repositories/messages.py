@@ -45,16 +45,16 @@ class MessageRepository:
                 SentMessage.platform == platform, SentMessage.batch == newest
             )
         )
-        return {int(n): str(data) for buttons in rows for n, _label, data in buttons}
+        return {int(n): str(data) for buttons in rows for n, _label, data, *_ in buttons}
 
-    async def buttons_of(self, platform: str, message_id: str) -> list[str]:
-        """The button data of one sent message (for reactions to it)."""
+    async def buttons_of(self, platform: str, message_id: str) -> list[list[Any]]:
+        """The options of one sent message, as the transport recorded them (for reactions)."""
         buttons = await self.session.scalar(
             select(SentMessage.buttons).where(
                 SentMessage.platform == platform, SentMessage.message_id == message_id
             )
         )
-        return [str(data) for _n, _label, data in buttons or []]
+        return list(buttons or [])
 
     async def first_sight(self, platform: str, event_id: str) -> bool:
         """True the first time an event id is seen; every later time False."""

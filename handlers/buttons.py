@@ -1,0 +1,221 @@
+"""Every kind of button the handlers put on a message, each with its prefix and typed fields.
+
+One module, so that the whole wire vocabulary is seen at once and handlers can build each
+other's buttons (an event's card offers the calendar file of handlers/manage) without import
+cycles. The page of events is declared in the core (bot.core.buttons.EventsPage): the answer
+to every stale button leads there. Packing and unpacking live in the base class.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Annotated, Literal, Self, get_args
+
+from bot.core.buttons import Between, ButtonData, EventsPage, Locale, RowId
+from bot.core.errors import StaleButton
+
+AnswerCode = Literal["g", "m", "n"]
+YesNo = Literal["y", "n"]
+EditableField = Literal["title", "description", "start", "place", "capacity"]
+EDITABLE_FIELDS: tuple[EditableField, ...] = get_args(EditableField)
+_BACK = re.compile(r"([sa])([0-9]{1,5})")
+
+
+# -- events (handlers/events.py) -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Back:
+    """Where "« Back" under an event's card leads: the page of events it was opened from."""
+
+    mode: Literal["s", "a"]
+    offset: int
+
+    def pack_part(self) -> str:
+        return f"{self.mode}{self.offset}"
+
+    @classmethod
+    def unpack_part(cls, raw: str) -> Self:
+        """``a30`` is "all events, from the 31st"; ``s0`` "my topics, from the first"."""
+        match = _BACK.fullmatch(raw)
+        if match is None:
+            raise StaleButton("bad back reference")
+        return cls("s" if match[1] == "s" else "a", int(match[2]))
+
+    def page(self) -> EventsPage:
+        return EventsPage(self.mode, self.offset)
+
+
+@dataclass(frozen=True)
+class EventCard(ButtonData, prefix="e"):
+    """An event's card, opened from a list (or from nowhere: ``back`` is None)."""
+
+    event: RowId
+    back: Back | None
+
+
+@dataclass(frozen=True)
+class AnswerEvent(ButtonData, prefix="r"):
+    """Going, maybe or not going; the card it answers came from ``back``."""
+
+    event: RowId
+    answer: AnswerCode
+    back: Back | None
+
+
+@dataclass(frozen=True)
+class WithdrawAnswer(ButtonData, prefix="w"):
+    """An answer taken back (a removed reaction on Matrix); "not going" is never withdrawn."""
+
+    event: RowId
+    answer: Literal["g", "m"]
+
+
+@dataclass(frozen=True)
+class ReadMore(ButtonData, prefix="d"):
+    """Part ``part`` of an event's whole description."""
+
+    event: RowId
+    part: Annotated[int, Between(1, 99)]
+
+
+@dataclass(frozen=True)
+class CalendarFile(ButtonData, prefix="ics"):
+    """An event as a calendar file (handled in handlers/manage.py)."""
+
+    event: RowId
+
+
+# -- onboarding, topics, data -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PickLanguage(ButtonData, prefix="l"):
+    code: Locale
+
+
+@dataclass(frozen=True)
+class PickSecondLanguage(ButtonData, prefix="l2"):
+    """A second language, or None for "no second language"."""
+
+    code: Locale | None
+
+
+@dataclass(frozen=True)
+class Consent(ButtonData, prefix="p"):
+    """The answer to the privacy notice, read in the language ``code`` chosen before."""
+
+    choice: YesNo
+    code: Locale
+
+
+@dataclass(frozen=True)
+class TopicView(ButtonData, prefix="t"):
+    """Switch the /topics message: ``c`` categories, ``r`` regions, ``d`` done (a summary)."""
+
+    view: Literal["c", "r", "d"]
+
+
+@dataclass(frozen=True)
+class TopicToggle(ButtonData, prefix="t"):
+    """Follow (``on``) or stop following a category (``c``) or region (``g``).
+
+    It carries the state the press sets, never "flip": a double or replayed press lands on
+    the same state."""
+
+    kind: Literal["c", "g"]
+    id: int
+    on: bool
+
+
+@dataclass(frozen=True)
+class DeleteData(ButtonData, prefix="x"):
+    choice: YesNo
+
+
+# -- organisers: /newevent, /editevent, /cancelevent, /translate, /broadcast --------------
+
+
+@dataclass(frozen=True)
+class NewEventChoice(ButtonData, prefix="ne"):
+    """The category (``c``) or region (``r``) of the event being created."""
+
+    kind: Literal["c", "r"]
+    id: int
+
+
+@dataclass(frozen=True)
+class NewEventFold(ButtonData, prefix="ne:f"):
+    """Which of the two 02:30 on the night the clocks go back: 0 summer, 1 winter time."""
+
+    fold: Literal[0, 1]
+
+
+@dataclass(frozen=True)
+class NewEventFinish(ButtonData, prefix="ne"):
+    """Publish (``p``) or discard (``x``) the event being created."""
+
+    action: Literal["p", "x"]
+
+
+@dataclass(frozen=True)
+class EditEvent(ButtonData, prefix="ed"):
+    event: RowId
+    field: EditableField
+
+
+@dataclass(frozen=True)
+class CancelEvent(ButtonData, prefix="ce"):
+    event: RowId
+
+
+@dataclass(frozen=True)
+class TranslateEvent(ButtonData, prefix="tr"):
+    event: RowId
+    code: Locale
+
+
+@dataclass(frozen=True)
+class BroadcastStep(ButtonData, prefix="bc"):
+    """A step of /broadcast: audience by topics (``t``) or by event (``e``), next (``n``),
+    preview (``p``), send (``s``), discard (``x``)."""
+
+    action: Literal["t", "e", "n", "p", "s", "x"]
+
+
+@dataclass(frozen=True)
+class BroadcastToggle(ButtonData, prefix="bc"):
+    """Add (``on``) or remove a category (``c``) or region (``g``) of the audience."""
+
+    kind: Literal["c", "g"]
+    id: int
+    on: bool
+
+
+@dataclass(frozen=True)
+class BroadcastEvent(ButtonData, prefix="bc:v"):
+    """The audience: everyone who answered this event."""
+
+    event: RowId
+
+
+@dataclass(frozen=True)
+class BroadcastLanguage(ButtonData, prefix="bc:l"):
+    """Write a translation of the announcement in this language."""
+
+    code: Locale
+
+
+@dataclass(frozen=True)
+class BroadcastProgress(ButtonData, prefix="bc:r"):
+    """How far a sent announcement has got."""
+
+    broadcast: RowId
+
+
+def shipped(available: tuple[str, ...], code: str) -> str:
+    """``code`` if the bot speaks that language, else the button is stale."""
+    if code not in available:
+        raise StaleButton("unknown language")
+    return code
