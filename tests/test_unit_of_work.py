@@ -314,7 +314,9 @@ async def test_read_only_updates_do_not_wait_for_the_write_lock(tmp_path: Path) 
             person.last = await core.dispatcher.handle(say(person, "/help"))
             person.sees("Show this help")
             person.last = await core.dispatcher.handle(say(person, "/events all"))
-            person.sees("All upcoming events ({first}–{last} of {total}):", first=1, last=3, total=16)
+            person.sees(
+                "All upcoming events ({first}–{last} of {total}):", first=1, last=3, total=16
+            )
             release = asyncio.get_running_loop().call_later(0.5, blocker.rollback)
             try:
                 await person.presses(f"r:{event.id}:g:-")
