@@ -1,6 +1,7 @@
 """Maintain the gettext catalogs: extract, update, fill English, compile.
 
-python tools/catalogs.py update    # re-extract messages.pot and merge it into every .po
+python tools/catalogs.py update    # re-extract messages.pot, merge it into every .po, give each
+                                   # .po its language's plural rule from Babel (CLDR)
 python tools/catalogs.py compile   # build the .mo files the bot loads
 """
 
@@ -10,6 +11,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from babel.messages.plurals import get_plural
 from babel.messages.pofile import read_po, write_po
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -39,12 +41,16 @@ def extract() -> None:
     )
 
 
+def catalog_path(code: str) -> Path:
+    return LOCALES / code / "LC_MESSAGES" / "messages.po"
+
+
 def update() -> None:
     extract()
     for code in TIER1:
-        po = LOCALES / code / "LC_MESSAGES" / "messages.po"
-        if not po.is_file():
+        if not catalog_path(code).is_file():
             pybabel("init", "-i", str(POT), "-d", str(LOCALES), "-D", "messages", "-l", code)
+    use_babel_plural_forms()
     pybabel(
         "update",
         "-i",
@@ -59,10 +65,27 @@ def update() -> None:
     fill_english()
 
 
+def use_babel_plural_forms() -> None:
+    """Give every catalog the Plural-Forms header that Babel's CLDR data has for its language."""
+    # pybabel update keeps the header a catalog already has, so a catalog would keep an old
+    # rule for good when CLDR changes one (Persian went from one form to two). Set it first;
+    # the update that follows adds the empty forms for translators to fill in.
+    for code in TIER1:
+        path = catalog_path(code)
+        with path.open("rb") as fp:
+            catalog = read_po(fp, locale=code)
+        rule = get_plural(code).plural_forms
+        if catalog.plural_forms == rule:
+            continue
+        catalog.mime_headers = [("Plural-Forms", rule)]
+        with path.open("wb") as fp:
+            write_po(fp, catalog, omit_header=False, width=76)
+
+
 def fill_english() -> None:
     """The message ids are English: the English catalog repeats them (plural forms too)."""
 
-    path = LOCALES / "en" / "LC_MESSAGES" / "messages.po"
+    path = catalog_path("en")
     with path.open("rb") as fp:
         catalog = read_po(fp, locale="en")
     for message in catalog:
@@ -83,6 +106,10 @@ def compile_all() -> None:
 
 if __name__ == "__main__":
     action = sys.argv[1] if len(sys.argv) > 1 else "update"
-    {"update": update, "compile": compile_all, "extract": extract, "fill-en": fill_english}[
-        action
-    ]()
+    {
+        "update": update,
+        "compile": compile_all,
+        "extract": extract,
+        "fill-en": fill_english,
+        "plural-forms": use_babel_plural_forms,
+    }[action]()
