@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import io
-from dataclasses import replace
 
 from icalendar import Calendar
 from sqlalchemy import select
@@ -153,7 +152,7 @@ async def test_machine_translation_fills_other_languages_and_says_so(
 def test_translation_backend_is_off_by_default() -> None:
     assert Settings().mt_backend is None
     assert make_translator(None, None, None) is None
-    assert replace(Settings(), mt_backend="libretranslate").mt_backend == "libretranslate"
+    assert Settings(mt_backend="libretranslate").mt_backend == "libretranslate"
 
 
 async def test_editing_to_a_time_that_happens_twice(room: Chatroom, core: Core) -> None:

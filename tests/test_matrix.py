@@ -10,7 +10,7 @@ import shutil
 import urllib.request
 import uuid
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -277,7 +277,7 @@ async def test_restart_answers_nothing_twice_and_misses_nothing(
 async def test_invite_from_outside_the_policy_is_not_joined(
     synapse: Synapse, bot_settings: Settings, tmp_path: Path
 ) -> None:
-    settings = replace(bot_settings, matrix_allowed_servers=("example.org",))
+    settings = bot_settings.model_copy(update={"matrix_allowed_servers": ("example.org",)})
     bot_id = str(settings.matrix_user_id)
     async with bot_running(settings), person(synapse, tmp_path, "stranger") as p:
         created = await p.client.room_create(is_direct=True, invite=[bot_id])
@@ -292,7 +292,9 @@ async def test_one_set_of_answers_across_telegram_and_matrix(
 ) -> None:
     api = FakeBotAPI(TOKEN)
     await api.start()
-    settings = replace(bot_settings, telegram_bot_token=TOKEN, telegram_base_url=api.url)
+    settings = bot_settings.model_copy(
+        update={"telegram_bot_token": TOKEN, "telegram_base_url": api.url}
+    )
     try:
         async with bot_running(settings), person(synapse, tmp_path, "sami") as p:
             await api.wait_for(lambda: any(m == "getUpdates" for m, _ in api.calls), 30)
@@ -354,7 +356,9 @@ async def test_the_very_first_sync_does_not_answer_history(
     synapse: Synapse, bot_settings: Settings, tmp_path: Path
 ) -> None:
     """A new store (no sync token yet) reads the room's past without answering it."""
-    settings = replace(bot_settings, matrix_access_token=None, matrix_password=DEFAULT_PASSWORD)
+    settings = bot_settings.model_copy(
+        update={"matrix_access_token": None, "matrix_password": DEFAULT_PASSWORD}
+    )
     bot_id = str(settings.matrix_user_id)
     async with person(synapse, tmp_path, "historian") as p:
         created = await p.client.room_create(is_direct=True, invite=[bot_id])  # unencrypted

@@ -9,7 +9,7 @@ import os
 import signal
 import socket
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 
 import aiohttp
@@ -336,11 +336,12 @@ async def test_webhook_checks_the_secret_on_every_request(
 ) -> None:
     port = free_port()
     secret = "s3cret-webhook-token_0123456789"
-    settings = replace(
-        tg_settings,
-        telegram_webhook_url=f"https://bot.example.org/{tg_settings.telegram_webhook_path}",
-        telegram_webhook_port=port,
-        telegram_webhook_secret=secret,
+    settings = tg_settings.model_copy(
+        update={
+            "telegram_webhook_url": f"https://bot.example.org/{tg_settings.telegram_webhook_path}",
+            "telegram_webhook_port": port,
+            "telegram_webhook_secret": secret,
+        }
     )
     async with running(settings, fake_api) as harness:
         assert fake_api.webhook == {"url": settings.telegram_webhook_url, "secret_token": secret}

@@ -178,7 +178,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         settings = Settings.load(env_file=args.env_file)
     except SettingsError as exc:
-        print(f"treffpunkt: {exc}", file=sys.stderr)
+        for problem in str(exc).splitlines():
+            print(f"treffpunkt: {problem}", file=sys.stderr)
         return 2
     command = args.command or "run"
     console = command == "console" or (command == "run" and not messengers_configured(settings))

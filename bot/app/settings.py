@@ -1,90 +1,320 @@
-"""One typed settings object, read once at start-up from the environment and ``bot.env``."""
+"""One typed settings object, read once at start-up from the environment and ``bot.env``.
+
+Each setting is declared once below: its variable, default, type, limits and what it is for.
+"""
 
 from __future__ import annotations
 
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Annotated, Any, Literal, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from dotenv import dotenv_values
+from pydantic import AfterValidator, BeforeValidator, Field, ValidationError, model_validator
+from pydantic_core import ErrorDetails
+from pydantic_settings import (
+    BaseSettings,
+    NoDecode,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///treffpunkt.sqlite3"
 
-
 _WEBHOOK_SECRET = re.compile(r"[A-Za-z0-9_-]{16,256}")
+_ADMIN = re.compile(r"(telegram|matrix|console):\S+")
+_MATRIX_USER = re.compile(r"@[^:\s]+:[^\s]+")
 
 
 class SettingsError(ValueError):
     """A setting has a value the bot cannot work with."""
 
 
-def _words(value: str) -> tuple[str, ...]:
-    return tuple(w for w in re.split(r"[,\s]+", value) if w)
+def _lower(value: object) -> object:
+    return value.strip().lower() if isinstance(value, str) else value
 
 
-def _rate(value: str) -> float:
+def _upper(value: object) -> object:
+    return value.strip().upper() if isinstance(value, str) else value
+
+
+def _split(text: str) -> tuple[str, ...]:
+    return tuple(w for w in re.split(r"[,\s]+", text) if w)
+
+
+def _words(value: object) -> object:
+    """A comma or space separated list, as written in ``bot.env``."""
+    return _split(value) if isinstance(value, str) else value
+
+
+def _admins(value: object) -> object:
+    if not isinstance(value, str):
+        return value  # given in code: a test's fake messenger is a platform too
+    admins = _split(value)
+    for admin in admins:
+        if not _ADMIN.fullmatch(admin):
+            raise ValueError(
+                f"{admin!r} is not platform:user_id "
+                "(telegram:123456, matrix:@anna:example.org, console:console)"
+            )
+    return admins
+
+
+def _time_zone(name: str) -> str:
     try:
-        rate = float(value)
-    except ValueError:
-        rate = -1.0
-    if not 0 < rate <= 1000:
-        raise SettingsError(f"TELEGRAM_BULK_RATE: messages per second, 0 < rate <= 1000: {value!r}")
-    return rate
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError(f"unknown time zone {name!r}") from exc
+    return name
 
 
-def _hours(value: str) -> float:
-    try:
-        hours = float(value)
-    except ValueError:
-        hours = -1.0
-    if not 0.1 <= hours <= 24 * 7:
-        raise SettingsError(f"TREFFPUNKT_FEED_HOURS: between 0.1 and 168: {value!r}")
-    return hours
+def _matrix_user(user_id: str | None) -> str | None:
+    if user_id is not None and not _MATRIX_USER.fullmatch(user_id):
+        raise ValueError("must look like @bot:example.org")
+    return user_id
 
 
-def _port(value: str) -> int:
-    if not value.isdigit() or not 0 < int(value) < 65536:
-        raise SettingsError(f"TELEGRAM_WEBHOOK_PORT: not a port number: {value!r}")
-    return int(value)
+def _base_url(url: str | None) -> str | None:
+    return (url.rstrip("/") or None) if url else None
 
 
-@dataclass(frozen=True)
-class Settings:
-    """Everything the bot can be configured with; see ``bot.env.example``."""
+def _bare_path(path: str) -> str:
+    return path.strip("/")
 
-    database_url: str = DEFAULT_DATABASE_URL
-    default_language: str = "de"
-    timezone: str = "Europe/Berlin"
-    locales_dir: Path = PROJECT_ROOT / "locales"
-    log_level: str = "INFO"
-    demo_data: str = "auto"
-    console_user: str = "console"
-    admins: tuple[str, ...] = ()
-    feed_hours: float = 6.0
-    mt_backend: str | None = None
-    mt_url: str | None = None
-    mt_api_key: str | None = field(default=None, repr=False)
-    files_dir: Path = Path("treffpunkt-files")
-    telegram_bot_token: str | None = field(default=None, repr=False)
-    telegram_base_url: str | None = None
-    telegram_bulk_rate: float = 25.0
-    telegram_webhook_url: str | None = None
-    telegram_webhook_listen: str = "127.0.0.1"
-    telegram_webhook_port: int = 8443
-    telegram_webhook_path: str = "telegram"
-    telegram_webhook_secret: str | None = field(default=None, repr=False)
-    matrix_homeserver: str | None = None
-    matrix_user_id: str | None = None
-    matrix_access_token: str | None = field(default=None, repr=False)
-    matrix_device_id: str | None = None
-    matrix_password: str | None = field(default=None, repr=False)
-    matrix_store_dir: Path = Path("matrix-store")
-    matrix_allowed_servers: tuple[str, ...] = ()
-    matrix_allowed_users: tuple[str, ...] = ()
+
+Words = Annotated[tuple[str, ...], NoDecode, BeforeValidator(_words)]
+BaseUrl = Annotated[str | None, AfterValidator(_base_url)]
+
+
+class Settings(BaseSettings):
+    """Everything the bot can be configured with; ``bot.env.example`` documents each one."""
+
+    # Keyword construction (tests) reads nothing; ``load`` adds the environment and bot.env.
+    model_config = SettingsConfigDict(
+        frozen=True,
+        populate_by_name=True,
+        case_sensitive=True,
+        env_ignore_empty=True,
+        str_strip_whitespace=True,
+        extra="ignore",
+    )
+
+    database_url: str = Field(
+        default=DEFAULT_DATABASE_URL,
+        validation_alias="TREFFPUNKT_DATABASE_URL",
+        description="SQLAlchemy URL of the database (SQLite or PostgreSQL)",
+    )
+    default_language: str = Field(
+        default="de",
+        validation_alias="TREFFPUNKT_DEFAULT_LANGUAGE",
+        description="language spoken before a person has chosen one",
+    )
+    timezone: Annotated[str, AfterValidator(_time_zone)] = Field(
+        default="Europe/Berlin",
+        validation_alias="TREFFPUNKT_TIMEZONE",
+        description="time zone in which dates are shown and typed",
+    )
+    locales_dir: Path = Field(
+        default=PROJECT_ROOT / "locales",
+        validation_alias="TREFFPUNKT_LOCALES_DIR",
+        description="folder of the gettext catalogs",
+    )
+    log_level: Annotated[Literal["DEBUG", "INFO", "WARNING", "ERROR"], BeforeValidator(_upper)] = (
+        Field(
+            default="INFO",
+            validation_alias="TREFFPUNKT_LOG_LEVEL",
+            description="how much the bot logs",
+        )
+    )
+    demo_data: Annotated[Literal["auto", "yes", "no"], BeforeValidator(_lower)] = Field(
+        default="auto",
+        validation_alias="TREFFPUNKT_DEMO_DATA",
+        description="whether demo events are loaded into an empty database",
+    )
+    console_user: str = Field(
+        default="console",
+        validation_alias="TREFFPUNKT_CONSOLE_USER",
+        description="account id of the console chat's user",
+    )
+    admins: Annotated[tuple[str, ...], NoDecode, BeforeValidator(_admins)] = Field(
+        default=(),
+        validation_alias="TREFFPUNKT_ADMINS",
+        description="umbrella admins as platform:user_id",
+    )
+    feed_hours: float = Field(
+        default=6.0,
+        ge=0.1,
+        le=24 * 7,
+        validation_alias="TREFFPUNKT_FEED_HOURS",
+        description="hours between two readings of the iCal feeds",
+    )
+    mt_backend: Annotated[Literal["libretranslate", "deepl"] | None, BeforeValidator(_lower)] = (
+        Field(
+            default=None,
+            validation_alias="TREFFPUNKT_MT_BACKEND",
+            description="machine translation service",
+        )
+    )
+    mt_url: str | None = Field(
+        default=None,
+        validation_alias="TREFFPUNKT_MT_URL",
+        description="address of the machine translation service",
+    )
+    mt_api_key: str | None = Field(
+        default=None,
+        repr=False,
+        validation_alias="TREFFPUNKT_MT_API_KEY",
+        description="key for the machine translation service",
+    )
+    files_dir: Path = Field(
+        default=Path("treffpunkt-files"),
+        validation_alias="TREFFPUNKT_FILES_DIR",
+        description="where the console chat saves files the bot sends",
+    )
+    telegram_bot_token: str | None = Field(
+        default=None,
+        repr=False,
+        validation_alias="TELEGRAM_BOT_TOKEN",
+        description="bot token from @BotFather; switches Telegram on",
+    )
+    telegram_base_url: BaseUrl = Field(
+        default=None,
+        validation_alias="TELEGRAM_BASE_URL",
+        description="a self-hosted Bot API server",
+    )
+    telegram_bulk_rate: float = Field(
+        default=25.0,
+        gt=0,
+        le=1000,
+        validation_alias="TELEGRAM_BULK_RATE",
+        description="messages per second for broadcasts and notices",
+    )
+    telegram_webhook_url: str | None = Field(
+        default=None,
+        validation_alias="TELEGRAM_WEBHOOK_URL",
+        description="public HTTPS URL for webhook mode",
+    )
+    telegram_webhook_listen: str = Field(
+        default="127.0.0.1",
+        validation_alias="TELEGRAM_WEBHOOK_LISTEN",
+        description="address the webhook server listens on",
+    )
+    telegram_webhook_port: int = Field(
+        default=8443,
+        gt=0,
+        lt=65536,
+        validation_alias="TELEGRAM_WEBHOOK_PORT",
+        description="port the webhook server listens on",
+    )
+    telegram_webhook_path: Annotated[str, AfterValidator(_bare_path)] = Field(
+        default="telegram",
+        validation_alias="TELEGRAM_WEBHOOK_PATH",
+        description="path the webhook server listens on",
+    )
+    telegram_webhook_secret: str | None = Field(
+        default=None,
+        repr=False,
+        validation_alias="TELEGRAM_WEBHOOK_SECRET",
+        description="secret Telegram sends with every webhook request",
+    )
+    matrix_homeserver: BaseUrl = Field(
+        default=None,
+        validation_alias="MATRIX_HOMESERVER",
+        description="the bot's homeserver; with MATRIX_USER_ID switches Matrix on",
+    )
+    matrix_user_id: Annotated[str | None, AfterValidator(_matrix_user)] = Field(
+        default=None,
+        validation_alias="MATRIX_USER_ID",
+        description="the bot's Matrix user id",
+    )
+    matrix_access_token: str | None = Field(
+        default=None,
+        repr=False,
+        validation_alias="MATRIX_ACCESS_TOKEN",
+        description="access token of the bot's account",
+    )
+    matrix_device_id: str | None = Field(
+        default=None,
+        validation_alias="MATRIX_DEVICE_ID",
+        description="device of the access token",
+    )
+    matrix_password: str | None = Field(
+        default=None,
+        repr=False,
+        validation_alias="MATRIX_PASSWORD",
+        description="password of the bot's account",
+    )
+    matrix_store_dir: Path = Field(
+        default=Path("matrix-store"),
+        validation_alias="MATRIX_STORE_DIR",
+        description="where encryption keys, the device and the sync token are kept",
+    )
+    matrix_allowed_servers: Words = Field(
+        default=(),
+        validation_alias="MATRIX_ALLOWED_SERVERS",
+        description="servers whose people may invite the bot",
+    )
+    matrix_allowed_users: Words = Field(
+        default=(),
+        validation_alias="MATRIX_ALLOWED_USERS",
+        description="single users who may invite the bot",
+    )
+
+    @model_validator(mode="after")
+    def _messengers_complete(self) -> Self:
+        if self.telegram_webhook_url:
+            if not self.telegram_bot_token:
+                raise ValueError("TELEGRAM_WEBHOOK_URL needs TELEGRAM_BOT_TOKEN")
+            if not _WEBHOOK_SECRET.fullmatch(self.telegram_webhook_secret or ""):
+                raise ValueError(
+                    "TELEGRAM_WEBHOOK_SECRET is required in webhook mode: 16 to 256 characters "
+                    "of A-Z, a-z, 0-9, _ and -"
+                )
+        if self.matrix_homeserver or self.matrix_user_id:
+            if not (self.matrix_homeserver and self.matrix_user_id):
+                raise ValueError("Matrix needs both MATRIX_HOMESERVER and MATRIX_USER_ID")
+            if not (self.matrix_access_token or self.matrix_password):
+                raise ValueError("Matrix needs MATRIX_ACCESS_TOKEN or MATRIX_PASSWORD")
+        return self
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Values given to the constructor win over ``bot.env``; nothing else is read."""
+        return init_settings, dotenv_settings
+
+    @classmethod
+    def variables(cls) -> dict[str, str]:
+        """Each setting's environment variable and what it is for."""
+        return {
+            str(info.validation_alias): info.description or "" for info in cls.model_fields.values()
+        }
+
+    @classmethod
+    def load(
+        cls, env: Mapping[str, str] | None = None, env_file: str | Path | None = None
+    ) -> Settings:
+        """Read settings: the process environment wins over the values in ``bot.env``."""
+        environ = os.environ if env is None else env
+        path = Path(env_file or environ.get("TREFFPUNKT_ENV_FILE") or "bot.env")
+        # The environment comes in as constructor values, so that a test can pass its own;
+        # an empty value means the default, as it does in bot.env.
+        given: dict[str, Any] = {
+            name: value for name in cls.variables() if (value := environ.get(name, "").strip())
+        }
+        try:
+            return cls(**{"_env_file": path, **given})
+        except ValidationError as exc:
+            raise SettingsError("\n".join(_explain(e) for e in exc.errors())) from None
 
     @property
     def matrix_enabled(self) -> bool:
@@ -109,88 +339,13 @@ class Settings:
         )
         return [s for s in candidates if s]
 
-    @classmethod
-    def load(
-        cls, env: Mapping[str, str] | None = None, env_file: str | Path | None = None
-    ) -> Settings:
-        """Read settings: the process environment wins over the values in ``bot.env``."""
-        environ = dict(os.environ if env is None else env)
-        path = Path(env_file or environ.get("TREFFPUNKT_ENV_FILE", "bot.env"))
-        values: dict[str, str] = {}
-        if path.is_file():
-            values.update({k: v for k, v in dotenv_values(path).items() if v is not None})
-        values.update(environ)
 
-        def get(name: str, default: str) -> str:
-            value = values.get(name, "").strip()
-            return value or default
-
-        settings = cls(
-            database_url=get("TREFFPUNKT_DATABASE_URL", DEFAULT_DATABASE_URL),
-            default_language=get("TREFFPUNKT_DEFAULT_LANGUAGE", "de"),
-            timezone=get("TREFFPUNKT_TIMEZONE", "Europe/Berlin"),
-            locales_dir=Path(get("TREFFPUNKT_LOCALES_DIR", str(PROJECT_ROOT / "locales"))),
-            log_level=get("TREFFPUNKT_LOG_LEVEL", "INFO").upper(),
-            demo_data=get("TREFFPUNKT_DEMO_DATA", "auto").lower(),
-            console_user=get("TREFFPUNKT_CONSOLE_USER", "console"),
-            admins=_words(get("TREFFPUNKT_ADMINS", "")),
-            feed_hours=_hours(get("TREFFPUNKT_FEED_HOURS", "6")),
-            mt_backend=get("TREFFPUNKT_MT_BACKEND", "").lower() or None,
-            mt_url=get("TREFFPUNKT_MT_URL", "") or None,
-            mt_api_key=values.get("TREFFPUNKT_MT_API_KEY", "").strip() or None,
-            files_dir=Path(get("TREFFPUNKT_FILES_DIR", "treffpunkt-files")),
-            telegram_bot_token=values.get("TELEGRAM_BOT_TOKEN", "").strip() or None,
-            telegram_base_url=get("TELEGRAM_BASE_URL", "").rstrip("/") or None,
-            telegram_bulk_rate=_rate(get("TELEGRAM_BULK_RATE", "25")),
-            telegram_webhook_url=get("TELEGRAM_WEBHOOK_URL", "") or None,
-            telegram_webhook_listen=get("TELEGRAM_WEBHOOK_LISTEN", "127.0.0.1"),
-            telegram_webhook_port=_port(get("TELEGRAM_WEBHOOK_PORT", "8443")),
-            telegram_webhook_path=get("TELEGRAM_WEBHOOK_PATH", "telegram").strip("/"),
-            telegram_webhook_secret=get("TELEGRAM_WEBHOOK_SECRET", "") or None,
-            matrix_homeserver=get("MATRIX_HOMESERVER", "").rstrip("/") or None,
-            matrix_user_id=get("MATRIX_USER_ID", "") or None,
-            matrix_access_token=get("MATRIX_ACCESS_TOKEN", "") or None,
-            matrix_device_id=get("MATRIX_DEVICE_ID", "") or None,
-            matrix_password=values.get("MATRIX_PASSWORD", "") or None,
-            matrix_store_dir=Path(get("MATRIX_STORE_DIR", "matrix-store")),
-            matrix_allowed_servers=_words(get("MATRIX_ALLOWED_SERVERS", "")),
-            matrix_allowed_users=_words(get("MATRIX_ALLOWED_USERS", "")),
-        )
-        settings.validate()
-        return settings
-
-    def validate(self) -> None:
-        try:
-            ZoneInfo(self.timezone)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise SettingsError(
-                f"TREFFPUNKT_TIMEZONE: unknown time zone {self.timezone!r}"
-            ) from exc
-        if self.demo_data not in {"auto", "yes", "no"}:
-            raise SettingsError("TREFFPUNKT_DEMO_DATA must be auto, yes or no")
-        if self.telegram_webhook_url:
-            if not self.telegram_bot_token:
-                raise SettingsError("TELEGRAM_WEBHOOK_URL needs TELEGRAM_BOT_TOKEN")
-            secret = self.telegram_webhook_secret or ""
-            if not _WEBHOOK_SECRET.fullmatch(secret):
-                raise SettingsError(
-                    "TELEGRAM_WEBHOOK_SECRET is required in webhook mode: 16 to 256 characters "
-                    "of A-Z, a-z, 0-9, _ and -"
-                )
-        if self.matrix_homeserver or self.matrix_user_id:
-            if not (self.matrix_homeserver and self.matrix_user_id):
-                raise SettingsError("Matrix needs both MATRIX_HOMESERVER and MATRIX_USER_ID")
-            if not re.fullmatch(r"@[^:\s]+:[^\s]+", self.matrix_user_id):
-                raise SettingsError("MATRIX_USER_ID must look like @bot:example.org")
-            if not (self.matrix_access_token or self.matrix_password):
-                raise SettingsError("Matrix needs MATRIX_ACCESS_TOKEN or MATRIX_PASSWORD")
-        if self.mt_backend not in (None, "libretranslate", "deepl"):
-            raise SettingsError("TREFFPUNKT_MT_BACKEND must be libretranslate or deepl")
-        for admin in self.admins:
-            if not re.fullmatch(r"(telegram|matrix|console):\S+", admin):
-                raise SettingsError(
-                    f"TREFFPUNKT_ADMINS: {admin!r} is not platform:user_id "
-                    "(telegram:123456, matrix:@anna:example.org, console:console)"
-                )
-        if self.log_level not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
-            raise SettingsError("TREFFPUNKT_LOG_LEVEL must be DEBUG, INFO, WARNING or ERROR")
+def _explain(error: ErrorDetails) -> str:
+    """One line naming the variable and what is wrong with its value."""
+    cause = error.get("ctx", {}).get("error")
+    problem = str(cause) if error["type"] == "value_error" and cause else error["msg"]
+    if not error["loc"]:
+        return problem  # a rule between settings: the message names them
+    name = str(error["loc"][0])  # load passes every value under its variable's name
+    shown = "" if cause else f": {error['input']!r}"
+    return f"{name} ({Settings.variables()[name]}): {problem}{shown}"

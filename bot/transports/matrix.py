@@ -38,6 +38,7 @@ from nio import (
     UploadResponse,
     WhoamiResponse,
 )
+from tenacity import retry, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from bot.app.core import Core
 from bot.app.logs import failure_summary
@@ -46,6 +47,7 @@ from bot.core.chat import ChatRef, Incoming, Reply, Sender
 from bot.core.errors import RecipientGone
 from bot.delivery.lanes import Lane
 from bot.i18n.text import plain
+from bot.transports.retry import wait_as_asked
 from storage.repositories import MessageRepository
 
 log = logging.getLogger(__name__)
@@ -59,6 +61,18 @@ KEEP_HISTORY = timedelta(days=30)
 
 class MatrixError(RuntimeError):
     """A request to the homeserver failed (nio gave back an error response)."""
+
+
+class SendRefused(MatrixError):
+    """The homeserver refused a message; when rate limiting, it says how long to wait."""
+
+    def __init__(self, status: object, retry_after: float | None) -> None:
+        super().__init__(f"send failed: {status}")
+        self.retry_after = retry_after
+
+
+def _asked_wait(exc: BaseException) -> float | None:
+    return exc.retry_after if isinstance(exc, SendRefused) else None
 
 
 def _check(response: Any, what: str) -> Any:
@@ -317,23 +331,27 @@ class MatrixTransport:
 
     async def _send_content(self, room_id: str, content: dict[str, Any]) -> str:
         """Send with one transaction id: a retried send never posts twice."""
-        tx_id = str(uuid.uuid4())
-        for attempt in range(SEND_ATTEMPTS):
-            response = await self.client.room_send(
-                room_id, "m.room.message", content, tx_id=tx_id, ignore_unverified_devices=True
-            )
-            if isinstance(response, RoomSendResponse):
-                return str(response.event_id)
-            retry_ms = getattr(response, "retry_after_ms", None)
-            if getattr(response, "status_code", None) == "M_LIMIT_EXCEEDED" and retry_ms:
-                await asyncio.sleep(retry_ms / 1000)
-                continue
-            if getattr(response, "status_code", None) == "M_FORBIDDEN":
-                raise RecipientGone(f"matrix: {response.status_code}")
-            if attempt == SEND_ATTEMPTS - 1:
-                break
-            await asyncio.sleep(0.5 * 2**attempt)
-        raise MatrixError(f"send failed: {getattr(response, 'status_code', '?')}")
+        return await self._send_once(room_id, content, str(uuid.uuid4()))
+
+    @retry(
+        retry=retry_if_exception_type(SendRefused),
+        stop=stop_after_attempt(SEND_ATTEMPTS),
+        wait=wait_as_asked(_asked_wait, otherwise=wait_exponential(multiplier=0.5)),
+        reraise=True,
+    )
+    async def _send_once(self, room_id: str, content: dict[str, Any], tx_id: str) -> str:
+        """One try; a refusal other than M_FORBIDDEN is tried again, the last one raised."""
+        response = await self.client.room_send(
+            room_id, "m.room.message", content, tx_id=tx_id, ignore_unverified_devices=True
+        )
+        if isinstance(response, RoomSendResponse):
+            return str(response.event_id)
+        status = getattr(response, "status_code", "?")
+        if status == "M_FORBIDDEN":
+            raise RecipientGone(f"matrix: {status}")
+        retry_ms = getattr(response, "retry_after_ms", None)
+        asked = retry_ms / 1000 if status == "M_LIMIT_EXCEEDED" and retry_ms else None
+        raise SendRefused(status, asked)
 
     async def _send_file(self, room_id: str, reply: Reply) -> None:
         attachment = reply.attachment

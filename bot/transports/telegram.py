@@ -7,7 +7,6 @@ scheduler and the delivery worker.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 import warnings
@@ -38,6 +37,7 @@ from telegram.error import (
 )
 from telegram.ext import Application, ContextTypes, TypeHandler
 from telegram.warnings import PTBDeprecationWarning
+from tenacity import RetryCallState, retry, retry_if_exception_type, stop_after_attempt
 
 from bot import i18n
 from bot.app.core import Core
@@ -49,6 +49,7 @@ from bot.core.errors import ChatMoved, DeliveryUnknown, RateLimited, RecipientGo
 from bot.delivery.lanes import Lane
 from bot.i18n import _
 from bot.i18n.text import escape, plain, shorten
+from bot.transports.retry import wait_as_asked
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +69,27 @@ def _seconds(exc: RetryAfter) -> float:
         warnings.simplefilter("ignore", PTBDeprecationWarning)
         wait = exc.retry_after
     return wait.total_seconds() if isinstance(wait, timedelta) else float(wait)
+
+
+def _asked_wait(exc: BaseException) -> float | None:
+    return _seconds(exc) if isinstance(exc, RetryAfter) else None
+
+
+def _log_flood_wait(state: RetryCallState) -> None:
+    seconds = state.next_action.sleep if state.next_action else 0.0
+    log.warning("Telegram asks to wait %.0f s", seconds)
+
+
+@retry(
+    retry=retry_if_exception_type(RetryAfter),
+    stop=stop_after_attempt(RATE_LIMIT_RETRIES + 1),
+    wait=wait_as_asked(_asked_wait),
+    before_sleep=_log_flood_wait,
+    reraise=True,
+)
+async def _waiting_out_flood_control(call: Callable[[], Awaitable[object]]) -> None:
+    """Make a request, waiting as long as each 429 asks; the last 429 is raised."""
+    await call()
 
 
 def visible_length(html: str) -> int:
@@ -252,16 +274,10 @@ class TelegramTransport:
     @staticmethod
     async def _patiently(call: Callable[[], Awaitable[object]], patient: bool = True) -> None:
         """Make a request; a patient one waits out Telegram's flood control (429) itself."""
-        for attempt in range(RATE_LIMIT_RETRIES + 1):
-            try:
-                await call()
-                return
-            except RetryAfter as exc:
-                if not patient or attempt == RATE_LIMIT_RETRIES:
-                    raise
-                seconds = _seconds(exc)
-                log.warning("Telegram asks to wait %.0f s", seconds)
-                await asyncio.sleep(seconds)
+        if patient:
+            await _waiting_out_flood_control(call)
+        else:
+            await call()
 
     async def _edit(self, chat_id: int, message_id: int, reply: Reply) -> bool:
         """Edit in place; False when the message cannot be edited and a new one is needed."""
