@@ -46,6 +46,12 @@ def _hours(value: str) -> float:
     return hours
 
 
+def _minutes(value: str) -> int:
+    if not value.isdigit() or not 5 <= int(value) <= 7 * 24 * 60:
+        raise SettingsError(f"TREFFPUNKT_CONVERSATION_MINUTES: between 5 and 10080: {value!r}")
+    return int(value)
+
+
 def _port(value: str) -> int:
     if not value.isdigit() or not 0 < int(value) < 65536:
         raise SettingsError(f"TELEGRAM_WEBHOOK_PORT: not a port number: {value!r}")
@@ -65,6 +71,7 @@ class Settings:
     console_user: str = "console"
     admins: tuple[str, ...] = ()
     feed_hours: float = 6.0
+    conversation_minutes: int = 60
     mt_backend: str | None = None
     mt_url: str | None = None
     mt_api_key: str | None = field(default=None, repr=False)
@@ -135,6 +142,7 @@ class Settings:
             console_user=get("TREFFPUNKT_CONSOLE_USER", "console"),
             admins=_words(get("TREFFPUNKT_ADMINS", "")),
             feed_hours=_hours(get("TREFFPUNKT_FEED_HOURS", "6")),
+            conversation_minutes=_minutes(get("TREFFPUNKT_CONVERSATION_MINUTES", "60")),
             mt_backend=get("TREFFPUNKT_MT_BACKEND", "").lower() or None,
             mt_url=get("TREFFPUNKT_MT_URL", "") or None,
             mt_api_key=values.get("TREFFPUNKT_MT_API_KEY", "").strip() or None,
