@@ -21,20 +21,13 @@ from handlers import (
 )
 from handlers.buttons import (
     AnswerEvent,
-    BroadcastEvent,
-    BroadcastLanguage,
     BroadcastProgress,
-    BroadcastStep,
-    BroadcastToggle,
     CalendarFile,
     CancelEvent,
     Consent,
     DeleteData,
     EditEvent,
     EventCard,
-    NewEventChoice,
-    NewEventFinish,
-    NewEventFold,
     PickLanguage,
     PickSecondLanguage,
     ReadMore,
@@ -162,10 +155,9 @@ def build_registry() -> Registry:
     r.command("help", help.show, N_("Show this help"), aliases=("hilfe",), needs_user=False)
 
     _buttons(r)
-    r.conversation(newevent.KIND, newevent.on_text)
-    r.conversation(manage.EDIT, manage.on_edit_text)
-    r.conversation(manage.TRANSLATE, manage.on_translate_text)
-    r.conversation(broadcast.KIND, broadcast.on_text)
+    # Guided conversations: their steps' buttons are guarded like the commands that start them.
+    for wizard in (newevent.WIZARD, manage.EDIT_WIZARD, manage.TRANSLATE_WIZARD, broadcast.WIZARD):
+        r.wizard(wizard, guard=organisers.require_organiser)
 
     r.notice(events.PROMOTED, events.render_promoted)
     r.notice(NEW_EVENT, events.render_new_event)
@@ -194,14 +186,7 @@ def _buttons(r: Registry) -> None:
     r.button(DeleteData, data.on_delete, private_only=True)
     # Organisers: every press is guarded (role checked, refusals audited), like the commands.
     organiser = organisers.require_organiser
-    r.button(NewEventChoice, newevent.on_press, private_only=True, guard=organiser)
-    r.button(NewEventFold, newevent.on_press, private_only=True, guard=organiser)
-    r.button(NewEventFinish, newevent.on_press, private_only=True, guard=organiser)
     r.button(EditEvent, manage.on_edit_press, private_only=True, guard=organiser)
     r.button(CancelEvent, manage.on_cancel_press, private_only=True, guard=organiser)
     r.button(TranslateEvent, manage.on_translate_press, private_only=True, guard=organiser)
-    r.button(BroadcastStep, broadcast.on_press, private_only=True, guard=organiser)
-    r.button(BroadcastToggle, broadcast.on_press, private_only=True, guard=organiser)
-    r.button(BroadcastEvent, broadcast.on_press, private_only=True, guard=organiser)
-    r.button(BroadcastLanguage, broadcast.on_press, private_only=True, guard=organiser)
     r.button(BroadcastProgress, broadcast.on_progress, private_only=True, guard=organiser)

@@ -8,9 +8,10 @@ from markupsafe import Markup
 
 from bot.core.chat import Button, Reply
 from bot.core.context import Context, NoticeContext
+from bot.core.conversations import Finish, Goto, Outcome, Stay, Step, Turn, Wizard
 from bot.core.errors import StaleButton
 from bot.i18n import _, current, join_list, language_name, native_name
-from bot.i18n.text import clean_input, fmt, is_blank, join, shorten
+from bot.i18n.text import fmt, is_blank, join, shorten
 from bot.services.broadcasts import Audience
 from handlers.buttons import (
     BroadcastEvent,
@@ -27,8 +28,12 @@ KIND = "broadcast"
 MAX_TEXT = 3500
 
 
-async def _save(ctx: Context, step: str, data: dict[str, Any]) -> None:
-    await ctx.services.organisers.save_conversation(ctx.me.id, KIND, step, data)
+def _action(turn: Turn, *allowed: str) -> str:
+    """Which of this step's actions was pressed; any other is a button of another step."""
+    press = turn.press
+    if not isinstance(press, BroadcastStep) or press.action not in allowed:
+        raise StaleButton("button of another step")
+    return press.action
 
 
 async def start(ctx: Context) -> Reply:
@@ -36,15 +41,27 @@ async def start(ctx: Context) -> Reply:
     chosen = await pick_organisation(ctx, ctx.args)
     if isinstance(chosen, Reply):
         return chosen
-    await _save(
-        ctx, "audience", {"org": chosen.id, "org_name": chosen.name, "cats": [], "regs": []}
-    )
+    data = {
+        "org": chosen.id,
+        "org_name": chosen.name,
+        "cats": [],
+        "regs": [],
+        "lang": ctx.me.locale,
+        "texts": {},
+    }
+    return await ctx.conversations.begin(ctx, WIZARD, "audience", data, pressed=False)
+
+
+# -- who gets it ----------------------------------------------------------------------------
+
+
+async def _ask_audience(turn: Turn) -> Reply:
     return Reply(
         join(
             [
                 fmt(
                     _("Announcement for {organisation}. Who should get it?"),
-                    organisation=chosen.name,
+                    organisation=turn.data["org_name"],
                 ),
                 fmt(_("(/cancel stops at any step.)")),
             ]
@@ -56,19 +73,27 @@ async def start(ctx: Context) -> Reply:
     )
 
 
-async def _topics(ctx: Context, data: dict[str, Any]) -> Reply:
-    state = await ctx.services.topics.state(ctx.me.id)
+async def _organisation_events(turn: Turn) -> list[Any]:
+    page = await turn.ctx.services.events.page(None, everything=True, offset=0, limit=50)
+    return [v for v in page.views if v.event.organisation_id == int(turn.data["org"])][:20]
+
+
+async def _audience_chosen(turn: Turn) -> Outcome:
+    if _action(turn, "t", "e") == "t":
+        return Goto("topics")
+    if not await _organisation_events(turn):
+        return Stay(Reply(fmt(_("Your organisation has no upcoming events.")), replace=True))
+    return Goto("event")
+
+
+async def _ask_topics(turn: Turn) -> Reply:
+    data = turn.data
+    state = await turn.ctx.services.topics.state(turn.ctx.me.id)
     rows: list[tuple[Button, ...]] = []
     for c in state.categories:
         on = c.id in data["cats"]
-        rows.append(
-            (
-                Button(
-                    f"{'✅' if on else '▫️'} {category_name(c.slug)}",
-                    BroadcastToggle("c", c.id, not on).pack(),
-                ),
-            )
-        )
+        label = f"{'✅' if on else '▫️'} {category_name(c.slug)}"
+        rows.append((Button(label, BroadcastToggle("c", c.id, not on).pack()),))
     regions = [
         Button(
             f"{'✅' if r.id in data['regs'] else '▫️'} {region_name(r.slug)}",
@@ -79,29 +104,73 @@ async def _topics(ctx: Context, data: dict[str, Any]) -> Reply:
     rows += [tuple(regions[i : i + 2]) for i in range(0, len(regions), 2)]
     rows.append((Button(_("Continue ▶"), BroadcastStep("n").pack()),))
     text = _("Choose topics and regions. With none chosen, everyone who follows any topic gets it.")
-    return Reply(fmt(text), tuple(rows), replace=True)
+    return Reply(fmt(text), tuple(rows))
 
 
-def _ask_text(data: dict[str, Any]) -> Reply:
+async def _topic_pressed(turn: Turn) -> Outcome:
+    press = turn.press
+    if not isinstance(press, BroadcastToggle):
+        _action(turn, "n")
+        return Goto("text")
+    key = "cats" if press.kind == "c" else "regs"
+    state = await turn.ctx.services.topics.state(turn.ctx.me.id)
+    known = {c.id for c in (state.categories if press.kind == "c" else state.regions)}
+    if press.id not in known:
+        raise StaleButton("unknown choice")
+    chosen = set(turn.data[key])
+    turn.data[key] = sorted(chosen | {press.id} if press.on else chosen - {press.id})
+    return Goto("topics")
+
+
+async def _ask_event(turn: Turn) -> Reply:
+    rows = tuple(
+        (Button(shorten(title_of(v), 60), BroadcastEvent(v.event.id).pack()),)
+        for v in await _organisation_events(turn)
+    )
     return Reply(
-        fmt(
-            _("Write the message in {language}. Translations can follow."),
-            language=language_name(data["lang"]),
-        ),
-        replace=True,
+        fmt(_("Which event? Everyone who answered going, maybe or is waiting gets it.")), rows
     )
 
 
-def _audience(data: dict[str, Any]) -> Audience:
-    return Audience(tuple(data["cats"]), tuple(data["regs"]), data.get("event"))
+async def _event_chosen(turn: Turn) -> Outcome:
+    assert isinstance(turn.press, BroadcastEvent)
+    view = await turn.ctx.services.events.view(turn.press.event, None)
+    if view is None or view.event.organisation_id != int(turn.data["org"]):
+        raise StaleButton("not an event of this organisation")
+    turn.data["event"], turn.data["cats"], turn.data["regs"] = view.event.id, [], []
+    return Goto("text")
 
 
-async def _translations(ctx: Context, data: dict[str, Any]) -> Reply:
-    missing = [c for c in ctx.i18n.available if c not in data["texts"]]
+# -- what it says, in which languages -------------------------------------------------------
+
+
+async def _ask_text(turn: Turn) -> Reply:
+    return Reply(
+        fmt(
+            _("Write the message in {language}. Translations can follow."),
+            language=language_name(turn.data["lang"]),
+        )
+    )
+
+
+async def _text(turn: Turn) -> Outcome:
+    if is_blank(turn.text):
+        return Stay(Reply(fmt(_("Please write the message."))))
+    if len(turn.text) > MAX_TEXT:
+        return Stay(
+            Reply(fmt(_("This is too long: at most {max} characters, please."), max=MAX_TEXT))
+        )
+    turn.data["texts"][turn.data["lang"]] = turn.text
+    return Goto("translations")
+
+
+async def _ask_translations(turn: Turn) -> Reply:
+    texts = turn.data["texts"]
+    missing = [c for c in turn.ctx.i18n.available if c not in texts]
     buttons = [Button(native_name(c), BroadcastLanguage(c).pack()) for c in missing]
     rows = [tuple(buttons[i : i + 3]) for i in range(0, len(buttons), 3)]
     rows.append((Button(_("Preview ▶"), BroadcastStep("p").pack()),))
-    done = join_list([native_name(c) for c in data["texts"]])
+    done = join_list([native_name(c) for c in texts])
     return Reply(
         join(
             [
@@ -113,29 +182,31 @@ async def _translations(ctx: Context, data: dict[str, Any]) -> Reply:
     )
 
 
-async def on_text(ctx: Context) -> Reply:
-    assert ctx.conversation is not None
-    step, data = ctx.conversation.step, dict(ctx.conversation.data)
-    if step not in ("text", "translation"):
-        return Reply(fmt(_("Please use the buttons above, or /cancel.")))
-    text = clean_input(ctx.incoming.text or "")
-    if is_blank(text):
-        return Reply(fmt(_("Please write the message.")))
-    if len(text) > MAX_TEXT:
-        return Reply(fmt(_("This is too long: at most {max} characters, please."), max=MAX_TEXT))
-    data.setdefault("texts", {})[data["lang"]] = text
-    await _save(ctx, "translations", data)
-    return await _translations(ctx, data)
+async def _translation_chosen(turn: Turn) -> Outcome:
+    if isinstance(turn.press, BroadcastLanguage):
+        turn.data["lang"] = shipped(turn.ctx.i18n.available, turn.press.code)
+        return Goto("translation")
+    _action(turn, "p")
+    if not turn.data["texts"]:
+        raise StaleButton("no text yet")
+    return Goto("preview")
 
 
-async def _preview(ctx: Context, data: dict[str, Any]) -> Reply:
-    languages = await ctx.services.broadcasts.languages(_audience(data))
-    total = sum(languages.values())
+# -- preview and sending --------------------------------------------------------------------
+
+
+def _audience(data: dict[str, Any]) -> Audience:
+    return Audience(tuple(data["cats"]), tuple(data["regs"]), data.get("event"))
+
+
+async def _preview(turn: Turn) -> Reply:
+    data = turn.data
+    languages = await turn.ctx.services.broadcasts.languages(_audience(data))
     lines: list[Markup] = [fmt(_("Please check the announcement:"))]
     lines += [
         fmt("{language}: {text}", language=native_name(c), text=t) for c, t in data["texts"].items()
     ]
-    lines.append(fmt(_("Recipients: {n}"), n=total))
+    lines.append(fmt(_("Recipients: {n}"), n=sum(languages.values())))
     for code, n in sorted(languages.items(), key=lambda item: -item[1]):
         note = "" if code in data["texts"] else " " + _("(gets a text in another language)")
         lines.append(fmt("· {language}: {n}{note}", language=native_name(code), n=n, note=note))
@@ -145,93 +216,53 @@ async def _preview(ctx: Context, data: dict[str, Any]) -> Reply:
             Button(_("✖ Discard"), BroadcastStep("x").pack()),
         ),
     )
-    await _save(ctx, "preview", data)
     return Reply(join(lines), buttons)
 
 
-BroadcastPress = BroadcastStep | BroadcastToggle | BroadcastEvent | BroadcastLanguage
-
-
-async def on_press(ctx: Context, press: BroadcastPress) -> Reply:
-    """The buttons of the broadcast conversation."""
-    action = press.action if isinstance(press, BroadcastStep) else None
-    conversation = await ctx.services.organisers.conversation(ctx.me.id)
-    if conversation is None or conversation.kind != KIND:
-        raise StaleButton("no broadcast being written")
-    data = dict(conversation.data)
-    data.setdefault("lang", ctx.me.locale)
-    if action == "t":
-        await _save(ctx, "topics", data)
-        return await _topics(ctx, data)
-    if isinstance(press, BroadcastToggle):
-        key = "cats" if press.kind == "c" else "regs"
-        target, on = press.id, press.on
-        state = await ctx.services.topics.state(ctx.me.id)
-        known = {c.id for c in (state.categories if press.kind == "c" else state.regions)}
-        if target not in known:
-            raise StaleButton("unknown choice")
-        data[key] = sorted(set(data[key]) | {target} if on else set(data[key]) - {target})
-        await _save(ctx, "topics", data)
-        return await _topics(ctx, data)
-    if action == "e":
-        page = await ctx.services.events.page(None, everything=True, offset=0, limit=50)
-        mine = [v for v in page.views if v.event.organisation_id == int(data["org"])][:20]
-        if not mine:
-            return Reply(fmt(_("Your organisation has no upcoming events.")), replace=True)
-        rows = tuple(
-            (Button(shorten(title_of(v), 60), BroadcastEvent(v.event.id).pack()),) for v in mine
+async def _send(turn: Turn) -> Outcome:
+    if _action(turn, "s", "x") == "x":
+        return Finish(Reply(fmt(_("Discarded. Nothing was saved.")), replace=True))
+    ctx, data = turn.ctx, turn.data
+    organisation = int(data["org"])
+    if not data["texts"]:
+        raise StaleButton("nothing to send")
+    if not (await authority_of(ctx)).organiser_of(organisation):
+        await ctx.services.organisers.audit(
+            ctx.me.id, "broadcast", organisation, False, "no longer an organiser"
         )
-        await _save(ctx, "event", data)
-        return Reply(
-            fmt(_("Which event? Everyone who answered going, maybe or is waiting gets it.")),
-            rows,
+        return Finish(Reply(fmt(_("You no longer act for this organisation; nothing was sent."))))
+    broadcast_id, total = await ctx.services.broadcasts.send(
+        organisation, ctx.me.id, dict(data["texts"]), _audience(data)
+    )
+    await ctx.services.organisers.audit(
+        ctx.me.id, "broadcast", organisation, True, f"broadcast {broadcast_id} to {total}"
+    )
+    return Finish(
+        Reply(
+            fmt(_("Sending to {n} people now. You get a report when it is done."), n=total),
+            ((Button(_("🔄 Progress"), BroadcastProgress(broadcast_id).pack()),),),
             replace=True,
         )
-    if isinstance(press, BroadcastEvent):
-        view = await ctx.services.events.view(press.event, None)
-        if view is None or view.event.organisation_id != int(data["org"]):
-            raise StaleButton("not an event of this organisation")
-        data["event"], data["cats"], data["regs"] = view.event.id, [], []
-        await _save(ctx, "text", data)
-        return _ask_text(data)
-    if action == "n":
-        await _save(ctx, "text", data)
-        return _ask_text(data)
-    if isinstance(press, BroadcastLanguage):
-        data["lang"] = shipped(ctx.i18n.available, press.code)
-        await _save(ctx, "translation", data)
-        return _ask_text(data)
-    if action == "p":
-        if not data.get("texts"):
-            raise StaleButton("no text yet")
-        return await _preview(ctx, data)
-    if action == "x":
-        await ctx.services.organisers.end_conversation(ctx.me.id)
-        return Reply(fmt(_("Discarded. Nothing was saved.")), replace=True)
-    return await _send(ctx, data)
+    )
 
 
-async def _send(ctx: Context, data: dict[str, Any]) -> Reply:
-    if not data.get("texts"):
-        raise StaleButton("nothing to send")
-    if not (await authority_of(ctx)).organiser_of(int(data["org"])):
-        await ctx.services.organisers.audit(
-            ctx.me.id, "broadcast", int(data["org"]), False, "no longer an organiser"
-        )
-        await ctx.services.organisers.end_conversation(ctx.me.id)
-        return Reply(fmt(_("You no longer act for this organisation; nothing was sent.")))
-    broadcast_id, total = await ctx.services.broadcasts.send(
-        int(data["org"]), ctx.me.id, dict(data["texts"]), _audience(data)
-    )
-    await ctx.services.organisers.end_conversation(ctx.me.id)
-    await ctx.services.organisers.audit(
-        ctx.me.id, "broadcast", int(data["org"]), True, f"broadcast {broadcast_id} to {total}"
-    )
-    return Reply(
-        fmt(_("Sending to {n} people now. You get a report when it is done."), n=total),
-        ((Button(_("🔄 Progress"), BroadcastProgress(broadcast_id).pack()),),),
-        replace=True,
-    )
+WIZARD = Wizard(
+    KIND,
+    "broadcast",
+    {
+        "audience": Step(_ask_audience, press=_audience_chosen, buttons=(BroadcastStep,)),
+        "topics": Step(_ask_topics, press=_topic_pressed, buttons=(BroadcastToggle, BroadcastStep)),
+        "event": Step(_ask_event, press=_event_chosen, buttons=(BroadcastEvent,)),
+        "text": Step(_ask_text, text=_text),
+        "translations": Step(
+            _ask_translations,
+            press=_translation_chosen,
+            buttons=(BroadcastLanguage, BroadcastStep),
+        ),
+        "translation": Step(_ask_text, text=_text),
+        "preview": Step(_preview, press=_send, buttons=(BroadcastStep,)),
+    },
+)
 
 
 def _counts(tally: dict[str, int]) -> Markup:

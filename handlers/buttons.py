@@ -138,11 +138,17 @@ class DeleteData(ButtonData, prefix="x"):
 
 
 @dataclass(frozen=True)
-class NewEventChoice(ButtonData, prefix="ne"):
-    """The category (``c``) or region (``r``) of the event being created."""
+class NewEventCategory(ButtonData, prefix="ne:c"):
+    """The topic of the event being created."""
 
-    kind: Literal["c", "r"]
-    id: int
+    id: RowId
+
+
+@dataclass(frozen=True)
+class NewEventRegion(ButtonData, prefix="ne:r"):
+    """The region of the event being created."""
+
+    id: RowId
 
 
 @dataclass(frozen=True)

@@ -8,24 +8,26 @@ import io
 from datetime import time, timedelta
 from typing import Any
 
-from bot.calendar.dates import DateProblem, end_after, exact, parse
+from bot.calendar.dates import DateProblem, exact, parse
 from bot.calendar.ics_export import calendar_ics, event_ics, ics_filename
 from bot.core.chat import Attachment, Button, Reply
 from bot.core.context import Context, NoticeContext
+from bot.core.conversations import Check, Finish, Goto, Outcome, Prompt, Stay, Step, Turn, Wizard
 from bot.core.errors import StaleButton
-from bot.i18n import _, current, language_name, native_name
-from bot.i18n.text import clean_input, fmt, is_blank, join
+from bot.i18n import N_, _, current, language_name, native_name
+from bot.i18n.text import fmt, join
 from bot.services.events import EventView, pick_text
+from handlers import event_fields as fields
 from handlers.buttons import (
     EDITABLE_FIELDS,
     CalendarFile,
     CancelEvent,
+    EditableField,
     EditEvent,
     TranslateEvent,
     shipped,
 )
 from handlers.events import card
-from handlers.newevent import MAX_CAPACITY, MAX_DESCRIPTION, MAX_PLACE, MAX_TITLE, date_problem
 from handlers.organisers import authority_of
 from handlers.views import title_of
 
@@ -73,25 +75,8 @@ async def on_edit_press(ctx: Context, press: EditEvent) -> Reply:
     view = await _own_event(ctx, str(press.event), "editevent")
     if isinstance(view, Reply):
         return view
-    field = press.field
-    await ctx.services.organisers.save_conversation(
-        ctx.me.id,
-        EDIT,
-        field,
-        {"event": view.event.id, "locale": _text_locale(view, ctx.me.locale)},
-    )
-    questions = {
-        "title": _("What is the new title?"),
-        "description": _("What is the new description?"),
-        "start": _(
-            "When does it start now? For example 05.12.2026 18:00, or 05.12.2026 18-20 Uhr."
-        ),
-        "place": _("Where does it take place now? An address, or an online link."),
-        "capacity": _("How many seats are there now? A number, or - for no limit."),
-    }
-    return Reply(
-        join([fmt(questions[field]), fmt(_("(/cancel stops at any step.)"))]), replace=True
-    )
+    data = {"event": view.event.id, "locale": _text_locale(view, ctx.me.locale)}
+    return await ctx.conversations.begin(ctx, EDIT_WIZARD, press.field, data, pressed=True)
 
 
 def _text_locale(view: EventView, preferred: str) -> str:
@@ -100,85 +85,84 @@ def _text_locale(view: EventView, preferred: str) -> str:
     return next(iter(sorted(view.event.texts)), preferred)
 
 
-async def _new_value(
-    ctx: Context, field: str, text: str, data: dict[str, Any]
-) -> dict[str, Any] | Reply:
-    if field in ("title", "description", "place"):
-        limits = {"title": MAX_TITLE, "description": MAX_DESCRIPTION, "place": MAX_PLACE}
-        if field != "description" and is_blank(text):
-            return Reply(fmt(_("Please write something, or /cancel.")))
-        if len(text) > limits[field]:
-            return Reply(
-                fmt(_("This is too long: at most {max} characters, please."), max=limits[field])
-            )
-        if field == "place":
-            link = text.lower().startswith(("https://", "http://"))
-            return {"place": None if link else text, "online_url": text if link else None}
-        return {field: text, "locale": data["locale"]}
+def _edit_question(text: str) -> Prompt:
+    async def ask(_turn: Turn) -> Reply:
+        return Reply(join([fmt(_(text)), fmt(_("(/cancel stops at any step.)"))]))
+
+    return ask
+
+
+def _read(field: EditableField, turn: Turn) -> dict[str, Any] | Reply:
+    """The new value of ``field``, read as /newevent reads it."""
+    if field == "title":
+        title = fields.read_title(turn.text)
+        return title if isinstance(title, Reply) else {"title": title}
+    if field == "description":
+        description = fields.read_description(turn.text)
+        return description if isinstance(description, Reply) else {"description": description}
+    if field == "place":
+        place = fields.read_place(turn.text)
+        return place if isinstance(place, Reply) else vars(place)
     if field == "capacity":
-        if text in ("-", "–"):
-            return {"capacity": None}
-        if text.isascii() and text.isdigit() and 1 <= int(text) <= MAX_CAPACITY:
-            return {"capacity": int(text)}
-        return Reply(
-            fmt(
-                _("Please send a whole number between 1 and {max}, or - for no limit."),
-                max=MAX_CAPACITY,
-            )
-        )
-    tz = ctx.settings.tz
-    now = ctx.services.events.clock()
+        seats = fields.read_capacity(turn.text)
+        return seats if isinstance(seats, Reply) else {"capacity": seats.capacity}
     try:
-        typed = parse(text, now.astimezone(tz).date())
-        if typed.start is None:
-            raise DateProblem("no_time")
-        starts = exact(typed.day, typed.start, tz, fold=_fold(text))
-        if starts < now:
-            raise DateProblem("past")
-        ends = (
-            end_after(starts, typed.day, typed.end, tz)
-            if typed.end
-            else starts + timedelta(hours=2)
-        )
+        when = fields.read_start(turn.text, turn.now, turn.ctx.settings.tz)
     except DateProblem as problem:
-        return date_problem(problem)
-    return {"starts_at": starts, "ends_at": ends}
+        return fields.date_problem(problem)
+    return {"starts_at": when.starts, "ends_at": when.ends or when.starts + timedelta(hours=2)}
 
 
-def _fold(text: str) -> int | None:
-    """Which of a twice-happening time is meant: "MEZ"/"CET" winter, "MESZ"/"CEST" summer."""
-    words = set(text.upper().replace(",", " ").split())
-    if words & {"MESZ", "CEST"}:
-        return 0
-    if words & {"MEZ", "CET"}:
-        return 1
-    return None
+def _edit(field: EditableField) -> Check:
+    async def check(turn: Turn) -> Outcome:
+        ctx = turn.ctx
+        view = await _own_event(ctx, str(turn.data["event"]), "editevent")
+        if isinstance(view, Reply):
+            return Finish(view)
+        values = _read(field, turn)
+        if isinstance(values, Reply):
+            return Stay(values)
+        if "title" in values or "description" in values:
+            values["locale"] = turn.data["locale"]
+        changed, told = await ctx.services.events.change(view.event.id, **values)
+        await ctx.services.organisers.audit(
+            ctx.me.id,
+            "editevent",
+            view.event.organisation_id,
+            True,
+            f"event {view.event.id}: {','.join(changed)}",
+        )
+        if not changed:
+            return Finish(Reply(fmt(_("Nothing changed."))))
+        return Finish(Reply(fmt(_("Saved. I told {n} people who answered."), n=told)))
+
+    return check
 
 
-async def on_edit_text(ctx: Context) -> Reply:
-    assert ctx.conversation is not None
-    data = dict(ctx.conversation.data)
-    view = await _own_event(ctx, str(data["event"]), "editevent")
-    if isinstance(view, Reply):
-        await ctx.services.organisers.end_conversation(ctx.me.id)
-        return view
-    values = await _new_value(
-        ctx, ctx.conversation.step, clean_input(ctx.incoming.text or ""), data
-    )
-    if isinstance(values, Reply):
-        return values
-    changed, told = await ctx.services.events.change(view.event.id, **values)
-    await ctx.services.organisers.end_conversation(ctx.me.id)
-    await ctx.services.organisers.audit(
-        ctx.me.id,
-        "editevent",
-        view.event.organisation_id,
-        True,
-        f"event {view.event.id}: {','.join(changed)}",
-    )
-    if not changed:
-        return Reply(fmt(_("Nothing changed.")))
-    return Reply(fmt(_("Saved. I told {n} people who answered."), n=told))
+EDIT_WIZARD = Wizard(
+    EDIT,
+    "editevent",
+    {
+        "title": Step(_edit_question(N_("What is the new title?")), text=_edit("title")),
+        "description": Step(
+            _edit_question(N_("What is the new description?")), text=_edit("description")
+        ),
+        "start": Step(
+            _edit_question(
+                N_("When does it start now? For example 05.12.2026 18:00, or 05.12.2026 18-20 Uhr.")
+            ),
+            text=_edit("start"),
+        ),
+        "place": Step(
+            _edit_question(N_("Where does it take place now? An address, or an online link.")),
+            text=_edit("place"),
+        ),
+        "capacity": Step(
+            _edit_question(N_("How many seats are there now? A number, or - for no limit.")),
+            text=_edit("capacity"),
+        ),
+    },
+)
 
 
 async def cancel_event(ctx: Context) -> Reply:
@@ -231,41 +215,53 @@ async def on_translate_press(ctx: Context, press: TranslateEvent) -> Reply:
     if isinstance(view, Reply):
         return view
     code = shipped(ctx.i18n.available, press.code)
-    await ctx.services.organisers.save_conversation(
-        ctx.me.id, TRANSLATE, "title", {"event": view.event.id, "locale": code}
-    )
-    return Reply(fmt(_("The title in {language}:"), language=language_name(code)), replace=True)
+    data = {"event": view.event.id, "locale": code}
+    return await ctx.conversations.begin(ctx, TRANSLATE_WIZARD, "title", data, pressed=True)
 
 
-async def on_translate_text(ctx: Context) -> Reply:
-    assert ctx.conversation is not None
-    data = dict(ctx.conversation.data)
-    text = clean_input(ctx.incoming.text or "")
-    limit = MAX_TITLE if ctx.conversation.step == "title" else MAX_DESCRIPTION
-    if ctx.conversation.step == "title" and is_blank(text):
-        return Reply(fmt(_("Please write something, or /cancel.")))
-    if len(text) > limit:
-        return Reply(fmt(_("This is too long: at most {max} characters, please."), max=limit))
-    if ctx.conversation.step == "title":
-        data["title"] = text
-        await ctx.services.organisers.save_conversation(ctx.me.id, TRANSLATE, "description", data)
-        return Reply(
-            fmt(
-                _("The description in {language} (or - to leave it empty):"),
-                language=language_name(data["locale"]),
-            )
+async def _ask_translated_title(turn: Turn) -> Reply:
+    return Reply(fmt(_("The title in {language}:"), language=language_name(turn.data["locale"])))
+
+
+async def _translated_title(turn: Turn) -> Outcome:
+    title = fields.read_title(turn.text)
+    if isinstance(title, Reply):
+        return Stay(title)
+    turn.data["title"] = title
+    return Goto("description")
+
+
+async def _ask_translated_description(turn: Turn) -> Reply:
+    return Reply(
+        fmt(
+            _("The description in {language} (or - to leave it empty):"),
+            language=language_name(turn.data["locale"]),
         )
-    view = await _own_event(ctx, str(data["event"]), "translate")
-    if isinstance(view, Reply):
-        return view
-    await ctx.services.events.change(
-        view.event.id,
-        locale=data["locale"],
-        title=data["title"],
-        description="" if text in ("-", "–") else text,
     )
-    await ctx.services.organisers.end_conversation(ctx.me.id)
-    return Reply(fmt(_("Saved: the text in {language}."), language=language_name(data["locale"])))
+
+
+async def _translated_description(turn: Turn) -> Outcome:
+    description = fields.read_description(turn.text)
+    if isinstance(description, Reply):
+        return Stay(description)
+    view = await _own_event(turn.ctx, str(turn.data["event"]), "translate")
+    if isinstance(view, Reply):
+        return Finish(view)
+    locale = turn.data["locale"]
+    await turn.ctx.services.events.change(
+        view.event.id, locale=locale, title=turn.data["title"], description=description
+    )
+    return Finish(Reply(fmt(_("Saved: the text in {language}."), language=language_name(locale))))
+
+
+TRANSLATE_WIZARD = Wizard(
+    TRANSLATE,
+    "translate",
+    {
+        "title": Step(_ask_translated_title, text=_translated_title),
+        "description": Step(_ask_translated_description, text=_translated_description),
+    },
+)
 
 
 def _csv(rows: list[list[object]]) -> bytes:
@@ -316,7 +312,7 @@ async def report(ctx: Context) -> Reply:
             else now + timedelta(days=365)
         )
     except DateProblem as problem:
-        return date_problem(problem)
+        return fields.date_problem(problem)
     organisations = await ctx.services.organisers.organisations(await authority_of(ctx))
     table: list[list[object]] = [
         [

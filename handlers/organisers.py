@@ -176,7 +176,6 @@ async def join_organisation(ctx: Context) -> Reply:
 
 async def cancel(ctx: Context) -> Reply:
     """/cancel: leave the current guided conversation; nothing of it is saved."""
-    if ctx.user is not None and await ctx.services.organisers.conversation(ctx.user.id):
-        await ctx.services.organisers.end_conversation(ctx.user.id)
+    if await ctx.conversations.end(ctx):
         return Reply(fmt(_("Cancelled. Nothing was saved.")))
     return Reply(fmt(_("There is nothing to cancel.")))

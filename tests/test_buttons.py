@@ -10,6 +10,7 @@ import pytest
 
 from bot.core.buttons import MAX_INT, Between, ButtonData, EventsPage, Matches
 from bot.core.chat import MAX_BUTTON_DATA_BYTES, Button
+from bot.core.conversations import Back
 from bot.core.errors import StaleButton
 from bot.core.registry import Registry
 from handlers import build_registry
@@ -38,7 +39,9 @@ EXAMPLES: dict[type[ButtonData], list[ButtonData]] = {
     kinds.TopicView: [kinds.TopicView("c"), kinds.TopicView("r"), kinds.TopicView("d")],
     kinds.TopicToggle: [kinds.TopicToggle("c", 0, True), kinds.TopicToggle("g", MAX_INT, False)],
     kinds.DeleteData: [kinds.DeleteData("y"), kinds.DeleteData("n")],
-    kinds.NewEventChoice: [kinds.NewEventChoice("c", 1), kinds.NewEventChoice("r", MAX_INT)],
+    kinds.NewEventCategory: [kinds.NewEventCategory(1), kinds.NewEventCategory(MAX_INT)],
+    kinds.NewEventRegion: [kinds.NewEventRegion(1), kinds.NewEventRegion(MAX_INT)],
+    Back: [Back("title"), Back("translations")],
     kinds.NewEventFold: [kinds.NewEventFold(0), kinds.NewEventFold(1)],
     kinds.NewEventFinish: [kinds.NewEventFinish("p"), kinds.NewEventFinish("x")],
     kinds.EditEvent: [kinds.EditEvent(MAX_INT, f) for f in kinds.EDITABLE_FIELDS],
@@ -118,7 +121,10 @@ def test_the_wire_format_stays_as_it_was() -> None:
         (kinds.PickLanguage, "l:de:extra"),
         (kinds.PickSecondLanguage, "l2:"),
         (kinds.NewEventFold, "ne:f:2"),
-        (kinds.NewEventChoice, "ne:f:1"),
+        (kinds.NewEventCategory, "ne:f:1"),
+        (kinds.NewEventRegion, "ne:r:0"),
+        (Back, "cv:b:Title"),
+        (Back, "cv:b:"),
         (EventsPage, "ev:s:-3"),
         (EventsPage, "ev:s:100000"),
     ],

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from bot.app.settings import Settings
+from bot.core.conversations import Conversations
 from bot.core.dispatcher import Dispatcher
 from bot.delivery.worker import DeliveryWorker
 from bot.i18n import I18n
@@ -34,7 +36,12 @@ class Core:
         db = Database(settings.database_url)
         services = Services.build(db, settings, clock)
         registry = build_registry()
-        dispatcher = Dispatcher(registry, services, i18n, settings, db)
+        conversations = Conversations(
+            registry.wizards, timedelta(minutes=settings.conversation_minutes), clock
+        )
+        dispatcher = Dispatcher(
+            registry, services, i18n, settings, db=db, conversations=conversations
+        )
         delivery = DeliveryWorker(
             services, i18n, settings, registry.notices, shared=frozenset(registry.shared_notices)
         )

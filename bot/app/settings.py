@@ -151,6 +151,13 @@ class Settings(BaseSettings):
         validation_alias="TREFFPUNKT_FEED_HOURS",
         description="hours between two readings of the iCal feeds",
     )
+    conversation_minutes: int = Field(
+        default=60,
+        ge=5,
+        le=7 * 24 * 60,
+        validation_alias="TREFFPUNKT_CONVERSATION_MINUTES",
+        description="minutes without an answer after which a guided conversation ends",
+    )
     mt_backend: Annotated[Literal["libretranslate", "deepl"] | None, BeforeValidator(_lower)] = (
         Field(
             default=None,

@@ -18,7 +18,7 @@ _PATTERN = re.compile(
     rf"^(?:{_DATE}|{_ISO})\s*,?\s*(?:(?:um|at|ab|from)\s+)?"
     rf"(?:{_TIME.format(n='a')})?"
     rf"(?:\s*(?:-|–|bis|to|until)\s*{_TIME.format(n='b')})?"
-    r"\s*(?:uhr|h)?\s*(?:mesz|mez|cest|cet)?\s*$",
+    r"\s*(?:uhr|h)?\s*(?P<zone>mesz|mez|cest|cet)?\s*$",
     re.IGNORECASE,
 )
 
@@ -32,13 +32,19 @@ class DateProblem(ValueError):
         self.details = details
 
 
+# Which of a wall-clock time that happens twice is meant: summer time first, winter time second.
+_FOLDS = {"mesz": 0, "cest": 0, "mez": 1, "cet": 1}
+
+
 @dataclass(frozen=True)
 class Typed:
-    """What was typed: a day, an optional start time and an optional end time (wall clock)."""
+    """What was typed: a day, an optional start time and an optional end time (wall clock),
+    and ``fold`` when a zone was named (CEST/MESZ 0, CET/MEZ 1) for a time that happens twice."""
 
     day: date
     start: time | None
     end: time | None
+    fold: int | None = None
 
 
 def parse(text: str, today: date) -> Typed:
@@ -63,7 +69,28 @@ def parse(text: str, today: date) -> Typed:
         raise DateProblem("impossible") from exc
     if end is not None and start is None:
         raise DateProblem("format")
-    return Typed(day, start, end)
+    zone = match.group("zone")
+    return Typed(day, start, end, _FOLDS[zone.lower()] if zone else None)
+
+
+_CLOCK = re.compile(
+    r"^(?P<h>\d{1,2})[:.](?P<min>\d{2})\s*(?:uhr|h)?\s*(?P<zone>mesz|mez|cest|cet)?\s*$",
+    re.IGNORECASE,
+)
+
+
+def parse_clock(text: str) -> tuple[time, int | None] | None:
+    """A bare time of day ("20:00", "02:30 CET") and its fold, or None if it is not one."""
+    match = _CLOCK.match(text.strip())
+    if not match:
+        return None
+    try:
+        at = _time(match.group("h"), match.group("min"))
+    except ValueError as exc:
+        raise DateProblem("clock") from exc
+    assert at is not None
+    zone = match.group("zone")
+    return at, _FOLDS[zone.lower()] if zone else None
 
 
 def _time(hours: str | None, minutes: str | None) -> time | None:

@@ -16,6 +16,7 @@ from storage.records import UserRecord
 from storage.repositories import ConversationRecord
 
 if TYPE_CHECKING:
+    from bot.core.conversations import Conversations
     from bot.core.registry import Registry
 
 
@@ -29,6 +30,7 @@ class Context:
     lang: Lang
     user: UserRecord | None
     unit: UnitOfWork
+    conversations: Conversations
     args: str = ""
     conversation: ConversationRecord | None = None
     authority: Authority | None = None

@@ -19,6 +19,7 @@ from bot.app.settings import Settings
 from bot.core.buttons import EventsPage
 from bot.core.chat import Button, Incoming, Reply
 from bot.core.context import Context
+from bot.core.conversations import Conversations
 from bot.core.errors import StaleButton
 from bot.core.registry import Handler, HandlerResult, Registry
 from bot.i18n import I18n, Lang, _
@@ -67,9 +68,12 @@ class Dispatcher:
         services: Services,
         i18n_: I18n,
         settings: Settings,
+        *,
         db: Database,
+        conversations: Conversations,
     ) -> None:
         self.registry = registry
+        self.conversations = conversations
         self.services = services
         self.i18n = i18n_
         self.settings = settings
@@ -131,6 +135,7 @@ class Dispatcher:
                     attempt.lang,
                     user,
                     unit,
+                    self.conversations,
                 )
                 return await self._route(ctx)
 
@@ -142,11 +147,9 @@ class Dispatcher:
         if command is None:
             if not incoming.chat.private:
                 return []  # in groups the bot speaks only when spoken to with a command
-            if ctx.user is not None:
-                ctx.conversation = await self.services.organisers.conversation(ctx.user.id)
-                if ctx.conversation is not None:
-                    handler = self.registry.conversations.get(ctx.conversation.kind)
-                    return await self._run(ctx, handler or self.registry.fallback)
+            ctx.conversation = await self.conversations.current(ctx)
+            if ctx.conversation is not None:
+                return [await self.conversations.on_text(ctx, ctx.conversation)]
             return await self._run(ctx, self.registry.fallback)
         name, ctx.args = command
         found = self.registry.find(name)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from bot.core.buttons import SEP, ButtonData
 from bot.core.chat import Reply
+from bot.core.conversations import Back, Wizard
 
 if TYPE_CHECKING:
     from bot.core.context import Context, NoticeContext
@@ -59,7 +60,7 @@ class Registry:
     buttons: dict[tuple[str, int], ButtonRoute] = field(default_factory=dict)
     notices: dict[str, NoticeRenderer] = field(default_factory=dict)
     shared_notices: set[str] = field(default_factory=set)
-    conversations: dict[str, Handler] = field(default_factory=dict)
+    wizards: dict[str, Wizard] = field(default_factory=dict)
     fallback: Handler | None = None
     consent_prompt: Handler | None = None
 
@@ -108,9 +109,15 @@ class Registry:
                 return found
         return None
 
-    def conversation(self, kind: str, handler: Handler) -> None:
-        """Plain text from someone in the middle of a ``kind`` conversation goes here."""
-        self.conversations[kind] = handler
+    def wizard(self, wizard: Wizard, *, guard: Handler | None = None) -> None:
+        """A guided conversation: text from someone in it, and its buttons, go through it."""
+        if wizard.kind in self.wizards:
+            raise ValueError(f"conversation {wizard.kind!r} registered twice")
+        self.wizards[wizard.kind] = wizard
+        for kind in sorted(wizard.button_kinds, key=lambda k: (k.prefix, len(k.fields()))):
+            self.button(kind, _pressed_in(wizard), private_only=True, guard=guard)
+        if (Back.prefix, len(Back.fields())) not in self.buttons:
+            self.button(Back, _back, private_only=True)
 
     def notice(self, kind: str, renderer: NoticeRenderer, *, shared: bool = False) -> None:
         """``shared``: the text depends only on the language, so one rendering per language
@@ -125,3 +132,14 @@ class Registry:
     def visible(self, *, guarded: bool = False) -> Iterator[Command]:
         """Commands for the help and menus; guarded (organiser) ones only when asked for."""
         return (c for c in self.commands.values() if not c.hidden and (guarded or c.guard is None))
+
+
+def _pressed_in(wizard: Wizard) -> Callable[[Context, ButtonData], Awaitable[HandlerResult]]:
+    async def pressed(ctx: Context, press: ButtonData) -> HandlerResult:
+        return await ctx.conversations.on_press(ctx, wizard, press)
+
+    return pressed
+
+
+async def _back(ctx: Context, press: Back) -> HandlerResult:
+    return await ctx.conversations.on_back(ctx, press)

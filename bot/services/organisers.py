@@ -1,11 +1,10 @@
-"""Who may do what for which organisation; invite codes; the audit log; conversations."""
+"""Who may do what for which organisation; invite codes; the audit log."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 from bot.app.settings import Settings
 from bot.i18n.text import slug
@@ -13,7 +12,6 @@ from bot.services import codes
 from storage.db import Database
 from storage.repositories import (
     CatalogRepository,
-    ConversationRecord,
     OrganisationRecord,
     OrganiserRepository,
 )
@@ -118,17 +116,3 @@ class OrganiserService:
             await repo.audit(user_id, "join", organisation_id, True, role)
             organisation = await repo.organisation(organisation_id)
         return (organisation, role) if organisation else None
-
-    async def conversation(self, user_id: int) -> ConversationRecord | None:
-        async with self.db.transaction() as s:
-            return await OrganiserRepository(s).conversation(user_id)
-
-    async def save_conversation(
-        self, user_id: int, kind: str, step: str, data: dict[str, Any]
-    ) -> None:
-        async with self.db.transaction() as s:
-            await OrganiserRepository(s).set_conversation(user_id, kind, step, data)
-
-    async def end_conversation(self, user_id: int) -> None:
-        async with self.db.transaction() as s:
-            await OrganiserRepository(s).end_conversation(user_id)

@@ -6,15 +6,12 @@ from sqlalchemy.ext.asyncio import AsyncSession as Session
 
 from storage.repositories.broadcasts import BroadcastRepository
 from storage.repositories.catalog import CatalogRepository
+from storage.repositories.conversations import ConversationRecord, ConversationRepository
 from storage.repositories.events import EventRepository
 from storage.repositories.jobs import JobRecord, JobRepository
 from storage.repositories.links import LinkRepository
 from storage.repositories.messages import MessageRepository
-from storage.repositories.organisers import (
-    ConversationRecord,
-    OrganisationRecord,
-    OrganiserRepository,
-)
+from storage.repositories.organisers import OrganisationRecord, OrganiserRepository
 from storage.repositories.outbox import OutboxRepository
 from storage.repositories.rsvps import RsvpRepository
 from storage.repositories.users import UserRepository
@@ -23,6 +20,7 @@ __all__ = [
     "BroadcastRepository",
     "CatalogRepository",
     "ConversationRecord",
+    "ConversationRepository",
     "EventRepository",
     "JobRecord",
     "JobRepository",

@@ -1,15 +1,14 @@
-"""Roles in organisations, invite codes, the audit log and guided conversations."""
+"""Roles in organisations, invite codes and the audit log."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import AuditEntry, Conversation, InviteCode, Membership, Organisation
+from storage.models import AuditEntry, InviteCode, Membership, Organisation
 
 
 @dataclass(frozen=True)
@@ -18,13 +17,6 @@ class OrganisationRecord:
     slug: str
     name: str
     feed_url: str | None
-
-
-@dataclass(frozen=True)
-class ConversationRecord:
-    kind: str
-    step: str
-    data: dict[str, Any]
 
 
 def _organisation(row: Organisation) -> OrganisationRecord:
@@ -128,20 +120,3 @@ class OrganiserRepository:
             )
         )
         await self.session.flush()
-
-    async def conversation(self, user_id: int) -> ConversationRecord | None:
-        row = await self.session.get(Conversation, user_id)
-        return ConversationRecord(row.kind, row.step, dict(row.data)) if row else None
-
-    async def set_conversation(
-        self, user_id: int, kind: str, step: str, data: dict[str, Any]
-    ) -> None:
-        row = await self.session.get(Conversation, user_id)
-        if row is None:
-            self.session.add(Conversation(user_id=user_id, kind=kind, step=step, data=data))
-        else:
-            row.kind, row.step, row.data = kind, step, data
-        await self.session.flush()
-
-    async def end_conversation(self, user_id: int) -> None:
-        await self.session.execute(delete(Conversation).where(Conversation.user_id == user_id))
