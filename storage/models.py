@@ -311,7 +311,8 @@ class Conversation(Base):
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # The steps answered so far, newest last: where "back" leads.
     history: Mapped[list[str]] = mapped_column(JSON, default=list)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+    # Set from the bot's clock on every answer (it decides when a conversation expires).
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class Broadcast(Base):

@@ -21,7 +21,7 @@ from bot.core.buttons import ButtonData, Matches
 from bot.core.chat import Button, Reply
 from bot.core.context import Context
 from bot.core.errors import StaleButton
-from bot.i18n import _
+from bot.i18n import _, ngettext
 from bot.i18n.text import clean_input, fmt
 from storage.repositories import ConversationRecord, ConversationRepository
 
@@ -242,16 +242,14 @@ def _back_row(step: str) -> tuple[Button, ...]:
 
 
 def _expired(wizard: Wizard | None, lifetime: timedelta) -> Reply:
-    minutes = int(lifetime.total_seconds() // 60)
     if wizard is None:
         return Reply(fmt(_("That conversation has expired; nothing of it was saved.")))
-    return Reply(
-        fmt(
-            _(
-                "That conversation expired after {minutes} minutes without an answer; nothing "
-                "of it was saved. Start again with /{command}."
-            ),
-            minutes=minutes,
-            command=wizard.command,
-        )
+    minutes = int(lifetime.total_seconds() // 60)
+    text = ngettext(
+        "That conversation expired after {n} minute without an answer; nothing of it was "
+        "saved. Start again with /{command}.",
+        "That conversation expired after {n} minutes without an answer; nothing of it was "
+        "saved. Start again with /{command}.",
+        minutes,
     )
+    return Reply(fmt(text, n=minutes, command=wizard.command))
