@@ -22,18 +22,25 @@ def _imported(tree: ast.AST) -> set[str]:
     return names
 
 
-def _offences(root: Path) -> list[str]:
+def _offences(root: Path, forbidden: tuple[str, ...] = FORBIDDEN) -> list[str]:
     return [
         f"{path.relative_to(root)}: {name}"
         for path in sorted(root.rglob("*.py"))
         for name in sorted(_imported(ast.parse(path.read_text(encoding="utf-8"))))
-        if any(name == f or name.startswith(f + ".") for f in FORBIDDEN)
+        if any(name == f or name.startswith(f + ".") for f in forbidden)
     ]
 
 
 def test_bot_and_handlers_use_repositories_not_sqlalchemy() -> None:
     offences = [o for package in ("bot", "handlers") for o in _offences(ROOT / package)]
     assert offences == [], "SQL belongs in storage/repositories/:\n" + "\n".join(offences)
+
+
+def test_transports_reach_storage_only_through_the_core() -> None:
+    """Adapters translate; what they remember (Matrix options, events seen) goes through a
+    service, and marking an event as handled is part of the update's unit of work."""
+    offences = _offences(ROOT / "bot" / "transports", ("storage",))
+    assert offences == [], "transports use services, not storage:\n" + "\n".join(offences)
 
 
 def test_the_check_sees_every_form_of_import(tmp_path: Path) -> None:

@@ -17,7 +17,7 @@ import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -32,7 +32,7 @@ from bot.app.core import Core
 from bot.app.settings import Settings
 from bot.core.chat import Incoming, Sender
 from bot.demo.events import load_demo
-from storage.models import Base, Broadcast, Event, EventText, OutboxMessage, Rsvp
+from storage.models import Base, Broadcast, Event, EventText, OutboxMessage, Rsvp, SeenEvent
 from tests.conftest import LOCALES, PG_ENV
 from tests.fakes import Chatroom, FakeClock, Person, registered
 from tests.test_journey import event_by_uid
@@ -325,3 +325,27 @@ async def test_read_only_updates_do_not_wait_for_the_write_lock(tmp_path: Path) 
             person.sees("✅ You are going. See you there!")
         finally:
             blocker.close()
+
+
+async def test_an_event_delivered_twice_is_handled_once_and_marked_with_its_handling(
+    tmp_path: Path,
+) -> None:
+    """A platform event id (Matrix) is marked as handled in the update's own transaction: a
+    failure rolls the mark back with everything else, and the retry handles it once."""
+    async with fresh_core("sqlite", tmp_path) as (core, room):
+        person = await registered(room, "reader", "en")
+        incoming = say(person, "/help")
+        faults = Faults(fail_commit=1)
+        faults.attach(core)
+        first = replace(incoming, once="$event-1")
+        faults.armed = True
+        try:
+            answered = await core.dispatcher.handle(first)
+        finally:
+            faults.armed = False
+        assert faults.fired and answered, "failed once, then answered"
+        assert await core.dispatcher.handle(first) == [], "the same event again: nothing"
+        assert await core.dispatcher.handle(replace(incoming, once="$event-2")), "a new one"
+        async with core.db.transaction() as s:
+            seen = list(await s.scalars(select(SeenEvent.event_id).order_by(SeenEvent.event_id)))
+        assert seen == ["$event-1", "$event-2"]

@@ -42,6 +42,9 @@ class Incoming:
     text: str | None = None
     button: str | None = None
     message_id: str | None = None
+    # An id the platform may deliver twice (a Matrix event id): handled once, and marked as
+    # handled in the same transaction as the handling.
+    once: str | None = None
 
     def command(self) -> tuple[str, str] | None:
         """``("events", "all")`` for ``/events all``, ``!events all`` or ``/events@bot all``."""

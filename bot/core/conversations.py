@@ -144,8 +144,7 @@ class Conversations:
         """A typed answer to the question of the current step."""
         wizard = self.wizards.get(record.kind)
         if wizard is None or self.expired(record):
-            await self.end(ctx)
-            return _expired(wizard, self.lifetime)
+            return await self._close_expired(ctx, wizard, pressed=False)
         step = wizard.steps.get(record.step)
         if step is None or step.text is None:
             return Reply(fmt(_("Please use the buttons above, or /cancel.")))
@@ -159,8 +158,7 @@ class Conversations:
         if record is None or record.kind != wizard.kind:
             raise StaleButton(f"no {wizard.kind} conversation")
         if self.expired(record):
-            await self.end(ctx)
-            return replace(_expired(wizard, self.lifetime), replace=True)
+            return await self._close_expired(ctx, wizard)
         step = wizard.steps.get(record.step)
         if step is None or step.press is None or type(press) not in step.buttons:
             raise StaleButton("button of another step")
@@ -174,14 +172,20 @@ class Conversations:
         if record is None or wizard is None or record.step != press.step:
             raise StaleButton("no such step to go back from")
         if self.expired(record):
-            await self.end(ctx)
-            return replace(_expired(wizard, self.lifetime), replace=True)
+            return await self._close_expired(ctx, wizard)
         if not record.history:
             raise StaleButton("nothing before the first question")
         history, previous = record.history[:-1], record.history[-1]
         await self._save(ctx, wizard, previous, record.data, history)
         turn = Turn(ctx, dict(record.data), self.clock())
         return await self._ask(wizard, previous, turn, history, pressed=True)
+
+    async def _close_expired(
+        self, ctx: Context, wizard: Wizard | None, *, pressed: bool = True
+    ) -> Reply:
+        await self.end(ctx)
+        reply = _expired(wizard, self.lifetime)
+        return replace(reply, replace=True) if pressed else reply
 
     async def _follow(
         self,

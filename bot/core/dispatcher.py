@@ -121,6 +121,10 @@ class Dispatcher:
     async def _unit(self, incoming: Incoming, attempt: _Attempt, *, write: bool) -> list[Reply]:
         async with self.db.unit_of_work(write=write) as unit:
             sender = incoming.sender
+            if incoming.once is not None and not await self.services.messages.first_sight(
+                sender.platform, incoming.once
+            ):
+                return []
             private_chat = incoming.chat.chat_id if incoming.chat.private else None
             user = await self.services.users.find(sender.platform, sender.user_id, private_chat)
             if user is not None:

@@ -13,6 +13,7 @@ from bot.services.events import TRANSLATE_EVENT, EventService
 from bot.services.imports import ImportService
 from bot.services.jobs import JobQueue
 from bot.services.link import LinkService
+from bot.services.messages import MessageService
 from bot.services.organisers import OrganiserService
 from bot.services.rsvp import RsvpService
 from bot.services.topics import TopicService
@@ -39,6 +40,7 @@ class Services:
     broadcasts: BroadcastService
     imports: ImportService
     jobs: JobQueue
+    messages: MessageService
     translator: Translator | None = None
 
     @classmethod
@@ -56,6 +58,7 @@ class Services:
             broadcasts=BroadcastService(db, clock),
             imports=ImportService(db, events, clock),
             jobs=jobs,
+            messages=MessageService(db),
             translator=make_translator(settings.mt_backend, settings.mt_url, settings.mt_api_key),
         )
         jobs.register(TRANSLATE_EVENT, EventTranslationJob(db, lambda: services.translator))

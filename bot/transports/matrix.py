@@ -48,7 +48,6 @@ from bot.core.errors import RecipientGone
 from bot.delivery.lanes import Lane
 from bot.i18n.text import plain
 from bot.transports.retry import wait_as_asked
-from storage.repositories import MessageRepository
 
 log = logging.getLogger(__name__)
 
@@ -195,8 +194,7 @@ class MatrixTransport:
         self.client.add_event_callback(self._guarded(self._on_undecryptable), MegolmEvent)
         self.client.add_event_callback(self._guarded(self._on_invite), InviteMemberEvent)
         self.client.add_response_callback(self._on_sync, SyncResponse)
-        async with self.core.db.transaction() as s:
-            await MessageRepository(s).forget_before(datetime.now(UTC) - KEEP_HISTORY)
+        await self.core.services.messages.forget_before(datetime.now(UTC) - KEEP_HISTORY)
         self._sync_task = asyncio.create_task(
             self.client.sync_forever(timeout=SYNC_TIMEOUT_MS, full_state=True), name="matrix-sync"
         )
@@ -230,10 +228,6 @@ class MatrixTransport:
     def _private(self, room: MatrixRoom) -> bool:
         return int(room.member_count) <= 2
 
-    async def _first_sight(self, event_id: str) -> bool:
-        async with self.core.db.transaction() as s:
-            return await MessageRepository(s).first_sight(PLATFORM, event_id)
-
     def _is_new(self, event: Any) -> bool:
         return not self._history and event.sender != self.client.user_id
 
@@ -251,27 +245,26 @@ class MatrixTransport:
             text=incoming_text,
             button=button,
             message_id=event_id,
+            once=event_id,
         )
         replies = await self.core.dispatcher.handle(incoming)
         await self._send_batch(room.room_id, replies)
 
     async def _on_message(self, room: MatrixRoom, event: RoomMessageText) -> None:
-        if not self._is_new(event) or not await self._first_sight(event.event_id):
+        if not self._is_new(event):
             return
         text = "\n".join(
             line for line in event.body[:MAX_BODY].splitlines() if not line.startswith("> ")
         ).strip()
         button = None
         if text.isascii() and text.isdigit() and len(text) <= 3:
-            async with self.core.db.transaction() as s:
-                options = await MessageRepository(s).latest_options(PLATFORM, room.room_id)
+            options = await self.core.services.messages.latest_options(PLATFORM, room.room_id)
             button = options.get(int(text))
         await self._dispatch(room, event.sender, None if button else text, button, event.event_id)
 
     async def _reacted_button(self, message_id: str, key: str) -> tuple[str, str | None] | None:
         """The data and undo data of the button that this reaction to a message presses."""
-        async with self.core.db.transaction() as s:
-            options = await MessageRepository(s).buttons_of(PLATFORM, message_id)
+        options = await self.core.services.messages.options_of(PLATFORM, message_id)
         for option in options:
             # Options recorded before buttons named their reactions have three fields.
             if len(option) == 5 and key in option[3]:
@@ -279,7 +272,7 @@ class MatrixTransport:
         return None
 
     async def _on_reaction(self, room: MatrixRoom, event: ReactionEvent) -> None:
-        if not self._is_new(event) or not await self._first_sight(event.event_id):
+        if not self._is_new(event):
             return
         pressed = await self._reacted_button(event.reacts_to, _reaction_key(event.key))
         if pressed is None:
@@ -292,7 +285,7 @@ class MatrixTransport:
     async def _on_redaction(self, room: MatrixRoom, event: RedactionEvent) -> None:
         """A removed reaction presses its button's undo (which withdraws an answer, if it is
         still the answer)."""
-        if not self._is_new(event) or not await self._first_sight(event.event_id):
+        if not self._is_new(event):
             return
         reaction = self._reactions.pop(event.redacts, None)
         if reaction is not None and reaction[0] == event.sender:
@@ -387,8 +380,9 @@ class MatrixTransport:
             number += len(options)
             event_id = await self._send_content(room_id, content)
             if options:
-                async with self.core.db.transaction() as s:
-                    await MessageRepository(s).record(PLATFORM, room_id, event_id, batch, options)
+                await self.core.services.messages.record(
+                    PLATFORM, room_id, event_id, batch, options
+                )
             if reply.attachment is not None:
                 await self._send_file(room_id, reply)
 

@@ -19,7 +19,6 @@ class ConversationRecord:
     data: dict[str, Any]
     history: tuple[str, ...] = ()
     updated_at: datetime | None = None
-    user_id: int = 0
 
 
 class ConversationRepository:
@@ -31,7 +30,7 @@ class ConversationRepository:
         if row is None:
             return None
         return ConversationRecord(
-            row.kind, row.step, dict(row.data), tuple(row.history or ()), row.updated_at, user_id
+            row.kind, row.step, dict(row.data), tuple(row.history or ()), row.updated_at
         )
 
     async def save(
