@@ -14,6 +14,7 @@ from bot.core.conversations import Finish, Goto, Outcome, Stay, Step, Turn, Wiza
 from bot.core.errors import StaleButton
 from bot.i18n import _, format_when, isolate
 from bot.i18n.text import bold, fmt, join
+from bot.services.topics import Choice
 from handlers import event_fields as fields
 from handlers.buttons import NewEventCategory, NewEventFinish, NewEventFold, NewEventRegion
 from handlers.organisers import authority_of, pick_organisation
@@ -84,12 +85,18 @@ async def _ask_category(turn: Turn) -> Reply:
     return Reply(fmt(_("Which topic fits best?")), _pairs(buttons))
 
 
+def _pick(options: list[Choice], wanted: int) -> Choice:
+    """The option a button names; one that no longer exists makes the button stale."""
+    chosen = next((o for o in options if o.id == wanted), None)
+    if chosen is None:
+        raise StaleButton("unknown option")
+    return chosen
+
+
 async def _category(turn: Turn) -> Outcome:
     assert isinstance(turn.press, NewEventCategory)
     state = await turn.ctx.services.topics.state(turn.ctx.me.id)
-    chosen = next((c for c in state.categories if c.id == turn.press.id), None)
-    if chosen is None:
-        raise StaleButton("unknown category")
+    chosen = _pick(state.categories, turn.press.id)
     turn.data["category"], turn.data["category_name"] = chosen.id, category_name(chosen.slug)
     return Goto("region")
 
@@ -103,9 +110,7 @@ async def _ask_region(turn: Turn) -> Reply:
 async def _region(turn: Turn) -> Outcome:
     assert isinstance(turn.press, NewEventRegion)
     state = await turn.ctx.services.topics.state(turn.ctx.me.id)
-    chosen = next((r for r in state.regions if r.id == turn.press.id), None)
-    if chosen is None:
-        raise StaleButton("unknown region")
+    chosen = _pick(state.regions, turn.press.id)
     turn.data["region"], turn.data["region_name"] = chosen.id, region_name(chosen.slug)
     return Goto("start")
 

@@ -39,9 +39,7 @@ class Core:
         conversations = Conversations(
             registry.wizards, timedelta(minutes=settings.conversation_minutes), clock
         )
-        dispatcher = Dispatcher(
-            registry, services, i18n, settings, db=db, conversations=conversations
-        )
+        dispatcher = Dispatcher(registry, services, i18n, settings, conversations)
         delivery = DeliveryWorker(
             services, i18n, settings, registry.notices, shared=frozenset(registry.shared_notices)
         )

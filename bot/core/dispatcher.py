@@ -25,7 +25,7 @@ from bot.core.registry import Handler, HandlerResult, Registry
 from bot.i18n import I18n, Lang, _
 from bot.i18n.text import fmt
 from bot.services import Services
-from storage.db import Database, is_transient
+from storage.db import is_transient
 
 log = logging.getLogger(__name__)
 
@@ -68,8 +68,6 @@ class Dispatcher:
         services: Services,
         i18n_: I18n,
         settings: Settings,
-        *,
-        db: Database,
         conversations: Conversations,
     ) -> None:
         self.registry = registry
@@ -77,7 +75,6 @@ class Dispatcher:
         self.services = services
         self.i18n = i18n_
         self.settings = settings
-        self.db = db
         self._after: list[Callable[[], None]] = []
 
     def after_each(self, callback: Callable[[], None]) -> None:
@@ -119,7 +116,7 @@ class Dispatcher:
         raise AssertionError("unreachable")
 
     async def _unit(self, incoming: Incoming, attempt: _Attempt, *, write: bool) -> list[Reply]:
-        async with self.db.unit_of_work(write=write) as unit:
+        async with self.services.db.unit_of_work(write=write) as unit:
             sender = incoming.sender
             if incoming.once is not None and not await self.services.messages.first_sight(
                 sender.platform, incoming.once
