@@ -106,8 +106,9 @@ class DeliveryWorker:
         seen: set[int] = set()
         while not self._stopping:
             now = self.services.users.clock()
-            async with self.services.db.transaction() as s:
-                claimed = await OutboxRepository(s).claim(BATCH + len(seen), now)
+            # Claiming only reads: a round with nothing due takes no SQLite write lock.
+            async with self.services.db.unit_of_work(write=False) as unit:
+                claimed = await OutboxRepository(unit.session).claim(BATCH + len(seen), now)
                 rows = [r for r in claimed if r.id not in seen]
             if not rows:
                 break
