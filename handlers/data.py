@@ -20,8 +20,8 @@ from storage.repositories.users import CODE_SECTIONS
 def retention(minutes: int) -> dict[str, tuple[str, str]]:
     """Per section of the export: what it holds, and how long it is kept — the rules the code
     has (nothing is deleted on a timer; ``minutes`` is TREFFPUNKT_CONVERSATION_MINUTES)."""
-    until_deleted = _("until you delete it with /deletedata")
-    until_changed = _("until you change it, or delete it with /deletedata")
+    until_deleted = _("until you delete your data with /deletedata")
+    until_changed = _("until you change your choice, or delete your data with /deletedata")
     kept_without_you = _(
         "kept as the organisation's record; when you delete your data, it stays without your name"
     )

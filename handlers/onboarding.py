@@ -56,8 +56,8 @@ def privacy_notice(settings: Settings) -> Markup:
             ),
             fmt(
                 _(
-                    "Responsible for your data: {operator}. For any question or request about "
-                    "your data, write to {contact}."
+                    "Responsible for your data: {operator}, reachable at {contact} for any "
+                    "question or request about your data."
                 ),
                 operator=settings.operator_name,
                 contact=settings.operator_contact,
