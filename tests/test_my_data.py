@@ -117,7 +117,7 @@ def test_the_export_covers_every_table_and_column_that_refers_to_a_person() -> N
         for fk in table.foreign_keys
         if fk.column.table is users
     }
-    declared = {(t.model.__table__.name, t.owner) for t in PERSONAL}
+    declared = {(t.model.__tablename__, t.owner) for t in PERSONAL}
     assert referring == declared
     assert set(retention(60)) == {"user"} | {t.section for t in PERSONAL}
     assert set(USER_COLUMNS) <= set(users.columns.keys())

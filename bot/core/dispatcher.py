@@ -205,7 +205,7 @@ class Dispatcher:
             return await self._run(_stranger(ctx), handler)
         if guard is not None:
             await self._run(ctx, guard)  # a refusal is still audited, but not shown
-        return [self._private_only_reply()]
+        return [self._private_only_reply(pressed=ctx.incoming.button is not None)]
 
     async def _run(self, ctx: Context, handler: Handler | None) -> list[Reply]:
         """Errors propagate: they roll the whole unit of work back and are answered above."""
@@ -223,8 +223,9 @@ class Dispatcher:
         return Reply(fmt(_("Sorry, something went wrong on my side. Please try again.")))
 
     @staticmethod
-    def _private_only_reply() -> Reply:
+    def _private_only_reply(*, pressed: bool) -> Reply:
+        """A pressed button is answered only to the presser where the messenger can."""
         message = _(
             "This is personal, so I only do it in a private chat. Please write to me directly."
         )
-        return Reply(fmt(message), toast=message)
+        return Reply(fmt(message), toast=message, toast_only=pressed)
