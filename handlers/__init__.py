@@ -39,14 +39,18 @@ from handlers.buttons import (
 
 
 def build_registry() -> Registry:
-    """Every command, alias, kind of button and notice the bot knows, in one place."""
+    """Every command, alias, kind of button and notice the bot knows, in one place.
+
+    Everything is private unless marked ``group_safe``: only what reads the same for anyone
+    (the help, the privacy notice, the list of events, an event's card and file) answers in
+    a group.
+    """
     r = Registry()
     r.command(
         "start",
         onboarding.start,
         N_("Start, and choose your language"),
         needs_user=False,
-        private_only=True,
     )
     r.command(
         "language",
@@ -66,13 +70,13 @@ def build_registry() -> Registry:
         N_("Upcoming events for your topics; “/events all” shows all of them"),
         aliases=("termine", "veranstaltungen"),
         needs_user=False,
+        group_safe=True,
     )
     r.command(
         "myevents",
         events.my_events,
         N_("The events you answered, to change your answer"),
         aliases=("meine",),
-        private_only=True,
     )
     r.command(
         "privacy",
@@ -80,67 +84,59 @@ def build_registry() -> Registry:
         N_("What I store about you, and why"),
         aliases=("datenschutz",),
         needs_user=False,
+        group_safe=True,
     )
     r.command(
         "mydata",
         data.my_data,
         N_("See everything I store about you, as a file too"),
-        private_only=True,
     )
     r.command(
         "deletedata",
         data.delete_data,
         N_("Delete everything I store about you"),
-        private_only=True,
     )
     r.command(
         "link",
         link.link,
         N_("Link your accounts on Telegram and Matrix, so they share everything"),
         needs_user=False,
-        private_only=True,
     )
     # Organisers: every command is guarded (role checked, refusals audited) on every call.
     r.command(
         "newevent",
         newevent.start,
         N_("Create an event, step by step"),
-        private_only=True,
         guard=organisers.require_organiser,
     )
     r.command(
         "broadcast",
         broadcast.start,
         N_("Send an announcement to everyone who follows your topics, in their languages"),
-        private_only=True,
         guard=organisers.require_organiser,
     )
     r.command(
         "orgs",
         organisers.organisations,
         N_("The organisations you act for"),
-        private_only=True,
         guard=organisers.require_organiser,
     )
     r.command(
         "invite",
         organisers.invite,
         N_("An invite code for a new organiser or coordinator"),
-        private_only=True,
         guard=organisers.require_organiser,
     )
     r.command(
         "neworg",
         organisers.new_organisation,
         N_("Add a member organisation (umbrella admins)"),
-        private_only=True,
         guard=organisers.require_admin,
     )
     r.command(
         "join",
         organisers.join_organisation,
         N_("Join an organisation with an invite code"),
-        private_only=True,
     )
     r.command("cancel", organisers.cancel, N_("Stop what you are doing"), needs_user=False)
     for name, handler, text in (
@@ -150,9 +146,16 @@ def build_registry() -> Registry:
         ("attendees", manage.attendees, N_("The answers to an event, as a CSV file")),
         ("report", manage.report, N_("A report for funders, per event, as a CSV file")),
     ):
-        r.command(name, handler, text, private_only=True, guard=organisers.require_organiser)
+        r.command(name, handler, text, guard=organisers.require_organiser)
     r.command("calendar", manage.my_calendar, N_("All events you go to, as one calendar file"))
-    r.command("help", help.show, N_("Show this help"), aliases=("hilfe",), needs_user=False)
+    r.command(
+        "help",
+        help.show,
+        N_("Show this help"),
+        aliases=("hilfe",),
+        needs_user=False,
+        group_safe=True,
+    )
 
     _buttons(r)
     # Guided conversations: their steps' buttons are guarded like the commands that start them.
@@ -172,21 +175,21 @@ def build_registry() -> Registry:
 
 def _buttons(r: Registry) -> None:
     """Every kind of button with its handler (the kinds are declared in handlers/buttons.py)."""
-    r.button(PickLanguage, onboarding.on_language, needs_user=False, private_only=True)
-    r.button(PickSecondLanguage, onboarding.on_second_language, private_only=True)
-    r.button(Consent, onboarding.on_privacy, needs_user=False, private_only=True)
-    r.button(TopicView, topics.on_view, private_only=True)
-    r.button(TopicToggle, topics.on_toggle, private_only=True)
-    r.button(EventsPage, events.on_page, needs_user=False)
-    r.button(EventCard, events.on_card, needs_user=False)
-    r.button(ReadMore, events.on_more, needs_user=False)
-    r.button(AnswerEvent, events.on_answer, private_only=True)
-    r.button(WithdrawAnswer, events.on_withdraw, private_only=True)
-    r.button(CalendarFile, manage.on_calendar_press, needs_user=False)
-    r.button(DeleteData, data.on_delete, private_only=True)
+    r.button(PickLanguage, onboarding.on_language, needs_user=False)
+    r.button(PickSecondLanguage, onboarding.on_second_language)
+    r.button(Consent, onboarding.on_privacy, needs_user=False)
+    r.button(TopicView, topics.on_view)
+    r.button(TopicToggle, topics.on_toggle)
+    r.button(EventsPage, events.on_page, needs_user=False, group_safe=True)
+    r.button(EventCard, events.on_card, needs_user=False, group_safe=True)
+    r.button(ReadMore, events.on_more, needs_user=False, group_safe=True)
+    r.button(AnswerEvent, events.on_answer)
+    r.button(WithdrawAnswer, events.on_withdraw)
+    r.button(CalendarFile, manage.on_calendar_press, needs_user=False, group_safe=True)
+    r.button(DeleteData, data.on_delete)
     # Organisers: every press is guarded (role checked, refusals audited), like the commands.
     organiser = organisers.require_organiser
-    r.button(EditEvent, manage.on_edit_press, private_only=True, guard=organiser)
-    r.button(CancelEvent, manage.on_cancel_press, private_only=True, guard=organiser)
-    r.button(TranslateEvent, manage.on_translate_press, private_only=True, guard=organiser)
-    r.button(BroadcastProgress, broadcast.on_progress, private_only=True, guard=organiser)
+    r.button(EditEvent, manage.on_edit_press, guard=organiser)
+    r.button(CancelEvent, manage.on_cancel_press, guard=organiser)
+    r.button(TranslateEvent, manage.on_translate_press, guard=organiser)
+    r.button(BroadcastProgress, broadcast.on_progress, guard=organiser)

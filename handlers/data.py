@@ -3,23 +3,81 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
+from typing import Any
+
+from markupsafe import Markup
 
 from bot.core.chat import Attachment, Button, Reply
 from bot.core.context import Context
-from bot.i18n import _, format_date, join_list, language_name
+from bot.i18n import _, format_date, format_when, join_list, language_name, ngettext
 from bot.i18n.text import fmt, join
 from handlers.buttons import DeleteData
 from handlers.views import category_name, region_name, status_name
+from storage.repositories.users import CODE_SECTIONS
+
+
+def retention(minutes: int) -> dict[str, tuple[str, str]]:
+    """Per section of the export: what it holds, and how long it is kept — the rules the code
+    has (nothing is deleted on a timer; ``minutes`` is TREFFPUNKT_CONVERSATION_MINUTES)."""
+    until_deleted = _("until you delete your data with /deletedata")
+    until_changed = _("until you change your choice, or delete your data with /deletedata")
+    kept_without_you = _(
+        "kept as the organisation's record; when you delete your data, it stays without your name"
+    )
+    return {
+        "user": (_("your settings"), until_deleted),
+        "accounts": (_("your accounts"), until_deleted),
+        "topics": (_("topics"), until_changed),
+        "regions": (_("regions"), until_changed),
+        "answers": (_("answers to events"), until_deleted),
+        "messages_to_you": (_("messages to you"), until_deleted),
+        "roles": (_("roles"), until_deleted),
+        "conversation_drafts": (
+            _("an unfinished step-by-step conversation"),
+            ngettext(
+                "until you finish it or send /cancel; after {n} minute without an answer it "
+                "ends, and is deleted when you next write to me",
+                "until you finish it or send /cancel; after {n} minutes without an answer it "
+                "ends, and is deleted when you next write to me",
+                minutes,
+            ).format(n=minutes),
+        ),
+        "link_codes": (
+            _("link codes you made"),
+            _("until the code is used or you make a new one, or you delete your data"),
+        ),
+        "invite_codes": (
+            _("invite codes you made"),
+            _("until the code is used; when you delete your data, it stays without your name"),
+        ),
+        "broadcasts_you_wrote": (_("announcements you wrote"), kept_without_you),
+        "audit_entries": (
+            _("records of what you did or tried as an organiser"),
+            kept_without_you,
+        ),
+    }
+
+
+def _role(row: dict[str, Any]) -> str:
+    if row["role"] == "admin":
+        return _("umbrella admin")
+    role = _("organiser") if row["role"] == "organiser" else _("coordinator")
+    return _("{role} of {organisation}").format(role=role, organisation=row.get("organisation"))
 
 
 async def my_data(ctx: Context) -> Reply:
     """/mydata: every stored field, as a message and as a JSON file, only to the person."""
     data = await ctx.services.users.export(ctx.me.id)
+    kinds = retention(ctx.settings.conversation_minutes)
+    data["kept"] = {section: kept for section, (_what, kept) in kinds.items()}
+    for section in CODE_SECTIONS:
+        for row in data[section]:
+            row["code"] = _code(datetime.fromisoformat(row["expires_at"]), ctx)
     user = data["user"]
     second = user["second_language"]
-    answers = data["answers"]
     tally: dict[str, int] = {}
-    for answer in answers:
+    for answer in data["answers"]:
         tally[answer["status"]] = tally.get(answer["status"], 0) + 1
     none = _("none")
     lines = [
@@ -37,23 +95,75 @@ async def my_data(ctx: Context) -> Reply:
         ),
         fmt(
             _("Topics: {topics}"),
-            topics=join_list([category_name(t) for t in data["topics"]]) or none,
+            topics=join_list([category_name(t["category"]) for t in data["topics"]]) or none,
         ),
         fmt(
             _("Regions: {regions}"),
-            regions=join_list([region_name(r) for r in data["regions"]]) or none,
+            regions=join_list([region_name(r["region"]) for r in data["regions"]]) or none,
         ),
         fmt(
             _("Answers to events: {answers}"),
             answers=join_list([f"{status_name(s)}: {n}" for s, n in sorted(tally.items())]) or none,
         ),
-        fmt(_("The attached file contains all of it. /deletedata deletes it.")),
     ]
+    lines += _more(ctx, data)
+    lines.append(fmt("\n{heading}", heading=_("How long I keep it:")))
+    lines += _kept_lines(data, kinds)
+    lines.append(fmt(_("The attached file contains all of it. /deletedata deletes it.")))
     content = json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8")
     return Reply(
         join(lines),
         attachment=Attachment("treffpunkt-my-data.json", content, "application/json"),
     )
+
+
+def _code(expires_at: datetime, ctx: Context) -> str:
+    return _("a code you made, valid until {moment}").format(
+        moment=format_when(expires_at, None, ctx.tz)
+    )
+
+
+def _more(ctx: Context, data: dict[str, Any]) -> list[Markup]:
+    """The lines for what only some people have: roles, drafts, codes, messages, records."""
+    lines = []
+    if data["roles"]:
+        lines.append(fmt(_("Roles: {roles}"), roles=join_list([_role(r) for r in data["roles"]])))
+    for draft in data["conversation_drafts"]:
+        wizard = ctx.registry.wizards.get(draft["kind"])
+        command = f"/{wizard.command}" if wizard else draft["kind"]
+        lines.append(fmt(_("Unfinished step-by-step conversation: {command}"), command=command))
+    lines += [
+        fmt("{code}", code=row["code"])
+        for section in sorted(CODE_SECTIONS)
+        for row in data[section]
+    ]
+    if n := len(data["messages_to_you"]):
+        text = ngettext(
+            "{n} message to you, sent or waiting", "{n} messages to you, sent or waiting", n
+        )
+        lines.append(fmt(text, n=n))
+    if n := len(data["broadcasts_you_wrote"]):
+        text = ngettext("{n} announcement you wrote", "{n} announcements you wrote", n)
+        lines.append(fmt(text, n=n))
+    if n := len(data["audit_entries"]):
+        text = ngettext(
+            "{n} record of what you did or tried as an organiser",
+            "{n} records of what you did or tried as an organiser",
+            n,
+        )
+        lines.append(fmt(text, n=n))
+    return lines
+
+
+def _kept_lines(data: dict[str, Any], kinds: dict[str, tuple[str, str]]) -> list[Markup]:
+    """One line per rule, naming the kinds of data present that it applies to."""
+    rules: dict[str, list[str]] = {}
+    for section, (what, kept) in kinds.items():
+        if section == "user" or data[section]:
+            rules.setdefault(kept, []).append(what)
+    return [
+        fmt("• {what}: {kept}", what=join_list(whats), kept=kept) for kept, whats in rules.items()
+    ]
 
 
 async def delete_data(ctx: Context) -> Reply:

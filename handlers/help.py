@@ -10,7 +10,8 @@ from handlers.organisers import authority_of
 
 
 async def show(ctx: Context) -> Reply:
-    """/help: every command with what it does, in the person's language."""
+    """/help: every command with what it does, in the person's language; organisers' commands
+    only for organisers, and never in a group (where it runs as for anyone)."""
     lines = [fmt(_("Here is what I can do:"))]
     for command in ctx.registry.visible():
         lines.append(fmt("/{name} – {help}", name=command.name, help=_(command.help)))
@@ -19,7 +20,9 @@ async def show(ctx: Context) -> Reply:
         for command in ctx.registry.visible(guarded=True):
             if command.guard is not None:
                 lines.append(fmt("/{name} – {help}", name=command.name, help=_(command.help)))
-    if ctx.user is None:
+    if not ctx.incoming.chat.private:
+        lines.append(fmt(_("Write to me in a private chat to choose your language and topics.")))
+    elif ctx.user is None:
         lines.append(fmt(_("Start with /start to choose your language.")))
     return Reply(join(lines))
 

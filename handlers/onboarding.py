@@ -5,16 +5,19 @@ from __future__ import annotations
 from markupsafe import Markup
 
 from bot import i18n
+from bot.app.settings import Settings
 from bot.core.chat import Button, Reply
 from bot.core.context import Context
-from bot.i18n import _, language_name
+from bot.i18n import _, language_name, ngettext
 from bot.i18n.text import fmt, join, plain
 from handlers import topics
 from handlers.buttons import Consent, PickLanguage, PickSecondLanguage, shipped
 from handlers.views import language_buttons
 
 
-def privacy_notice() -> Markup:
+def privacy_notice(settings: Settings) -> Markup:
+    """What is stored and why, who is responsible and how to reach them, how long it is kept."""
+    minutes = settings.conversation_minutes
     return join(
         [
             fmt(_("🔒 A short note on your data.")),
@@ -36,6 +39,28 @@ def privacy_notice() -> Markup:
                     "Your control: /mydata shows everything I store about you, and /deletedata "
                     "deletes all of it at once."
                 )
+            ),
+            fmt(
+                ngettext(
+                    "How long: everything stays until you delete it with /deletedata. A "
+                    "step-by-step conversation you leave unanswered ends after {n} minute. If "
+                    "you act for an organisation, the record of what you did there stays "
+                    "after you delete your data, without your name.",
+                    "How long: everything stays until you delete it with /deletedata. A "
+                    "step-by-step conversation you leave unanswered ends after {n} minutes. If "
+                    "you act for an organisation, the record of what you did there stays "
+                    "after you delete your data, without your name.",
+                    minutes,
+                ),
+                n=minutes,
+            ),
+            fmt(
+                _(
+                    "Responsible for your data: {operator}, reachable at {contact} for any "
+                    "question or request about your data."
+                ),
+                operator=settings.operator_name,
+                contact=settings.operator_contact,
             ),
         ],
         "\n\n",
@@ -80,7 +105,7 @@ async def on_language(ctx: Context, press: PickLanguage) -> Reply:
         sender = ctx.incoming.sender
         ctx.services.users.pending.remember(sender.platform, sender.user_id, code)
         with i18n.use(ctx.i18n.lang(code)):
-            text = join([privacy_notice(), fmt(_("Do you agree?"))], "\n\n")
+            text = join([privacy_notice(ctx.settings), fmt(_("Do you agree?"))], "\n\n")
             return Reply(text, _consent_buttons(code), replace=True)
     user = await ctx.services.users.set_language(ctx.user.id, code)
     with i18n.use(ctx.i18n.lang(user.locale, user.second_locale)):
@@ -155,27 +180,20 @@ async def on_privacy(ctx: Context, press: Consent) -> list[Reply]:
 
 
 async def privacy(ctx: Context) -> Reply:
-    """/privacy: the notice again; people who have not agreed yet can agree here."""
-    if ctx.user is not None:
-        return Reply(privacy_notice())
+    """/privacy: the notice again; people who have not agreed yet can agree here (in a
+    private chat: a group gets the notice alone, the same for everyone)."""
+    if ctx.user is not None or not ctx.incoming.chat.private:
+        return Reply(privacy_notice(ctx.settings))
     return await consent_prompt(ctx)
 
 
 async def consent_prompt(ctx: Context) -> Reply:
-    """Asked just in time: when someone who has not agreed wants to store something."""
-    if not ctx.incoming.chat.private:
-        return Reply(
-            fmt(
-                _(
-                    "Please write to me in a private chat first: "
-                    "there I can ask you about your data."
-                )
-            )
-        )
+    """Asked just in time (only ever in a private chat): when someone who has not agreed wants
+    to store something."""
     text = join(
         [
             fmt(_("For this I need to store a few things about you.")),
-            privacy_notice(),
+            privacy_notice(ctx.settings),
             fmt(_("Do you agree?")),
         ],
         "\n\n",

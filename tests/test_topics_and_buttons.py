@@ -115,7 +115,8 @@ async def test_groups_get_nothing_personal(room: Chatroom, core: Core) -> None:
     event = await event_by_uid(core, "offener-treff-leipzig")
     await alone.presses(f"r:{event.id}:g:-")
 
-    in_group = room.person("nia", "en", private=False, chat_id="group-1")
+    # In a group the bot speaks the language the messenger reports, never the one stored.
+    in_group = room.person("nia", "en", private=False, chat_id="group-1", language_hint="en")
     for command in ("/myevents", "/mydata", "/deletedata"):
         await in_group.says(command)
         in_group.sees(
@@ -136,7 +137,8 @@ async def test_groups_get_nothing_personal(room: Chatroom, core: Core) -> None:
 
     stranger = room.person("oz", "de", private=False, chat_id="group-1")
     await stranger.says("/topics")
+    # The same answer a registered person gets: a group cannot tell who is registered.
     stranger.sees(
-        "Please write to me in a private chat first: there I can ask you about your data."
+        "This is personal, so I only do it in a private chat. Please write to me directly."
     )
     assert not stranger.buttons()

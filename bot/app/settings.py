@@ -134,6 +134,20 @@ class Settings(BaseSettings):
         validation_alias="TREFFPUNKT_DEMO_DATA",
         description="whether demo events are loaded into an empty database",
     )
+    operator_name: str = Field(
+        default="Example umbrella organisation e. V.",
+        min_length=1,
+        max_length=200,
+        validation_alias="TREFFPUNKT_OPERATOR_NAME",
+        description="who runs the bot and is responsible for the data (privacy notice)",
+    )
+    operator_contact: str = Field(
+        default="privacy@example.org",
+        min_length=1,
+        max_length=300,
+        validation_alias="TREFFPUNKT_OPERATOR_CONTACT",
+        description="how people reach the operator about their data (e-mail, address)",
+    )
     console_user: str = Field(
         default="console",
         validation_alias="TREFFPUNKT_CONSOLE_USER",

@@ -91,7 +91,8 @@ class Reply:
     ``text`` is a small HTML subset (``<b>``, ``<i>``, ``<a href>``) in which every interpolated
     value is already escaped (:class:`markupsafe.Markup`). ``replace`` asks the transport to
     edit the message whose button was pressed instead of sending a new one, where it can.
-    ``toast`` is the short answer to a button press (Telegram shows it as a notification).
+    ``toast`` is the short answer to a button press (Telegram shows it as a notification);
+    with ``toast_only`` a transport that shows it posts nothing in the chat.
     """
 
     text: Markup
@@ -99,6 +100,7 @@ class Reply:
     attachment: Attachment | None = None
     replace: bool = False
     toast: str | None = None
+    toast_only: bool = False
     meta: dict[str, str] = field(default_factory=dict, compare=False)
 
     def all_buttons(self) -> list[Button]:

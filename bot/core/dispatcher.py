@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from tenacity import (
     AsyncRetrying,
@@ -48,6 +48,11 @@ def stale_button_reply() -> Reply:
     )
 
 
+def _stranger(ctx: Context) -> Context:
+    """The context as anyone would have it: what runs in a group cannot reach the person."""
+    return replace(ctx, user=None, authority=None, conversation=None)
+
+
 @dataclass
 class _Attempt:
     """What the latest try of an update learned: the language to answer a failure in."""
@@ -89,7 +94,12 @@ class Dispatcher:
         The first try only reads until it writes; on SQLite a retry takes the write lock first.
         """
         sender = incoming.sender
-        picked = self.services.users.pending.get(sender.platform, sender.user_id)
+        # In a group nothing stored about the sender shows, not even the language they chose.
+        picked = (
+            self.services.users.pending.get(sender.platform, sender.user_id)
+            if incoming.chat.private
+            else None
+        )
         attempt = _Attempt(self.i18n.lang(picked or sender.language_hint))
         retrying = AsyncRetrying(
             stop=stop_after_attempt(DB_ATTEMPTS),
@@ -124,7 +134,7 @@ class Dispatcher:
                 return []
             private_chat = incoming.chat.chat_id if incoming.chat.private else None
             user = await self.services.users.find(sender.platform, sender.user_id, private_chat)
-            if user is not None:
+            if user is not None and incoming.chat.private:
                 attempt.lang = self.i18n.lang(user.locale, user.second_locale)
             with i18n.use(attempt.lang):
                 ctx = Context(
@@ -155,13 +165,14 @@ class Dispatcher:
         name, ctx.args = command
         found = self.registry.find(name)
         if found is None:
-            return await self._run(ctx, self.registry.fallback)
+            private = incoming.chat.private
+            return await self._run(ctx if private else _stranger(ctx), self.registry.fallback)
+        if not incoming.chat.private:
+            return await self._in_group(ctx, found.handler, found.group_safe, found.guard)
         if found.guard is not None:
             refusal = await self._run(ctx, found.guard)
             if refusal:
                 return refusal
-        if found.private_only and not incoming.chat.private:
-            return [self._private_only_reply()]
         if found.needs_user and ctx.user is None:
             return await self._run(ctx, self.registry.consent_prompt)
         return await self._run(ctx, found.handler)
@@ -175,15 +186,26 @@ class Dispatcher:
         except StaleButton as exc:
             log.info("stale or forged button: %s", exc)
             return [stale_button_reply()]
+        if not ctx.incoming.chat.private:
+            return await self._in_group(ctx, route.bind(press), route.group_safe, route.guard)
         if route.guard is not None:
             refusal = await self._run(ctx, route.guard)
             if refusal:
                 return refusal
-        if route.private_only and not ctx.incoming.chat.private:
-            return [self._private_only_reply()]
         if route.needs_user and ctx.user is None:
             return await self._run(ctx, self.registry.consent_prompt)
         return await self._run(ctx, route.bind(press))
+
+    async def _in_group(
+        self, ctx: Context, handler: Handler, group_safe: bool, guard: Handler | None
+    ) -> list[Reply]:
+        """A group sees what a stranger would see: a safe handler runs without the person, and
+        anything else gets the same short pointer to a private chat, whoever asks."""
+        if group_safe:
+            return await self._run(_stranger(ctx), handler)
+        if guard is not None:
+            await self._run(ctx, guard)  # a refusal is still audited, but not shown
+        return [self._private_only_reply(pressed=ctx.incoming.button is not None)]
 
     async def _run(self, ctx: Context, handler: Handler | None) -> list[Reply]:
         """Errors propagate: they roll the whole unit of work back and are answered above."""
@@ -201,8 +223,9 @@ class Dispatcher:
         return Reply(fmt(_("Sorry, something went wrong on my side. Please try again.")))
 
     @staticmethod
-    def _private_only_reply() -> Reply:
+    def _private_only_reply(*, pressed: bool) -> Reply:
+        """A pressed button is answered only to the presser where the messenger can."""
         message = _(
             "This is personal, so I only do it in a private chat. Please write to me directly."
         )
-        return Reply(fmt(message), toast=message)
+        return Reply(fmt(message), toast=message, toast_only=pressed)

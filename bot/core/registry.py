@@ -21,26 +21,31 @@ B = TypeVar("B", bound=ButtonData)
 
 @dataclass(frozen=True)
 class Command:
-    """A command: ``help`` is an untranslated message id, translated where it is shown."""
+    """A command: ``help`` is an untranslated message id, translated where it is shown.
+
+    ``group_safe``: it may answer in a group, where it runs as for a stranger (no person, no
+    stored language); every other command is answered there only with "write to me directly".
+    """
 
     name: str
     handler: Handler
     help: str
     aliases: tuple[str, ...] = ()
     needs_user: bool = True
-    private_only: bool = False
+    group_safe: bool = False
     hidden: bool = False
     guard: Handler | None = None
 
 
 @dataclass(frozen=True)
 class ButtonRoute:
-    """Presses of one kind of button: ``codec`` decodes the data for ``handler``."""
+    """Presses of one kind of button: ``codec`` decodes the data for ``handler``;
+    ``group_safe`` as for a :class:`Command`."""
 
     codec: type[ButtonData]
     handler: Callable[[Context, Any], Awaitable[HandlerResult]]
     needs_user: bool = True
-    private_only: bool = False
+    group_safe: bool = False
     guard: Handler | None = None
 
     def bind(self, press: ButtonData) -> Handler:
@@ -72,15 +77,16 @@ class Registry:
         *,
         aliases: tuple[str, ...] = (),
         needs_user: bool = True,
-        private_only: bool = False,
+        group_safe: bool = False,
         hidden: bool = False,
         guard: Handler | None = None,
     ) -> None:
+        _check_group_safe(name, needs_user=needs_user, group_safe=group_safe, guard=guard)
         for key in (name, *aliases):
             if key in self.commands or key in self.aliases:
                 raise ValueError(f"command name {key!r} registered twice")
         self.commands[name] = Command(
-            name, handler, help, aliases, needs_user, private_only, hidden, guard
+            name, handler, help, aliases, needs_user, group_safe, hidden, guard
         )
         for alias in aliases:
             self.aliases[alias] = name
@@ -91,14 +97,15 @@ class Registry:
         handler: Callable[[Context, B], Awaitable[HandlerResult]],
         *,
         needs_user: bool = True,
-        private_only: bool = False,
+        group_safe: bool = False,
         guard: Handler | None = None,
     ) -> None:
         """Presses of ``codec``'s kind go to ``handler``, decoded."""
+        _check_group_safe(codec.prefix, needs_user=needs_user, group_safe=group_safe, guard=guard)
         key = (codec.prefix, len(codec.fields()))
         if key in self.buttons:
             raise ValueError(f"two kinds of button with prefix {codec.prefix!r} and {key[1]} parts")
-        self.buttons[key] = ButtonRoute(codec, handler, needs_user, private_only, guard)
+        self.buttons[key] = ButtonRoute(codec, handler, needs_user, group_safe, guard)
 
     def route(self, data: str) -> ButtonRoute | None:
         """The route of the kind of button ``data`` claims to be; the longest prefix wins."""
@@ -115,9 +122,9 @@ class Registry:
             raise ValueError(f"conversation {wizard.kind!r} registered twice")
         self.wizards[wizard.kind] = wizard
         for kind in sorted(wizard.button_kinds, key=lambda k: (k.prefix, len(k.fields()))):
-            self.button(kind, _pressed_in(wizard), private_only=True, guard=guard)
+            self.button(kind, _pressed_in(wizard), guard=guard)
         if (Back.prefix, len(Back.fields())) not in self.buttons:
-            self.button(Back, _back, private_only=True)
+            self.button(Back, _back)
 
     def notice(self, kind: str, renderer: NoticeRenderer, *, shared: bool = False) -> None:
         """``shared``: the text depends only on the language, so one rendering per language
@@ -132,6 +139,14 @@ class Registry:
     def visible(self, *, guarded: bool = False) -> Iterator[Command]:
         """Commands for the help and menus; guarded (organiser) ones only when asked for."""
         return (c for c in self.commands.values() if not c.hidden and (guarded or c.guard is None))
+
+
+def _check_group_safe(
+    name: str, *, needs_user: bool, group_safe: bool, guard: Handler | None
+) -> None:
+    """In a group a safe handler runs without the person: it can neither need nor check them."""
+    if group_safe and (needs_user or guard is not None):
+        raise ValueError(f"{name!r} is group-safe, so it cannot need a person or a role")
 
 
 def _pressed_in(wizard: Wizard) -> Callable[[Context, ButtonData], Awaitable[HandlerResult]]:

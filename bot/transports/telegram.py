@@ -265,6 +265,8 @@ class TelegramTransport:
     async def _render(self, chat_id: int, replies: list[Reply], pressed: int | None) -> None:
         editable = pressed
         for reply in replies:
+            if reply.toast_only and pressed is not None:
+                continue  # already said as the press's answer
             if reply.replace and editable is not None and reply.attachment is None:
                 target, editable = editable, None
                 if await self._edit(chat_id, target, reply):

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, inspect, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Mapped
 
 from storage.models import (
     AuditEntry,
+    Base,
     Broadcast,
     Category,
     Conversation,
@@ -19,6 +23,7 @@ from storage.models import (
     InviteCode,
     LinkCode,
     Membership,
+    Organisation,
     OutboxMessage,
     Region,
     RegionChoice,
@@ -28,6 +33,103 @@ from storage.models import (
     User,
 )
 from storage.records import IdentityRecord, UserRecord
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class PersonalTable:
+    """A table that holds data about a person: the column that points at them (``owner``),
+    names the export gives some columns, and columns never shown (hashed codes)."""
+
+    section: str
+    model: type[Base]
+    owner: str
+    renamed: Mapping[str, str] = field(default_factory=dict)
+    secret: frozenset[str] = frozenset()
+
+
+# The users table itself, shown as "user".
+USER_COLUMNS: Mapping[str, str] = {
+    "locale": "language",
+    "second_locale": "second_language",
+    "consent_version": "privacy_notice_version_accepted",
+    "consent_at": "privacy_notice_accepted_at",
+}
+# Every other table that refers to a person (a test walks the schema and holds this to it).
+PERSONAL: tuple[PersonalTable, ...] = (
+    PersonalTable("accounts", Identity, "user_id", {"platform_user_id": "account_id"}),
+    PersonalTable("topics", Subscription, "user_id"),
+    PersonalTable("regions", RegionChoice, "user_id"),
+    PersonalTable(
+        "answers", Rsvp, "user_id", {"created_at": "answered_at", "updated_at": "changed_at"}
+    ),
+    PersonalTable("messages_to_you", OutboxMessage, "user_id"),
+    PersonalTable("roles", Membership, "user_id"),
+    PersonalTable("conversation_drafts", Conversation, "user_id"),
+    PersonalTable("link_codes", LinkCode, "user_id", secret=frozenset({"code_hash"})),
+    PersonalTable("invite_codes", InviteCode, "created_by", secret=frozenset({"code_hash"})),
+    PersonalTable("broadcasts_you_wrote", Broadcast, "author_user_id"),
+    PersonalTable("audit_entries", AuditEntry, "actor_user_id"),
+)
+# The sections whose rows are codes the person made: shown only as "a code, valid until …".
+CODE_SECTIONS = frozenset(t.section for t in PERSONAL if t.secret)
+
+
+def _json(value: object) -> object:
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+def _row(
+    row: Base, renamed: Mapping[str, str], owner: str, secret: frozenset[str] = frozenset()
+) -> dict[str, Any]:
+    """Every column of ``row`` but the one pointing at the person and the secret ones."""
+    return {
+        renamed.get(c.key, c.key): _json(getattr(row, c.key))
+        for c in inspect(type(row)).column_attrs
+        if c.key != owner and c.key not in secret
+    }
+
+
+async def _names(
+    session: AsyncSession, key: Mapped[int], name: Mapped[T], ids: set[int]
+) -> dict[int, T]:
+    rows = await session.execute(select(key, name).where(key.in_(ids)))
+    return {row[0]: row[1] for row in rows}
+
+
+async def _label(session: AsyncSession, export: dict[str, Any], locale: str) -> None:
+    """Next to an id of a category, region, organisation or event, what people call it."""
+    rows = [row for section in export.values() if isinstance(section, list) for row in section]
+
+    def ids(key: str) -> set[int]:
+        return {row[key] for row in rows if isinstance(row.get(key), int)}
+
+    categories = await _names(session, Category.id, Category.slug, ids("category_id"))
+    regions = await _names(session, Region.id, Region.slug, ids("region_id"))
+    organisations = await _names(
+        session, Organisation.id, Organisation.name, ids("organisation_id")
+    )
+    starts = await _names(session, Event.id, Event.starts_at, ids("event_id"))
+    titles: dict[int, str] = {}
+    texts = await session.execute(
+        select(EventText.event_id, EventText.locale, EventText.title)
+        .where(EventText.event_id.in_(starts))
+        .order_by(EventText.event_id, EventText.locale)
+    )
+    for event_id, text_locale, title in texts:
+        if event_id not in titles or text_locale == locale:
+            titles[event_id] = title
+    for row in rows:
+        if row.get("category_id") in categories:
+            row["category"] = categories[row["category_id"]]
+        if row.get("region_id") in regions:
+            row["region"] = regions[row["region_id"]]
+        if row.get("organisation_id") in organisations:
+            row["organisation"] = organisations[row["organisation_id"]]
+        if row.get("event_id") in starts:
+            row["event_title"] = titles.get(row["event_id"])
+            row["event_starts_at"] = starts[row["event_id"]].isoformat()
 
 
 def _user(row: User) -> UserRecord:
@@ -140,74 +242,25 @@ class UserRepository:
         )
 
     async def export(self, user_id: int) -> dict[str, Any]:
-        """Every stored field that refers to the person, as plain JSON-ready data."""
+        """Every stored row that refers to the person, every column of it, as JSON-ready data:
+        ``user`` and one list per entry of :data:`PERSONAL`, each row with readable names of
+        what it points at. Secret columns (hashed codes) are left out."""
         user = await self.session.get(User, user_id)
         if user is None:
             return {}
-        identities = await self.identities(user_id)
-        categories = await self.session.scalars(
-            select(Category.slug)
-            .join(Subscription, Subscription.category_id == Category.id)
-            .where(Subscription.user_id == user_id)
-            .order_by(Category.position)
-        )
-        regions = await self.session.scalars(
-            select(Region.slug)
-            .join(RegionChoice, RegionChoice.region_id == Region.id)
-            .where(RegionChoice.user_id == user_id)
-            .order_by(Region.position)
-        )
-        rsvps = await self.session.execute(
-            select(Rsvp, Event.starts_at, EventText.title)
-            .join(Event, Event.id == Rsvp.event_id)
-            .outerjoin(EventText, EventText.event_id == Event.id)
-            .where(Rsvp.user_id == user_id)
-            .order_by(Event.starts_at, Rsvp.id)
-        )
-        answers: dict[int, dict[str, Any]] = {}
-        for rsvp, starts_at, title in rsvps:
-            answers.setdefault(
-                rsvp.id,
-                {
-                    "event_id": rsvp.event_id,
-                    "event_title": title,
-                    "event_starts_at": starts_at.isoformat(),
-                    "status": rsvp.status,
-                    "waitlist_seq": rsvp.waitlist_seq,
-                    "answered_at": rsvp.created_at.isoformat(),
-                    "changed_at": rsvp.updated_at.isoformat(),
-                },
+        export: dict[str, Any] = {"user": _row(user, USER_COLUMNS, owner="")}
+        for table in PERSONAL:
+            owner = getattr(table.model, table.owner)
+            rows = await self.session.scalars(
+                select(table.model)
+                .where(owner == user_id)
+                .order_by(*inspect(table.model).primary_key)
             )
-        outbox = await self.session.scalars(
-            select(OutboxMessage).where(OutboxMessage.user_id == user_id).order_by(OutboxMessage.id)
-        )
-        return {
-            "user": {
-                "id": user.id,
-                "language": user.locale,
-                "second_language": user.second_locale,
-                "timezone": user.timezone,
-                "privacy_notice_version_accepted": user.consent_version,
-                "privacy_notice_accepted_at": user.consent_at.isoformat(),
-                "created_at": user.created_at.isoformat(),
-            },
-            "accounts": [
-                {
-                    "platform": i.platform,
-                    "account_id": i.platform_user_id,
-                    "chat_id": i.chat_id,
-                    "active": i.active,
-                }
-                for i in identities
-            ],
-            "topics": list(categories),
-            "regions": list(regions),
-            "answers": list(answers.values()),
-            "messages_to_you": [
-                {"kind": m.kind, "status": m.status, "created_at": m.created_at.isoformat()}
-                for m in outbox
-            ],
-        }
+            export[table.section] = [
+                _row(r, table.renamed, table.owner, table.secret) for r in rows
+            ]
+        await _label(self.session, export, user.locale)
+        return export
 
     async def delete(self, user_id: int) -> None:
         """Remove the person and every row that refers to them."""
