@@ -34,16 +34,16 @@ async def link(ctx: Context) -> Reply:
         return Reply(
             fmt(
                 ngettext(
-                    "Your link code is {code}. Within {minutes} minute, send “/link {code}” to me "
+                    "Your link code is {code}. Within {n} minute, send “/link {code}” to me "
                     "from your other messenger. Then both accounts are one: the same language, "
                     "topics and answers.",
-                    "Your link code is {code}. Within {minutes} minutes, send “/link {code}” to me "
+                    "Your link code is {code}. Within {n} minutes, send “/link {code}” to me "
                     "from your other messenger. Then both accounts are one: the same language, "
                     "topics and answers.",
                     CODE_MINUTES,
                 ),
                 code=new,
-                minutes=CODE_MINUTES,
+                n=CODE_MINUTES,
             )
         )
     sender = ctx.incoming.sender

@@ -47,11 +47,12 @@ async def test_my_data_lists_every_field_and_attaches_json(room: Chatroom, core:
 
     await p.says("/mydata")
     p.sees("This is everything I store about you:")
-    p.sees("Time zone: {timezone}", timezone="Europe/Berlin")
+    p.sees("Time zone: {timezone}", timezone="Берлін")
     attachment = p.last[0].attachment
     assert attachment is not None and attachment.filename.endswith(".json")
     data = json.loads(attachment.content)
     assert data["user"]["language"] == "uk" and data["user"]["second_language"] == "ru"
+    assert data["user"]["timezone"] == "Europe/Berlin", "the file keeps the raw value"
     assert data["topics"] == ["families"]
     assert data["accounts"] == [
         {"platform": "fake", "account_id": "olga", "chat_id": "olga", "active": True}
