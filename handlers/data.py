@@ -6,7 +6,7 @@ import json
 
 from bot.core.chat import Attachment, Button, Reply
 from bot.core.context import Context
-from bot.i18n import N_, _, format_date, isolate, join_list, language_name, timezone_name
+from bot.i18n import N_, _, format_date, join_list, language_name, timezone_name
 from bot.i18n.text import fmt, join
 from handlers.buttons import DeleteData
 from handlers.views import category_name, region_name, status_name
@@ -20,9 +20,7 @@ def _account(account: dict[str, str]) -> str:
     platform = account["platform"]
     name = MESSENGERS.get(platform)
     messenger = _(name) if name else platform.capitalize()
-    return _("{messenger} ({account})").format(
-        messenger=messenger, account=isolate(account["account_id"])
-    )
+    return _("{messenger} ({account})").format(messenger=messenger, account=account["account_id"])
 
 
 async def my_data(ctx: Context) -> Reply:

@@ -240,6 +240,9 @@ def join_list(items: Sequence[str]) -> str:
     values = [isolate(item) for item in items]
     patterns = locale.list_patterns["standard"]
     glues = {_pattern_glue(patterns[key]) for key in ("2", "start", "middle", "end")}
+    # Translators: every word your language joins names with, separated by commas (Ukrainian:
+    # "і, й, та"); a list whose items hold one of them is set apart more clearly.
+    glues.update(f" {word.strip()} " for word in _("and").split(",") if word.strip())
     if not any(_holds(item, glue) for item in items for glue in glues):
         return format_list(values, locale=locale)
     # The items hold the list's own "and" or comma ("Counselling, recognition and work"), so
