@@ -157,3 +157,18 @@ def test_the_console_account_is_named_not_repeated(tmp_path: Path) -> None:
     out = chat(tmp_path, "/start\n2\n1\n/mydata\n")
     assert "Accounts: console chat (console)" in out
     assert "console console" not in out and "Time zone: Berlin" in out
+
+
+# The quotation marks each catalog writes: its language's own, and no other.
+QUOTES = {"de": "„“", "en": "“”", "uk": "«»", "ru": "«»", "ar": "«»", "fa": "«»"}
+
+
+@pytest.mark.parametrize("code", sorted(QUOTES))
+def test_each_catalog_quotes_with_its_own_marks(code: str) -> None:
+    po = polib.pofile(str(LOCALES / code / "LC_MESSAGES" / "messages.po"))
+    foreign = set("“”„«»") - set(QUOTES[code])
+    for entry in po:
+        forms = [entry.msgstr, *entry.msgstr_plural.values()]
+        # A leading « is an arrow ("« Back" in languages written left to right), not a quote.
+        quotes = [f.removeprefix("« ") for f in forms if f]
+        assert not any(set(f) & foreign for f in quotes), f"{code}: {entry.msgid!r} → {forms}"
