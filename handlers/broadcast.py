@@ -10,7 +10,7 @@ from bot.core.chat import Button, Reply
 from bot.core.context import Context, NoticeContext
 from bot.core.conversations import Finish, Goto, Outcome, Stay, Step, Turn, Wizard
 from bot.core.errors import StaleButton
-from bot.i18n import _, current, join_list, language_name, native_name
+from bot.i18n import _, current, language_list, language_name, native_name
 from bot.i18n.text import fmt, is_blank, join, shorten
 from bot.services.broadcasts import Audience
 from handlers.buttons import (
@@ -170,7 +170,7 @@ async def _ask_translations(turn: Turn) -> Reply:
     buttons = [Button(native_name(c), BroadcastLanguage(c).pack()) for c in missing]
     rows = [tuple(buttons[i : i + 3]) for i in range(0, len(buttons), 3)]
     rows.append((Button(_("Preview ▶"), BroadcastStep("p").pack()),))
-    done = join_list([native_name(c) for c in texts])
+    done = language_list(list(texts))
     return Reply(
         join(
             [

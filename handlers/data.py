@@ -10,7 +10,16 @@ from markupsafe import Markup
 
 from bot.core.chat import Attachment, Button, Reply
 from bot.core.context import Context
-from bot.i18n import _, format_date, format_when, join_list, language_name, ngettext
+from bot.i18n import (
+    N_,
+    _,
+    format_date,
+    format_when,
+    join_list,
+    language_name,
+    ngettext,
+    timezone_name,
+)
 from bot.i18n.text import fmt, join
 from handlers.buttons import DeleteData
 from handlers.views import category_name, region_name, status_name
@@ -65,6 +74,17 @@ def _role(row: dict[str, Any]) -> str:
     role = _("organiser") if row["role"] == "organiser" else _("coordinator")
     return _("{role} of {organisation}").format(role=role, organisation=row.get("organisation"))
 
+# Messengers by the names people know them by; the console is no product, so it is described.
+MESSENGERS = {"telegram": "Telegram", "matrix": "Matrix", "console": N_("console chat")}
+
+
+def _account(account: dict[str, str]) -> str:
+    """One account as a person reads it: "Telegram (123456)"."""
+    platform = account["platform"]
+    name = MESSENGERS.get(platform)
+    messenger = _(name) if name else platform.capitalize()
+    return _("{messenger} ({account})").format(messenger=messenger, account=account["account_id"])
+
 
 async def my_data(ctx: Context) -> Reply:
     """/mydata: every stored field, as a message and as a JSON file, only to the person."""
@@ -84,14 +104,14 @@ async def my_data(ctx: Context) -> Reply:
         fmt(_("This is everything I store about you:")),
         fmt(_("Language: {language}"), language=language_name(user["language"])),
         fmt(_("Second language: {language}"), language=language_name(second) if second else none),
-        fmt(_("Time zone: {timezone}"), timezone=user["timezone"]),
+        fmt(_("Time zone: {timezone}"), timezone=timezone_name(user["timezone"])),
         fmt(
             _("Privacy notice accepted on {date}"),
             date=format_date(ctx.me.consent_at, ctx.tz),
         ),
         fmt(
             _("Accounts: {accounts}"),
-            accounts=join_list([f"{a['platform']} {a['account_id']}" for a in data["accounts"]]),
+            accounts=join_list([_account(a) for a in data["accounts"]]),
         ),
         fmt(
             _("Topics: {topics}"),

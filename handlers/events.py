@@ -11,7 +11,7 @@ from bot.core.buttons import EventsPage
 from bot.core.chat import Button, Reply
 from bot.core.context import Context, NoticeContext
 from bot.core.errors import EventUnavailable, StaleButton
-from bot.i18n import _, current, ngettext
+from bot.i18n import N_, _, current, ngettext
 from bot.i18n.text import bold, chunks, fmt, join, plain, shorten
 from bot.services.events import EventView, pick_text
 from bot.services.rsvp import PROMOTED, Answer, AnswerResult
@@ -41,6 +41,9 @@ LIST_DESCRIPTION = 160
 MORE_CHUNK = 3000
 # Reactions that answer an event where messages take reactions (Matrix).
 REACTIONS = {"g": ("✅", "✔", "👍"), "m": ("❔", "❓", "🤔"), "n": ("❌", "👎")}
+# Translators: what people type after /events to see all events ("/events all"): every
+# common spelling in your language, separated by commas.
+ALL_WORDS = N_("all")
 
 
 def _personal_user_id(ctx: Context) -> int | None:
@@ -151,9 +154,18 @@ async def on_more(ctx: Context, press: ReadMore) -> Reply:
     return Reply(join([heading, fmt("{chunk}", chunk=parts[part - 1])], "\n\n"), buttons)
 
 
+def _words_for_all(ctx: Context) -> set[str]:
+    """What people type after /events to see everything, in every shipped language."""
+    words = {"all", "*"}
+    for code in ctx.i18n.available:
+        spellings = ctx.i18n.lang(code).translations.gettext(ALL_WORDS)
+        words.update(word.strip().casefold() for word in spellings.split(","))
+    return words
+
+
 async def list_events(ctx: Context) -> Reply:
     """/events: upcoming events for my topics, a few at a time; "/events all" shows all."""
-    everything = ctx.args.strip().lower() in {"all", "alle", "*"}
+    everything = ctx.args.strip().casefold() in _words_for_all(ctx)
     return await _page(ctx, everything, 0, replace=False)
 
 

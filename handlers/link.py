@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot import i18n
 from bot.core.chat import Reply
 from bot.core.context import Context
-from bot.i18n import _
+from bot.i18n import _, ngettext
 from bot.i18n.text import fmt
 from bot.services.link import CODE_MINUTES, LinkOutcome
 
@@ -33,13 +33,17 @@ async def link(ctx: Context) -> Reply:
         new = await ctx.services.links.new_code(ctx.user.id)
         return Reply(
             fmt(
-                _(
-                    "Your link code is {code}. Within {minutes} minutes, send “/link {code}” to me "
+                ngettext(
+                    "Your link code is {code}. Within {n} minute, send “/link {code}” to me "
                     "from your other messenger. Then both accounts are one: the same language, "
-                    "topics and answers."
+                    "topics and answers.",
+                    "Your link code is {code}. Within {n} minutes, send “/link {code}” to me "
+                    "from your other messenger. Then both accounts are one: the same language, "
+                    "topics and answers.",
+                    CODE_MINUTES,
                 ),
                 code=new,
-                minutes=CODE_MINUTES,
+                n=CODE_MINUTES,
             )
         )
     sender = ctx.incoming.sender

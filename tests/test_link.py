@@ -33,12 +33,15 @@ async def test_linking_a_new_account_shares_everything(room: Chatroom, core: Cor
         "This code is not valid or has expired. Send /link in your other messenger for a new one."
     )
     code = await code_from(telegram)
-    telegram.sees(
-        "Your link code is {code}. Within {minutes} minutes, send “/link {code}” to me from your "
+    offer = telegram.tn(
+        "Your link code is {code}. Within {n} minute, send “/link {code}” to me from your "
         "other messenger. Then both accounts are one: the same language, topics and answers.",
+        "Your link code is {code}. Within {n} minutes, send “/link {code}” to me from your "
+        "other messenger. Then both accounts are one: the same language, topics and answers.",
+        10,
         code=code,
-        minutes=10,
     )
+    assert offer in telegram.text
     await matrix.says(f"/link {code.lower()}")
     matrix.locale = "uk"  # linked: the person's language from now on
     matrix.sees(

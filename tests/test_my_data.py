@@ -58,11 +58,12 @@ async def test_my_data_lists_every_field_and_attaches_json(room: Chatroom, core:
 
     await p.says("/mydata")
     p.sees("This is everything I store about you:")
-    p.sees("Time zone: {timezone}", timezone="Europe/Berlin")
+    p.sees("Time zone: {timezone}", timezone="Берлін")
     attachment = p.last[0].attachment
     assert attachment is not None and attachment.filename.endswith(".json")
     data = json.loads(attachment.content)
     assert data["user"]["language"] == "uk" and data["user"]["second_language"] == "ru"
+    assert data["user"]["timezone"] == "Europe/Berlin", "the file keeps the raw value"
     assert [t["category"] for t in data["topics"]] == ["families"]
     assert [
         (a["platform"], a["account_id"], a["chat_id"], a["active"]) for a in data["accounts"]

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import gettext as _gettext
 import io
+import re
+import unicodedata
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -18,7 +20,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from babel import Locale, UnknownLocaleError
-from babel.dates import format_interval, format_skeleton
+from babel.dates import format_interval, format_skeleton, get_timezone_location
 from babel.lists import format_list
 from babel.support import Translations
 
@@ -214,6 +216,54 @@ def format_date(moment: datetime, tz: ZoneInfo) -> str:
     )
 
 
+def _pattern_glue(pattern: str) -> str:
+    """What a Babel list pattern puts between two items: ", ", " و", "، و "."""
+    return pattern.replace("{0}", "").replace("{1}", "")
+
+
+def _holds(item: str, glue: str) -> bool:
+    """Whether ``item`` holds a word or a punctuation mark of ``glue``, so a join would blur."""
+    for word in re.findall(r"\w+", glue):
+        # Arabic writes "و" onto the next item ("{0} و{1}"): any word starting with it counts.
+        end = "" if glue.endswith(word) else r"(?!\w)"
+        if re.search(rf"(?<!\w){re.escape(word)}{end}", item, re.IGNORECASE):
+            return True
+    marks = {ch for ch in glue if unicodedata.category(ch).startswith("P")}
+    return any(ch in marks for ch in item)
+
+
 def join_list(items: Sequence[str]) -> str:
-    """Join names the way the current language does ("a, b and c")."""
-    return format_list(list(items), locale=current().locale) if items else ""
+    """Join items the way the current language does ("a, b and c"), never ambiguously."""
+    if not items:
+        return ""
+    locale = current().locale
+    values = [isolate(item) for item in items]
+    patterns = locale.list_patterns["standard"]
+    glues = {_pattern_glue(patterns[key]) for key in ("2", "start", "middle", "end")}
+    # Translators: every word your language joins names with, separated by commas (Ukrainian:
+    # "і, й, та"); a list whose items hold one of them is set apart more clearly.
+    glues.update(f" {word.strip()} " for word in _("and").split(",") if word.strip())
+    if not any(_holds(item, glue) for item in items for glue in glues):
+        return format_list(values, locale=locale)
+    # The items hold the list's own "and" or comma ("Counselling, recognition and work"), so
+    # joining them with it would run them together: set them apart with the middle separator
+    # when it is only punctuation and theirs is another, else with the language's stronger one.
+    middle = _pattern_glue(patterns["middle"])
+    if not re.search(r"\w", middle) and not any(_holds(item, middle) for item in items):
+        return middle.join(values)
+    # Translators: separates list items that themselves contain "and" or commas, e.g. the
+    # topics "Culture and media; Counselling, recognition and work". Keep the space after it.
+    return _("; ").join(values)
+
+
+def language_list(codes: Sequence[str]) -> str:
+    """Languages named in the current language, for running text: "Arabisch und Englisch"."""
+    return join_list([language_name(code) for code in codes])
+
+
+def timezone_name(key: str) -> str:
+    """A time zone as people name it in the current language: its city ("Берлін")."""
+    try:
+        return get_timezone_location(key, locale=current().locale, return_city=True)
+    except LookupError:
+        return key
