@@ -175,9 +175,10 @@ async def invite(ctx: Context) -> Reply:
         organisation = chosen.id
     role = _role_keywords(ctx).get(_keyword("".join(words)))
     if role is None:
+        names = {r: _role_name(r) for r in ROLE_NAMES}
         buttons = tuple(
-            (Button(_role_name(r).capitalize(), InviteRole(r, organisation).pack()),)
-            for r in ROLE_NAMES
+            (Button(name[:1].upper() + name[1:], InviteRole(r, organisation).pack()),)
+            for r, name in names.items()
         )
         return Reply(fmt(_("Which role should the new member have?")), buttons)
     return await _invite_code(ctx, role, organisation)
