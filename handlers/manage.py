@@ -178,7 +178,7 @@ async def cancel_event(ctx: Context) -> Reply:
         (
             (
                 Button(_("Yes, cancel the event"), CancelEvent(view.event.id).pack()),
-                Button(_("No, keep it"), KeepEvent(view.event.id).pack()),
+                Button(_("No, keep the event"), KeepEvent(view.event.id).pack()),
             ),
         ),
     )

@@ -286,7 +286,7 @@ async def members(ctx: Context) -> Reply:
     lines = [fmt(_("Roles in {organisation}:"), organisation=chosen.name)]
     lines += [
         fmt(
-            _("{number} – {role} since {date}, speaks {language}"),
+            _("{number} – {role} since {date}, language: {language}"),
             number=m.id,
             role=_role_name(m.role),
             date=format_date(m.since, ctx.tz),
@@ -320,7 +320,7 @@ async def remove_role(ctx: Context) -> Reply:
         (
             (
                 Button(_("Yes, take the role away"), RemoveRole(member.id, "y").pack()),
-                Button(_("No, keep it"), RemoveRole(member.id, "n").pack()),
+                Button(_("No, keep the role"), RemoveRole(member.id, "n").pack()),
             ),
         ),
     )

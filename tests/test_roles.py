@@ -45,7 +45,7 @@ async def test_an_admin_lists_the_roles_and_takes_one_away(room: Chatroom, core:
 
     await admin.says(f"/members {ORG_NUMBER}")
     admin.sees("Roles in {organisation}:", organisation=ORG)
-    assert re.search(rf"\b{number} – organiser since .*2026, speaks German", admin.text)
+    assert re.search(rf"\b{number} – organiser since .*2026, language: German", admin.text)
     assert "anna-4711" not in admin.text, "no account ids"
 
     await admin.says(f"/removerole {number}")
@@ -55,7 +55,7 @@ async def test_an_admin_lists_the_roles_and_takes_one_away(room: Chatroom, core:
         organisation=ORG,
         number=number,
     )
-    await admin.taps("No, keep it")
+    await admin.taps("No, keep the role")
     admin.sees("Nothing changed.")
     assert await _roles(core) == [(number, "organiser")]
 
@@ -229,7 +229,7 @@ async def test_cancelevent_can_be_called_off(room: Chatroom, core: Core) -> None
     going = await registered(room, "going", "ar")
     await going.presses(f"r:{event_id}:g:-")
     await orga.says(f"/cancelevent {event_id}")
-    await orga.taps("No, keep it")
+    await orga.taps("No, keep the event")
     assert orga.last[0].replace
     before, after = orga.t("Nothing changed: “{title}” takes place.").split("{title}")
     assert before in orga.text and after in orga.text, orga.text
