@@ -34,7 +34,7 @@ def _coordinator_purpose() -> str:
     )
 
 
-def _refusal(authority: Authority) -> Reply:
+def _refusal(authority: Authority, private: bool) -> Reply:
     lines = [
         fmt(
             _(
@@ -43,7 +43,7 @@ def _refusal(authority: Authority) -> Reply:
             )
         )
     ]
-    if authority.coordinator_anywhere:
+    if private and authority.coordinator_anywhere:  # a group must not learn who holds a role
         lines.append(fmt(_coordinator_purpose()))
     return Reply(join(lines))
 
@@ -90,7 +90,7 @@ async def require_organiser(ctx: Context) -> Reply | None:
     await ctx.services.organisers.audit(
         ctx.user.id if ctx.user else None, action, None, False, f"not an organiser ({where})"
     )
-    return _refusal(authority)
+    return _refusal(authority, ctx.incoming.chat.private)
 
 
 async def require_admin(ctx: Context) -> Reply | None:

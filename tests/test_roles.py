@@ -133,6 +133,9 @@ async def test_a_coordinator_is_told_what_the_role_is_for(room: Chatroom, core: 
         "Coordinators will receive the requests for interpreters for the organisation's events. "
         "This is coming soon; until then the role has nothing to do."
     )
+    in_group = room.person("coordinator", "uk", private=False, chat_id="group-3")
+    await in_group.says("/newevent")
+    assert in_group.t("coordinator") not in in_group.text.lower(), "a group learns no role"
 
 
 async def test_invite_understands_the_role_in_every_language(room: Chatroom, core: Core) -> None:
