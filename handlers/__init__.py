@@ -7,6 +7,7 @@ from bot.core.registry import Registry
 from bot.i18n import N_
 from bot.services.broadcasts import BROADCAST, REPORT
 from bot.services.events import CANCELLED, CHANGED, NEW_EVENT
+from bot.services.organisers import ROLE_REMOVED
 from handlers import (
     broadcast,
     data,
@@ -28,9 +29,12 @@ from handlers.buttons import (
     DeleteData,
     EditEvent,
     EventCard,
+    InviteRole,
+    KeepEvent,
     PickLanguage,
     PickSecondLanguage,
     ReadMore,
+    RemoveRole,
     TopicToggle,
     TopicView,
     TranslateEvent,
@@ -134,6 +138,18 @@ def build_registry() -> Registry:
         guard=organisers.require_admin,
     )
     r.command(
+        "members",
+        organisers.members,
+        N_("The roles in an organisation, by number (umbrella admins)"),
+        guard=organisers.require_admin,
+    )
+    r.command(
+        "removerole",
+        organisers.remove_role,
+        N_("Take a role away, by its number in /members (umbrella admins)"),
+        guard=organisers.require_admin,
+    )
+    r.command(
         "join",
         organisers.join_organisation,
         N_("Join an organisation with an invite code"),
@@ -168,6 +184,7 @@ def build_registry() -> Registry:
     r.notice(CANCELLED, manage.render_cancelled, shared=True)
     r.notice(BROADCAST, broadcast.render_broadcast, shared=True)
     r.notice(REPORT, broadcast.render_report)
+    r.notice(ROLE_REMOVED, organisers.render_role_removed)
     r.fallback = help.unknown
     r.consent_prompt = onboarding.consent_prompt
     return r
@@ -191,5 +208,8 @@ def _buttons(r: Registry) -> None:
     organiser = organisers.require_organiser
     r.button(EditEvent, manage.on_edit_press, guard=organiser)
     r.button(CancelEvent, manage.on_cancel_press, guard=organiser)
+    r.button(KeepEvent, manage.on_keep_press, guard=organiser)
     r.button(TranslateEvent, manage.on_translate_press, guard=organiser)
     r.button(BroadcastProgress, broadcast.on_progress, guard=organiser)
+    r.button(InviteRole, organisers.on_invite_press, guard=organiser)
+    r.button(RemoveRole, organisers.on_remove_press, guard=organisers.require_admin)

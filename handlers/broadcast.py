@@ -134,9 +134,16 @@ async def _ask_event(turn: Turn) -> Reply:
 
 async def _event_chosen(turn: Turn) -> Outcome:
     assert isinstance(turn.press, BroadcastEvent)
-    view = await turn.ctx.services.events.view(turn.press.event, None)
-    if view is None or view.event.organisation_id != int(turn.data["org"]):
-        raise StaleButton("not an event of this organisation")
+    ctx = turn.ctx
+    view = await ctx.services.events.view(turn.press.event, None)
+    if view is None:
+        raise StaleButton("event gone")
+    if view.event.organisation_id != int(turn.data["org"]):
+        # A refusal is answered, not raised: raising would roll its audit entry back.
+        await ctx.services.organisers.audit(
+            ctx.me.id, "broadcast", view.event.organisation_id, False, "event of another one"
+        )
+        return Stay(Reply(fmt(_("You can only write to the people who answered your events."))))
     turn.data["event"], turn.data["cats"], turn.data["regs"] = view.event.id, [], []
     return Goto("text")
 
@@ -285,8 +292,13 @@ def _counts(tally: dict[str, int]) -> Markup:
 async def on_progress(ctx: Context, press: BroadcastProgress) -> Reply:
     """How far a sent announcement has got."""
     broadcast = await ctx.services.broadcasts.get(press.broadcast)
-    if broadcast is None or not (await authority_of(ctx)).organiser_of(broadcast.organisation_id):
-        raise StaleButton("not your broadcast")
+    if broadcast is None:
+        raise StaleButton("broadcast gone")
+    if not (await authority_of(ctx)).organiser_of(broadcast.organisation_id):
+        await ctx.services.organisers.audit(
+            ctx.me.id, "broadcast", broadcast.organisation_id, False, "not their broadcast"
+        )
+        return Reply(fmt(_("This announcement was sent for an organisation you do not act for.")))
     tally = await ctx.services.broadcasts.progress(broadcast.id)
     return Reply(
         _counts(tally),

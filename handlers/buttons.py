@@ -17,6 +17,7 @@ from bot.core.errors import StaleButton
 
 AnswerCode = Literal["g", "m", "n"]
 YesNo = Literal["y", "n"]
+RoleName = Literal["organiser", "coordinator"]
 EditableField = Literal["title", "description", "start", "place", "capacity"]
 EDITABLE_FIELDS: tuple[EditableField, ...] = get_args(EditableField)
 _BACK = re.compile(r"([sa])([0-9]{1,5})")
@@ -134,6 +135,25 @@ class DeleteData(ButtonData, prefix="x"):
     choice: YesNo
 
 
+# -- organisations and roles (handlers/organisers.py) -------------------------------------
+
+
+@dataclass(frozen=True)
+class InviteRole(ButtonData, prefix="iv"):
+    """/invite: an invite code for ``role``, in ``organisation`` (None: not chosen yet)."""
+
+    role: RoleName
+    organisation: RowId | None
+
+
+@dataclass(frozen=True)
+class RemoveRole(ButtonData, prefix="rr"):
+    """/removerole: yes, take the role numbered ``membership`` away, or no, keep it."""
+
+    membership: RowId
+    choice: YesNo
+
+
 # -- organisers: /newevent, /editevent, /cancelevent, /translate, /broadcast --------------
 
 
@@ -173,6 +193,15 @@ class EditEvent(ButtonData, prefix="ed"):
 
 @dataclass(frozen=True)
 class CancelEvent(ButtonData, prefix="ce"):
+    """Yes, cancel the event."""
+
+    event: RowId
+
+
+@dataclass(frozen=True)
+class KeepEvent(ButtonData, prefix="ce:k"):
+    """No, keep the event (the other answer to /cancelevent)."""
+
     event: RowId
 
 

@@ -74,6 +74,7 @@ def _role(row: dict[str, Any]) -> str:
     role = _("organiser") if row["role"] == "organiser" else _("coordinator")
     return _("{role} of {organisation}").format(role=role, organisation=row.get("organisation"))
 
+
 # Messengers by the names people know them by; the console is no product, so it is described.
 MESSENGERS = {"telegram": "Telegram", "matrix": "Matrix", "console": N_("console chat")}
 

@@ -24,6 +24,7 @@ from handlers.buttons import (
     CancelEvent,
     EditableField,
     EditEvent,
+    KeepEvent,
     TranslateEvent,
     shipped,
 )
@@ -174,7 +175,12 @@ async def cancel_event(ctx: Context) -> Reply:
         fmt(
             _("Really cancel “{title}”? Everyone who answered will be told."), title=title_of(view)
         ),
-        ((Button(_("Yes, cancel the event"), CancelEvent(view.event.id).pack()),),),
+        (
+            (
+                Button(_("Yes, cancel the event"), CancelEvent(view.event.id).pack()),
+                Button(_("No, keep the event"), KeepEvent(view.event.id).pack()),
+            ),
+        ),
     )
 
 
@@ -189,6 +195,16 @@ async def on_cancel_press(ctx: Context, press: CancelEvent) -> Reply:
     )
     return Reply(
         fmt(_("The event is cancelled. I told {n} people who answered."), n=told), replace=True
+    )
+
+
+async def on_keep_press(ctx: Context, press: KeepEvent) -> Reply:
+    """The cancellation called off: nothing changes."""
+    view = await _own_event(ctx, str(press.event), "cancelevent")
+    if isinstance(view, Reply):
+        return view
+    return Reply(
+        fmt(_("Nothing changed: “{title}” takes place."), title=title_of(view)), replace=True
     )
 
 

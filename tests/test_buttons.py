@@ -46,6 +46,7 @@ EXAMPLES: dict[type[ButtonData], list[ButtonData]] = {
     kinds.NewEventFinish: [kinds.NewEventFinish("p"), kinds.NewEventFinish("x")],
     kinds.EditEvent: [kinds.EditEvent(MAX_INT, f) for f in kinds.EDITABLE_FIELDS],
     kinds.CancelEvent: [kinds.CancelEvent(1)],
+    kinds.KeepEvent: [kinds.KeepEvent(MAX_INT)],
     kinds.TranslateEvent: [kinds.TranslateEvent(MAX_INT, "ar")],
     kinds.BroadcastStep: [kinds.BroadcastStep(a) for a in ("t", "e", "n", "p", "s", "x")],
     kinds.BroadcastToggle: [
@@ -55,6 +56,8 @@ EXAMPLES: dict[type[ButtonData], list[ButtonData]] = {
     kinds.BroadcastEvent: [kinds.BroadcastEvent(MAX_INT)],
     kinds.BroadcastLanguage: [kinds.BroadcastLanguage("en")],
     kinds.BroadcastProgress: [kinds.BroadcastProgress(MAX_INT)],
+    kinds.InviteRole: [kinds.InviteRole("organiser", None), kinds.InviteRole("coordinator", 7)],
+    kinds.RemoveRole: [kinds.RemoveRole(1, "y"), kinds.RemoveRole(MAX_INT, "n")],
 }
 ALL_EXAMPLES = [example for examples in EXAMPLES.values() for example in examples]
 

@@ -10,7 +10,7 @@ import signal
 import sys
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.app import logs
 from bot.app.core import Core
@@ -25,6 +25,8 @@ from storage.repositories import OrganiserRepository
 
 log = logging.getLogger("treffpunkt")
 Command = Callable[[Settings], Coroutine[Any, Any, int]]
+if TYPE_CHECKING:
+    Commands = argparse._SubParsersAction[argparse.ArgumentParser]  # what add_subparsers returns
 
 
 async def run_console(settings: Settings) -> int:
@@ -111,9 +113,11 @@ def import_ics(args: argparse.Namespace) -> Command:
 
 
 def organisation_command(args: argparse.Namespace) -> Command:
-    """treffpunkt org add NAME [--feed URL] / treffpunkt org feed SLUG URL."""
+    """treffpunkt org list / org add NAME [--feed URL] / org feed SLUG URL."""
 
     async def work(services: Services) -> int:
+        if args.org_action == "list":
+            return await _list_organisations(services)
         if args.org_action == "add":
             organisation = await services.organisers.create_organisation(args.name)
             slug = organisation.slug
@@ -123,7 +127,9 @@ def organisation_command(args: argparse.Namespace) -> Command:
             repo = OrganiserRepository(s)
             found = await repo.organisation_by_slug(slug)
             if found is None:
-                print(f"treffpunkt: no organisation {slug!r}", file=sys.stderr)
+                print(
+                    f"treffpunkt: no organisation {slug!r} (treffpunkt org list)", file=sys.stderr
+                )
                 return 2
             if args.feed is not None:
                 await repo.set_feed(found.id, args.feed or None)
@@ -133,48 +139,173 @@ def organisation_command(args: argparse.Namespace) -> Command:
     return lambda settings: _with_services(settings, work)
 
 
-def admin_command(args: argparse.Namespace) -> Command:
-    """treffpunkt admin add PLATFORM USER_ID: make a registered person an umbrella admin."""
+async def _list_organisations(services: Services) -> int:
+    async with services.db.transaction() as s:
+        found = await OrganiserRepository(s).organisations()
+    if not found:
+        print('no organisations yet: treffpunkt org add "Name of the association"')
+        return 0
+    print("number  slug (for --organisation)  name  [feed]")
+    for o in found:
+        feed = f"  [{o.feed_url}]" if o.feed_url else ""
+        print(f"{o.id:>6}  {o.slug}  {o.name}{feed}")
+    return 0
+
+
+def role_command(args: argparse.Namespace) -> Command:
+    """treffpunkt role list [--organisation SLUG] / role remove NUMBER."""
 
     async def work(services: Services) -> int:
-        user = await services.users.find(args.platform, args.user_id)
-        if user is None:
-            print("treffpunkt: that account has not started the bot yet", file=sys.stderr)
-            return 2
-        await services.organisers.grant_admin(user.id)
-        print("umbrella admin added")
+        async with services.db.transaction() as s:
+            organisations = {o.id: o for o in await OrganiserRepository(s).organisations()}
+        if args.role_action == "remove":
+            removed = await services.organisers.remove_role(None, args.number)
+            if removed is None:
+                print(
+                    f"treffpunkt: no role number {args.number} (treffpunkt role list)",
+                    file=sys.stderr,
+                )
+                return 2
+            slug = organisations[removed.organisation_id].slug
+            print(f"removed: {removed.role} of {slug} (number {removed.id}); they will be told")
+            return 0
+        wanted = None
+        if args.organisation is not None:
+            wanted = next((o for o in organisations.values() if o.slug == args.organisation), None)
+            if wanted is None:
+                print(f"treffpunkt: no organisation {args.organisation!r}", file=sys.stderr)
+                return 2
+        found = await services.organisers.members(wanted.id if wanted else None)
+        print("number  organisation  role  since  language")
+        for m in found:
+            slug = organisations[m.organisation_id].slug
+            print(f"{m.id:>6}  {slug}  {m.role}  {m.since:%Y-%m-%d}  {m.locale}")
         return 0
 
     return lambda settings: _with_services(settings, work)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def admin_command(args: argparse.Namespace) -> Command:
+    """treffpunkt admin add|remove PLATFORM USER_ID: give or take the umbrella admin role."""
+
+    async def work(services: Services, settings: Settings) -> int:
+        user = await services.users.find(args.platform, args.user_id)
+        if user is None:
+            print(
+                "treffpunkt: that account has not started the bot yet (in the console chat the "
+                "account is: console, then the value of TREFFPUNKT_CONSOLE_USER, by default "
+                "console)",
+                file=sys.stderr,
+            )
+            return 2
+        if args.admin_action == "add":
+            await services.organisers.grant_admin(user.id)
+            print("umbrella admin added")
+            return 0
+        if await services.organisers.revoke_admin(user.id):
+            print("umbrella admin removed")
+        else:
+            print("that account was not an umbrella admin here")
+        if f"{args.platform}:{args.user_id}" in settings.admins:
+            print("note: TREFFPUNKT_ADMINS still names this account; remove it there too")
+        return 0
+
+    return lambda settings: _with_services(settings, lambda services: work(services, settings))
+
+
+def _parser() -> argparse.ArgumentParser:
+    """Every sub-command and argument, each with its help."""
+    verbose = argparse.ArgumentParser(add_help=False)
+    verbose.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=argparse.SUPPRESS,
+        help="say more: -v shows the database migrations and progress, -vv debug output",
+    )
     parser = argparse.ArgumentParser(prog="treffpunkt", description=__doc__)
     parser.add_argument("--env-file", help="settings file (default: bot.env)")
-    sub = parser.add_subparsers(dest="command")
-    sub.add_parser("run", help="run the configured messengers (console chat when none is)")
-    sub.add_parser("console", help="chat with the bot in this terminal, or pipe a conversation")
-    sub.add_parser("migrate", help="create or upgrade the database schema")
-    sub.add_parser("demo", help="load demo events built from real notices")
-    imp = sub.add_parser("import-ics", help="import events from an iCalendar file or URL")
-    imp.add_argument("source", help="a .ics file or an http(s) URL")
-    imp.add_argument("--organisation", required=True, help="the organisation's short name (slug)")
-    imp.add_argument("--category", default="networking", help="category of new events")
-    imp.add_argument("--region", default="saxony", help="region of new events")
-    org = sub.add_parser("org", help="add an organisation, or set its iCal feed")
-    org_sub = org.add_subparsers(dest="org_action", required=True)
-    org_add = org_sub.add_parser("add")
-    org_add.add_argument("name")
-    org_add.add_argument("--feed", default=None, help="iCal feed URL, re-read on a schedule")
-    org_feed = org_sub.add_parser("feed")
-    org_feed.add_argument("slug")
-    org_feed.add_argument("feed", help="feed URL, or an empty string to remove it")
-    admin = sub.add_parser("admin", help="make a registered account an umbrella admin")
-    admin.add_argument("action", choices=["add"])
-    admin.add_argument("platform", choices=["telegram", "matrix", "console"])
-    admin.add_argument("user_id")
-    args = parser.parse_args(argv)
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=0,
+        help="say more: -v shows the database migrations and progress, -vv debug output",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
+    def command(
+        name: str, text: str, within: Commands = sub, epilog: str | None = None
+    ) -> argparse.ArgumentParser:
+        return within.add_parser(
+            name, help=text, description=text, epilog=epilog, parents=[verbose]
+        )
+
+    command("run", "run the configured messengers (the console chat when none is)")
+    command("console", "chat with the bot in this terminal, or pipe a conversation in")
+    command("migrate", "create or upgrade the database schema")
+    command("demo", "load demo events built from real notices (twice adds nothing)")
+    imp = command("import-ics", "import events from an iCalendar file or URL")
+    imp.add_argument("source", help="a .ics file or an http(s) URL")
+    imp.add_argument(
+        "--organisation",
+        required=True,
+        metavar="SLUG",
+        help="the organisation's short name, as 'treffpunkt org list' shows it",
+    )
+    imp.add_argument("--category", default="networking", help="topic of new events (slug)")
+    imp.add_argument("--region", default="saxony", help="region of new events (slug)")
+
+    org = command("org", "list and add organisations, set their iCal feeds")
+    org_sub = org.add_subparsers(dest="org_action", required=True, metavar="ACTION")
+    command("list", "every organisation with its number and slug", org_sub)
+    org_add = command("add", "add a member organisation", org_sub)
+    org_add.add_argument("name", help="the organisation's name, in quotes")
+    org_add.add_argument("--feed", default=None, help="iCal feed URL, re-read on a schedule")
+    org_feed = command("feed", "set or remove an organisation's iCal feed", org_sub)
+    org_feed.add_argument("slug", help="the organisation's slug, as 'treffpunkt org list' shows it")
+    org_feed.add_argument("feed", help="feed URL, or an empty string to remove it")
+
+    role = command("role", "list the roles in organisations, take one away")
+    role_sub = role.add_subparsers(dest="role_action", required=True, metavar="ACTION")
+    role_list = command("list", "the roles by number (no account ids)", role_sub)
+    role_list.add_argument("--organisation", metavar="SLUG", help="only this organisation's")
+    role_remove = command("remove", "take a role away; the person is told", role_sub)
+    role_remove.add_argument("number", type=int, help="the role's number, as 'role list' shows it")
+
+    admin = command("admin", "give or take the umbrella admin role")
+    admin_sub = admin.add_subparsers(dest="admin_action", required=True, metavar="ACTION")
+    for action, text in (
+        ("add", "make an account that has started the bot an umbrella admin"),
+        ("remove", "take the umbrella admin role away from an account"),
+    ):
+        one = command(
+            action,
+            text,
+            admin_sub,
+            epilog="The console chat's account: console console (or TREFFPUNKT_CONSOLE_USER).",
+        )
+        one.add_argument("platform", choices=["telegram", "matrix", "console"], help="messenger")
+        one.add_argument(
+            "user_id",
+            help="the account id: a Telegram number, a Matrix id like @anna:example.org, or "
+            "the console user",
+        )
+    return parser
+
+
+def _log_level(settings: Settings, command: str, verbose: int) -> str:
+    """One-shot commands and the console chat say only what went wrong, unless asked for more."""
+    if verbose >= 2:
+        return "DEBUG"
+    if verbose == 1 or settings.log_level != "INFO":
+        return settings.log_level
+    serving = command == "run" and messengers_configured(settings)
+    return "INFO" if serving else "WARNING"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
     try:
         settings = Settings.load(env_file=args.env_file)
     except SettingsError as exc:
@@ -182,10 +313,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"treffpunkt: {problem}", file=sys.stderr)
         return 2
     command = args.command or "run"
-    console = command == "console" or (command == "run" and not messengers_configured(settings))
-    # In the console chat, log lines would mix with the conversation: keep only warnings.
-    level = "WARNING" if console and settings.log_level == "INFO" else settings.log_level
-    logs.configure(level, settings.secrets())
+    logs.configure(
+        _log_level(settings, command, args.verbose), settings.secrets(), verbose=args.verbose > 0
+    )
     commands: dict[str, Command] = {
         "run": run,
         "console": run_console,
@@ -193,6 +323,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "demo": demo,
         "import-ics": import_ics(args),
         "org": organisation_command(args),
+        "role": role_command(args),
         "admin": admin_command(args),
     }
     try:

@@ -41,8 +41,10 @@ def failure_summary(exc: BaseException) -> str:
     return "Traceback (most recent call last):\n" + "\n".join(lines) + f"\n{type(exc).__name__}"
 
 
-def configure(level: str, secrets: Iterable[str] = ()) -> RedactingFilter:
-    """Configure the root logger once; returns the filter so tests can inspect it."""
+def configure(level: str, secrets: Iterable[str] = (), *, verbose: bool = False) -> RedactingFilter:
+    """Configure the root logger once; returns the filter so tests can inspect it.
+
+    Alembic reports every migration step at INFO: only when ``verbose`` is asked for."""
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
     redactor = RedactingFilter(secrets)
@@ -56,4 +58,5 @@ def configure(level: str, secrets: Iterable[str] = ()) -> RedactingFilter:
         logging.getLogger(noisy).setLevel(logging.WARNING)
     for chatty in ("telegram", "apscheduler", "nio"):
         logging.getLogger(chatty).setLevel(max(logging.INFO, root.level))
+    logging.getLogger("alembic").setLevel(logging.INFO if verbose else logging.WARNING)
     return redactor

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Literal
 
 from bot.app.settings import Settings
 from bot.i18n.text import slug
@@ -14,10 +15,18 @@ from storage.repositories import (
     CatalogRepository,
     OrganisationRecord,
     OrganiserRepository,
+    OutboxRepository,
 )
+from storage.repositories.organisers import MemberRecord
 
-ROLES = ("organiser", "coordinator")
 INVITE_DAYS = 7
+# Wrong invite codes a person may try per hour; the refusals in the audit log are the count,
+# so the limit holds across restarts and processes.
+JOIN_TRIES = 5
+JOIN_WINDOW = timedelta(hours=1)
+ROLE_REMOVED = "role_removed"
+
+JoinRefusal = Literal["wrong", "throttled"]
 
 
 def slugify(name: str) -> str:
@@ -38,6 +47,18 @@ class Authority:
     @property
     def organiser_anywhere(self) -> bool:
         return self.admin or any("organiser" in r for r in self.roles.values())
+
+    @property
+    def coordinator_anywhere(self) -> bool:
+        return any("coordinator" in r for r in self.roles.values())
+
+
+@dataclass(frozen=True)
+class Joined:
+    """An invite redeemed: the role it gave, in which organisation."""
+
+    organisation: OrganisationRecord
+    role: str
 
 
 class OrganiserService:
@@ -65,7 +86,9 @@ class OrganiserService:
         detail: str = "",
     ) -> None:
         async with self.db.transaction() as s:
-            await OrganiserRepository(s).audit(actor, action, organisation_id, allowed, detail)
+            await OrganiserRepository(s).audit(
+                actor, action, organisation_id, allowed, detail, at=self.clock()
+            )
 
     async def organisations(self, authority: Authority) -> list[OrganisationRecord]:
         """The organisations a person acts for (all of them for an umbrella admin)."""
@@ -92,7 +115,51 @@ class OrganiserService:
 
     async def grant_admin(self, user_id: int) -> None:
         async with self.db.transaction() as s:
-            await OrganiserRepository(s).grant(user_id, None, "admin")
+            await OrganiserRepository(s).grant(user_id, None, "admin", at=self.clock())
+
+    async def revoke_admin(self, user_id: int) -> bool:
+        """Take the umbrella admin role away; False when the person did not hold it."""
+        async with self.db.transaction() as s:
+            repo = OrganiserRepository(s)
+            removed = await repo.revoke_admin(user_id)
+            if removed:
+                await repo.audit(
+                    None, "admin remove", None, True, f"user {user_id}", at=self.clock()
+                )
+        return removed
+
+    async def members(self, organisation_id: int | None = None) -> list[MemberRecord]:
+        """The roles held in one organisation (or in all), by their numbers."""
+        async with self.db.transaction() as s:
+            return await OrganiserRepository(s).members(organisation_id)
+
+    async def member(self, membership_id: int) -> MemberRecord | None:
+        async with self.db.transaction() as s:
+            return await OrganiserRepository(s).member(membership_id)
+
+    async def remove_role(self, actor: int | None, membership_id: int) -> MemberRecord | None:
+        """Take a role away and tell the person, in their language; None if it is gone."""
+        async with self.db.transaction() as s:
+            repo = OrganiserRepository(s)
+            member = await repo.member(membership_id)
+            if member is None:
+                return None
+            await repo.revoke(membership_id)
+            await repo.audit(
+                actor,
+                "removerole",
+                member.organisation_id,
+                True,
+                f"{member.role} {membership_id}",
+                at=self.clock(),
+            )
+            await OutboxRepository(s).add(
+                ROLE_REMOVED,
+                str(membership_id),
+                member.user_id,
+                {"organisation_id": member.organisation_id, "role": member.role},
+            )
+        return member
 
     async def invite(self, actor: int, organisation_id: int, role: str) -> str:
         shown, stored = codes.new_code(10)
@@ -102,17 +169,21 @@ class OrganiserService:
             )
         return shown
 
-    async def join(self, user_id: int, code: str) -> tuple[OrganisationRecord, str] | None:
-        """Redeem an invite: the role it carries, in its organisation; None if invalid."""
+    async def join(self, user_id: int, code: str) -> Joined | JoinRefusal:
+        """Redeem an invite; wrong codes are audited and, past JOIN_TRIES an hour, not tried."""
+        now = self.clock()
         async with self.db.transaction() as s:
             repo = OrganiserRepository(s)
-            taken = await repo.take_invite(codes.digest(code), self.clock())
-            if taken is None:
-                return None
-            organisation_id, role = taken
-            if organisation_id is None:
-                return None
-            await repo.grant(user_id, organisation_id, role)
-            await repo.audit(user_id, "join", organisation_id, True, role)
-            organisation = await repo.organisation(organisation_id)
-        return (organisation, role) if organisation else None
+            await repo.lock_person(user_id)
+            if await repo.refusals_since(user_id, "join", now - JOIN_WINDOW) >= JOIN_TRIES:
+                await repo.audit(user_id, "join", None, False, "throttled", at=now)
+                return "throttled"
+            taken = await repo.take_invite(codes.digest(code), now)
+            organisation = await repo.organisation(taken[0]) if taken and taken[0] else None
+            if taken is None or organisation is None:
+                await repo.audit(user_id, "join", None, False, "wrong or expired code", at=now)
+                return "wrong"
+            role = taken[1]
+            await repo.grant(user_id, organisation.id, role, at=now)
+            await repo.audit(user_id, "join", organisation.id, True, role, at=now)
+        return Joined(organisation, role)

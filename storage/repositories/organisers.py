@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import AuditEntry, InviteCode, Membership, Organisation
+from storage.models import AuditEntry, InviteCode, Membership, Organisation, User
 
 
 @dataclass(frozen=True)
@@ -17,6 +17,18 @@ class OrganisationRecord:
     slug: str
     name: str
     feed_url: str | None
+
+
+@dataclass(frozen=True)
+class MemberRecord:
+    """A role held in an organisation; ``id`` is the number people see, never an account id."""
+
+    id: int
+    user_id: int
+    organisation_id: int
+    role: str
+    since: datetime
+    locale: str
 
 
 def _organisation(row: Organisation) -> OrganisationRecord:
@@ -50,7 +62,9 @@ class OrganiserRepository:
         )
         return [(org, role) for org, role in rows]
 
-    async def grant(self, user_id: int, organisation_id: int | None, role: str) -> bool:
+    async def grant(
+        self, user_id: int, organisation_id: int | None, role: str, at: datetime | None = None
+    ) -> bool:
         """Give a role; False when the person already had it."""
         exists = await self.session.scalar(
             select(Membership.id).where(
@@ -63,17 +77,65 @@ class OrganiserRepository:
         )
         if exists is not None:
             return False
-        self.session.add(Membership(user_id=user_id, organisation_id=organisation_id, role=role))
+        membership = Membership(user_id=user_id, organisation_id=organisation_id, role=role)
+        if at is not None:
+            membership.created_at = at
+        self.session.add(membership)
         await self.session.flush()
         return True
 
-    async def members(self, organisation_id: int, role: str) -> list[int]:
-        rows = await self.session.scalars(
-            select(Membership.user_id).where(
-                Membership.organisation_id == organisation_id, Membership.role == role
+    async def members(self, organisation_id: int | None = None) -> list[MemberRecord]:
+        """The roles held in one organisation (or in all of them), oldest first."""
+        query = (
+            select(Membership, User.locale)
+            .join(User, User.id == Membership.user_id)
+            .where(Membership.organisation_id.is_not(None))
+            .order_by(Membership.id)
+        )
+        if organisation_id is not None:
+            query = query.where(Membership.organisation_id == organisation_id)
+        return [_member(m, locale) for m, locale in await self.session.execute(query)]
+
+    async def member(self, membership_id: int) -> MemberRecord | None:
+        """One role in an organisation by its number; None for an admin role or none."""
+        row = (
+            await self.session.execute(
+                select(Membership, User.locale)
+                .join(User, User.id == Membership.user_id)
+                .where(Membership.id == membership_id, Membership.organisation_id.is_not(None))
+            )
+        ).first()
+        return _member(row[0], row[1]) if row else None
+
+    async def revoke(self, membership_id: int) -> None:
+        await self.session.execute(delete(Membership).where(Membership.id == membership_id))
+
+    async def revoke_admin(self, user_id: int) -> bool:
+        """Take the umbrella admin role away; False when the person did not hold it."""
+        result = await self.session.execute(
+            delete(Membership).where(
+                Membership.user_id == user_id,
+                Membership.organisation_id.is_(None),
+                Membership.role == "admin",
             )
         )
-        return list(rows)
+        return bool(getattr(result, "rowcount", 0))
+
+    async def lock_person(self, user_id: int) -> None:
+        """Serialise one person's attempts across processes (a row lock on PostgreSQL)."""
+        await self.session.execute(select(User.id).where(User.id == user_id).with_for_update())
+
+    async def refusals_since(self, user_id: int, action: str, since: datetime) -> int:
+        """How often ``action`` was refused to this person since ``since``."""
+        count = await self.session.scalar(
+            select(func.count(AuditEntry.id)).where(
+                AuditEntry.actor_user_id == user_id,
+                AuditEntry.action == action,
+                AuditEntry.allowed.is_(False),
+                AuditEntry.at >= since,
+            )
+        )
+        return count or 0
 
     async def add_invite(
         self,
@@ -109,14 +171,22 @@ class OrganiserRepository:
         organisation_id: int | None,
         allowed: bool,
         detail: str = "",
+        *,
+        at: datetime | None = None,
     ) -> None:
-        self.session.add(
-            AuditEntry(
-                actor_user_id=actor,
-                action=action,
-                organisation_id=organisation_id,
-                allowed=allowed,
-                detail=detail[:255],
-            )
+        entry = AuditEntry(
+            actor_user_id=actor,
+            action=action,
+            organisation_id=organisation_id,
+            allowed=allowed,
+            detail=detail[:255],
         )
+        if at is not None:
+            entry.at = at
+        self.session.add(entry)
         await self.session.flush()
+
+
+def _member(row: Membership, locale: str) -> MemberRecord:
+    assert row.organisation_id is not None
+    return MemberRecord(row.id, row.user_id, row.organisation_id, row.role, row.created_at, locale)
