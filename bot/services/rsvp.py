@@ -45,10 +45,14 @@ async def promote_waiting(session: Session, event: EventRecord) -> int:
     waiting = await rsvps.first_waiting(event.id, free) if free > 0 else []
     for person in waiting:
         await rsvps.put(event.id, person.user_id, Answer.GOING, None)
-        await outbox.add(
-            PROMOTED, f"{event.id}:{person.waitlist_seq}", person.user_id, {"event_id": event.id}
-        )
+        await outbox.add(PROMOTED, _turn(person), person.user_id, {"event_id": event.id})
     return len(waiting)
+
+
+def _turn(rsvp: RsvpRecord) -> str:
+    """One stay in a queue or one seat: a person can wait, move up, and wait again, with the
+    same place in the queue, and is told each time (a retried unit writes the same)."""
+    return f"{rsvp.event_id}:{rsvp.id}:{rsvp.updated_at.timestamp():.6f}"
 
 
 async def leave_event(session: Session, event_id: int, user_id: int) -> None:
