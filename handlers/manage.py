@@ -264,11 +264,22 @@ TRANSLATE_WIZARD = Wizard(
 )
 
 
+# A spreadsheet reads a cell starting with one of these as a formula (OWASP: CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: object) -> object:
+    """The value, with a leading ' where a spreadsheet would run it as a formula."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def _csv(rows: list[list[object]]) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     for row in rows:
-        writer.writerow(["'" + c if isinstance(c, str) and c[:1] in "=+-@" else c for c in row])
+        writer.writerow([spreadsheet_safe(c) for c in row])
     return buffer.getvalue().encode("utf-8-sig")
 
 
@@ -313,6 +324,15 @@ async def report(ctx: Context) -> Reply:
         )
     except DateProblem as problem:
         return fields.date_problem(problem)
+    if first > last:
+        return Reply(
+            fmt(
+                _(
+                    "The first date is after the second. Please give the period from its "
+                    "first to its last day, for example /report 01.01.2026 31.12.2026."
+                )
+            )
+        )
     organisations = await ctx.services.organisers.organisations(await authority_of(ctx))
     table: list[list[object]] = [
         [

@@ -13,6 +13,7 @@ from bot.app.core import Core
 from bot.app.settings import Settings
 from bot.i18n.text import plain
 from bot.services.translation import make_translator
+from handlers.manage import spreadsheet_safe
 from storage.models import Event, EventText
 from tests.fakes import Chatroom, FakeClock, registered
 from tests.test_journey import event_by_uid
@@ -171,3 +172,32 @@ async def test_editing_to_a_time_that_happens_twice(room: Chatroom, core: Core) 
     async with core.db.transaction() as s:
         event = await s.get(Event, event_id)
     assert event is not None and event.starts_at.isoformat() == "2027-10-31T01:30:00+00:00"
+
+
+async def test_csv_exports_guard_formulas_and_leave_empty_cells_empty(
+    room: Chatroom, core: Core
+) -> None:
+    orga = await organiser(room, locale="en")
+    event_id = await demo_event_of_new_org(core, "workshop-website")
+    reader = await registered(room, "reader-de", "de")
+    await reader.presses(f"r:{event_id}:g:-")
+    await orga.says(f"/attendees {event_id}")
+    attachment = orga.last[0].attachment
+    assert attachment is not None
+    rows = list(csv.reader(io.StringIO(attachment.content.decode("utf-8-sig"))))
+    assert rows[1][1:3] == ["going", ""], "an empty cell stays empty"
+
+    guarded = [spreadsheet_safe(v) for v in ("=1+1", "+49", "-2", "@SUM(A1)", "\tx", "\rx", "", "a-b", 3)]
+    assert guarded == ["'=1+1", "'+49", "'-2", "'@SUM(A1)", "'\tx", "'\rx", "", "a-b", 3]
+
+
+async def test_report_with_the_dates_reversed_is_refused(room: Chatroom) -> None:
+    orga = await organiser(room, locale="de")
+    await orga.says("/report 31.12.2026 01.01.2026")
+    orga.sees(
+        "The first date is after the second. Please give the period from its "
+        "first to its last day, for example /report 01.01.2026 31.12.2026."
+    )
+    assert orga.last[0].attachment is None
+    await orga.says("/report 01.01.2026 31.12.2026")
+    assert orga.last[0].attachment is not None
