@@ -29,7 +29,7 @@ from handlers.buttons import (
 )
 from handlers.events import card
 from handlers.organisers import authority_of
-from handlers.views import title_of
+from handlers.views import next_year_line, taken_as_next_year, title_of
 
 EDIT = "editevent"
 TRANSLATE = "translate"
@@ -92,7 +92,7 @@ def _edit_question(text: str) -> Prompt:
     return ask
 
 
-def _read(field: EditableField, turn: Turn) -> dict[str, Any] | Reply:
+def _read(field: EditableField, turn: Turn, view: EventView) -> dict[str, Any] | Reply:
     """The new value of ``field``, read as /newevent reads it."""
     if field == "title":
         title = fields.read_title(turn.text)
@@ -110,7 +110,12 @@ def _read(field: EditableField, turn: Turn) -> dict[str, Any] | Reply:
         when = fields.read_start(turn.text, turn.now, turn.ctx.settings.tz)
     except DateProblem as problem:
         return fields.date_problem(problem)
-    return {"starts_at": when.starts, "ends_at": when.ends or when.starts + timedelta(hours=2)}
+    if when.ends is not None:
+        return {"starts_at": when.starts, "ends_at": when.ends}
+    # Only the start was typed: the event moves, and lasts as long as before.
+    event = view.event
+    length = event.ends_at - event.starts_at if event.ends_at is not None else None
+    return {"starts_at": when.starts, "ends_at": when.starts + length if length else None}
 
 
 def _edit(field: EditableField) -> Check:
@@ -119,7 +124,7 @@ def _edit(field: EditableField) -> Check:
         view = await _own_event(ctx, str(turn.data["event"]), "editevent")
         if isinstance(view, Reply):
             return Finish(view)
-        values = _read(field, turn)
+        values = _read(field, turn, view)
         if isinstance(values, Reply):
             return Stay(values)
         if "title" in values or "description" in values:
@@ -134,7 +139,13 @@ def _edit(field: EditableField) -> Check:
         )
         if not changed:
             return Finish(Reply(fmt(_("Nothing changed."))))
-        return Finish(Reply(fmt(_("Saved. I told {n} people who answered."), n=told)))
+        lines = [fmt(_("Saved. I told {n} people who answered."), n=told)]
+        tz = ctx.settings.tz
+        if "starts_at" in values and taken_as_next_year(
+            turn.text, values["starts_at"], turn.now, tz
+        ):
+            lines.append(next_year_line(values["starts_at"], tz))
+        return Finish(Reply(join(lines)))
 
     return check
 
