@@ -187,7 +187,8 @@ async def test_csv_exports_guard_formulas_and_leave_empty_cells_empty(
     rows = list(csv.reader(io.StringIO(attachment.content.decode("utf-8-sig"))))
     assert rows[1][1:3] == ["going", ""], "an empty cell stays empty"
 
-    guarded = [spreadsheet_safe(v) for v in ("=1+1", "+49", "-2", "@SUM(A1)", "\tx", "\rx", "", "a-b", 3)]
+    cells = ("=1+1", "+49", "-2", "@SUM(A1)", "\tx", "\rx", "", "a-b", 3)
+    guarded = [spreadsheet_safe(v) for v in cells]
     assert guarded == ["'=1+1", "'+49", "'-2", "'@SUM(A1)", "'\tx", "'\rx", "", "a-b", 3]
 
 
