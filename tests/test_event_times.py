@@ -4,13 +4,17 @@ moved start that keeps the length, a date taken as next year's, all-day events."
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
+from bot import i18n
 from bot.app.core import Core
-from bot.i18n import format_date
+from bot.i18n import I18n, format_date, format_when
 from storage.models import Event
+from tests.conftest import LOCALES
 from tests.fakes import Chatroom, FakeClock, Person
+from tests.test_import_events import imported, organisation_id
 from tests.test_manage import demo_event_of_new_org
 from tests.test_organisers import organiser
 
@@ -18,6 +22,7 @@ START_QUESTION = (
     "When does it start? For example 05.12.2026 18:00, or 18.11. 12-18 Uhr for a time range."
 )
 END_QUESTION = "When does it end? A time like 20:00, a date and time, or - if it is open."
+BERLIN = ZoneInfo("Europe/Berlin")
 PLACE_QUESTION = "Where does it take place? An address, or an online link starting with https://"
 
 
@@ -141,3 +146,49 @@ async def test_a_date_without_a_year_taken_as_next_year_is_said(
     await orga.taps("Date and time")
     await orga.says("18.11.2027 19:00")
     assert "ℹ️" not in orga.text, "a year typed is not questioned"
+
+
+def all_day_calendar(start: str, end: str) -> bytes:
+    lines = [
+        "BEGIN:VCALENDAR",
+        "VERSION:2.0",
+        "PRODID:-//test//EN",
+        "BEGIN:VEVENT",
+        "UID:all-day-1",
+        "DTSTAMP:20261101T100000Z",
+        "SUMMARY:Jahresabschluss",
+        f"DTSTART;VALUE=DATE:{start}",
+        f"DTEND;VALUE=DATE:{end}",
+        "END:VEVENT",
+        "END:VCALENDAR",
+        "",
+    ]
+    return "\r\n".join(lines).encode()
+
+
+async def test_a_one_day_all_day_event_is_shown_as_one_day(room: Chatroom, core: Core) -> None:
+    org = await organisation_id(core)
+    await core.services.imports.import_calendar(all_day_calendar("20261230", "20261231"), org)
+    (event,) = [e for e in await imported(core) if e.uid == "all-day-1"]
+    reader = room.person("reader", "de")
+    await reader.presses(f"e:{event.id}:-")
+    with room.speak("de"):
+        assert (
+            format_when(event.starts_at, event.ends_at, BERLIN) == "Mi., 30. Dez. 2026, ganztägig"
+        )
+    assert "Mi., 30. Dez. 2026, ganztägig" in reader.text
+    assert "31. Dez" not in reader.text and "00:00" not in reader.text
+
+
+def test_all_day_events_in_every_language() -> None:
+    catalogs = I18n(LOCALES)
+    start = datetime(2026, 12, 29, 23, tzinfo=UTC)  # midnight in Berlin
+    with i18n.use(catalogs.lang("en")):
+        one_day = format_when(start, start + timedelta(days=1), BERLIN)
+        assert one_day == "Wed, Dec 30, 2026, all day"
+        two_days = format_when(start, start + timedelta(days=2), BERLIN)
+        assert "30" in two_days and "31" in two_days and "Jan" not in two_days
+    for code in catalogs.available:
+        with i18n.use(catalogs.lang(code)):
+            one = format_when(start, start + timedelta(days=1), BERLIN)
+            assert "00:00" not in one and "31" not in one.replace("2026", ""), code
