@@ -6,7 +6,7 @@ from bot.core.buttons import EventsPage
 from bot.core.registry import Registry
 from bot.i18n import N_
 from bot.services.broadcasts import BROADCAST, REPORT
-from bot.services.events import CANCELLED, CHANGED, NEW_EVENT
+from bot.services.events import CANCELLED, CHANGED, LINK_ADDED, NEW_EVENT
 from handlers import (
     broadcast,
     data,
@@ -160,6 +160,8 @@ def build_registry() -> Registry:
         r.wizard(wizard, guard=organisers.require_organiser)
 
     r.notice(events.PROMOTED, events.render_promoted)
+    r.notice(events.DEMOTED, events.render_demoted)
+    r.notice(LINK_ADDED, events.render_link)
     r.notice(NEW_EVENT, events.render_new_event)
     r.notice(CHANGED, manage.render_changed)
     r.notice(CANCELLED, manage.render_cancelled, shared=True)

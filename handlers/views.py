@@ -126,7 +126,14 @@ def where_line(view: EventView) -> Markup | None:
             fmt(_("💻 Online: {link}"), link=link(event.online_url, isolate(event.online_url)))
         )
     elif event.region == "online" and not event.place:
-        lines.append(fmt(_("💻 Online – the link comes with your registration.")))
+        lines.append(
+            fmt(
+                _(
+                    "💻 Online – the link is not known yet. Everyone going gets it here as soon "
+                    "as it is."
+                )
+            )
+        )
     return join(lines) if lines else None
 
 

@@ -13,6 +13,7 @@ from storage.records import Counts, EventRecord, RsvpRecord
 from storage.repositories import EventRepository, OutboxRepository, RsvpRepository, Session
 
 PROMOTED = "waitlist_promoted"
+DEMOTED = "waitlist_demoted"
 
 
 class Answer(StrEnum):
@@ -37,16 +38,39 @@ class AnswerResult:
 
 async def promote_waiting(session: Session, event: EventRecord) -> int:
     """Move people up from the waitlist while seats are free; each is told through the outbox."""
-    if event.capacity is None:
-        return 0
+    return len(await _promote(session, event))
+
+
+async def _promote(session: Session, event: EventRecord) -> list[int]:
     rsvps = RsvpRepository(session)
-    outbox = OutboxRepository(session)
-    free = event.capacity - await rsvps.going_count(event.id)
+    if event.capacity is None:
+        free = await rsvps.waiting_count(event.id)  # no limit any more: everyone waiting
+    else:
+        free = event.capacity - await rsvps.going_count(event.id)
     waiting = await rsvps.first_waiting(event.id, free) if free > 0 else []
+    outbox = OutboxRepository(session)
     for person in waiting:
         await rsvps.put(event.id, person.user_id, Answer.GOING, None)
         await outbox.add(PROMOTED, _turn(person), person.user_id, {"event_id": event.id})
-    return len(waiting)
+    return [person.user_id for person in waiting]
+
+
+async def fit_capacity(session: Session, event: EventRecord) -> list[int]:
+    """The seats changed: people waiting move up into new seats, or, with fewer seats than
+    people going, the last to take a seat go back to the front of the waitlist, in the order
+    they took it. Each of them is told; returns who."""
+    rsvps = RsvpRepository(session)
+    over = 0 if event.capacity is None else await rsvps.going_count(event.id) - event.capacity
+    if over <= 0:
+        return await _promote(session, event)
+    latest = await rsvps.latest_going(event.id, over)
+    front = await rsvps.first_waitlist_seq(event.id)
+    first = (front if front is not None else 1) - len(latest)
+    outbox = OutboxRepository(session)
+    for seq, person in enumerate(reversed(latest), start=first):
+        record = await rsvps.put(event.id, person.user_id, "waitlisted", seq)
+        await outbox.add(DEMOTED, _turn(record), person.user_id, {"event_id": event.id})
+    return [person.user_id for person in latest]
 
 
 def _turn(rsvp: RsvpRecord) -> str:
