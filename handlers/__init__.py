@@ -25,6 +25,7 @@ from handlers.buttons import (
     CalendarFile,
     CancelEvent,
     Consent,
+    ConsentThenAnswer,
     DeleteData,
     EditEvent,
     EventCard,
@@ -177,6 +178,7 @@ def _buttons(r: Registry) -> None:
     r.button(PickLanguage, onboarding.on_language, needs_user=False, private_only=True)
     r.button(PickSecondLanguage, onboarding.on_second_language, private_only=True)
     r.button(Consent, onboarding.on_privacy, needs_user=False, private_only=True)
+    r.button(ConsentThenAnswer, onboarding.on_privacy, needs_user=False, private_only=True)
     r.button(TopicView, topics.on_view, private_only=True)
     r.button(TopicToggle, topics.on_toggle, private_only=True)
     r.button(EventsPage, events.on_page, needs_user=False)
