@@ -6,7 +6,7 @@ from bot.core.buttons import EventsPage
 from bot.core.registry import Registry
 from bot.i18n import N_
 from bot.services.broadcasts import BROADCAST, REPORT
-from bot.services.events import CANCELLED, CHANGED, NEW_EVENT
+from bot.services.events import CANCELLED, CHANGED, LINK_ADDED, NEW_EVENT
 from bot.services.organisers import ROLE_REMOVED
 from handlers import (
     broadcast,
@@ -26,6 +26,7 @@ from handlers.buttons import (
     CalendarFile,
     CancelEvent,
     Consent,
+    ConsentThenAnswer,
     DeleteData,
     EditEvent,
     EventCard,
@@ -179,6 +180,8 @@ def build_registry() -> Registry:
         r.wizard(wizard, guard=organisers.require_organiser)
 
     r.notice(events.PROMOTED, events.render_promoted)
+    r.notice(events.DEMOTED, events.render_demoted)
+    r.notice(LINK_ADDED, events.render_link)
     r.notice(NEW_EVENT, events.render_new_event)
     r.notice(CHANGED, manage.render_changed)
     r.notice(CANCELLED, manage.render_cancelled, shared=True)
@@ -195,6 +198,7 @@ def _buttons(r: Registry) -> None:
     r.button(PickLanguage, onboarding.on_language, needs_user=False)
     r.button(PickSecondLanguage, onboarding.on_second_language)
     r.button(Consent, onboarding.on_privacy, needs_user=False)
+    r.button(ConsentThenAnswer, onboarding.on_privacy, needs_user=False)
     r.button(TopicView, topics.on_view)
     r.button(TopicToggle, topics.on_toggle)
     r.button(EventsPage, events.on_page, needs_user=False, group_safe=True)

@@ -112,6 +112,18 @@ class Consent(ButtonData, prefix="p"):
 
 
 @dataclass(frozen=True)
+class ConsentThenAnswer(ButtonData, prefix="p"):
+    """The answer to the privacy notice that an answer to an event asked for: agreeing
+    records that answer too (it waits in the button, nothing is stored before)."""
+
+    choice: YesNo
+    code: Locale
+    event: RowId
+    answer: AnswerCode
+    back: Back | None
+
+
+@dataclass(frozen=True)
 class TopicView(ButtonData, prefix="t"):
     """Switch the /topics message: ``c`` categories, ``r`` regions, ``d`` done (a summary)."""
 

@@ -14,7 +14,7 @@ from bot.core.errors import EventUnavailable, StaleButton
 from bot.i18n import N_, _, current, ngettext
 from bot.i18n.text import bold, chunks, fmt, join, plain, shorten
 from bot.services.events import EventView, pick_text
-from bot.services.rsvp import PROMOTED, Answer, AnswerResult
+from bot.services.rsvp import DEMOTED, PROMOTED, Answer, AnswerResult
 from handlers.buttons import (
     AnswerEvent,
     Back,
@@ -32,7 +32,7 @@ from handlers.views import (
     title_of,
 )
 
-__all__ = ["PROMOTED"]
+__all__ = ["DEMOTED", "PROMOTED"]
 
 PAGE_SIZE = 3
 MY_EVENTS_LIMIT = 10
@@ -304,4 +304,31 @@ async def render_promoted(ctx: NoticeContext) -> Reply | None:
             "If you cannot come, please tap “Not going” so that someone else can have it."
         )
     )
+    return card(view, ctx.tz, None, status_line=line)
+
+
+async def render_demoted(ctx: NoticeContext) -> Reply | None:
+    """The notice for someone who went back to the waitlist because the seats were reduced."""
+    view = await ctx.services.events.view(int(ctx.payload["event_id"]), ctx.user.id)
+    if view is None or view.mine is None or view.mine.status != "waitlisted":
+        return None
+    line = fmt(
+        _(
+            "⏳ The organiser has reduced the number of seats. You were among the last to take "
+            "a seat, so you are now number {position} on the waitlist; I will tell you when a "
+            "seat becomes free."
+        ),
+        position=view.waitlist_position or 0,
+    )
+    return card(view, ctx.tz, None, status_line=line)
+
+
+async def render_link(ctx: NoticeContext) -> Reply | None:
+    """The link of an online event, once it is known, for everyone going."""
+    view = await ctx.services.events.view(int(ctx.payload["event_id"]), ctx.user.id)
+    if view is None or view.event.status != "published" or not view.event.online_url:
+        return None
+    if view.mine is None or view.mine.status != "going":
+        return None
+    line = fmt(_("🔗 The link for this online event is here:"))
     return card(view, ctx.tz, None, status_line=line)

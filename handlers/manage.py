@@ -30,7 +30,7 @@ from handlers.buttons import (
 )
 from handlers.events import card
 from handlers.organisers import authority_of
-from handlers.views import title_of
+from handlers.views import next_year_line, taken_as_next_year, title_of
 
 EDIT = "editevent"
 TRANSLATE = "translate"
@@ -93,7 +93,7 @@ def _edit_question(text: str) -> Prompt:
     return ask
 
 
-def _read(field: EditableField, turn: Turn) -> dict[str, Any] | Reply:
+def _read(field: EditableField, turn: Turn, view: EventView) -> dict[str, Any] | Reply:
     """The new value of ``field``, read as /newevent reads it."""
     if field == "title":
         title = fields.read_title(turn.text)
@@ -111,7 +111,12 @@ def _read(field: EditableField, turn: Turn) -> dict[str, Any] | Reply:
         when = fields.read_start(turn.text, turn.now, turn.ctx.settings.tz)
     except DateProblem as problem:
         return fields.date_problem(problem)
-    return {"starts_at": when.starts, "ends_at": when.ends or when.starts + timedelta(hours=2)}
+    if when.ends is not None:
+        return {"starts_at": when.starts, "ends_at": when.ends}
+    # Only the start was typed: the event moves, and lasts as long as before.
+    event = view.event
+    length = event.ends_at - event.starts_at if event.ends_at is not None else None
+    return {"starts_at": when.starts, "ends_at": when.starts + length if length else None}
 
 
 def _edit(field: EditableField) -> Check:
@@ -120,7 +125,7 @@ def _edit(field: EditableField) -> Check:
         view = await _own_event(ctx, str(turn.data["event"]), "editevent")
         if isinstance(view, Reply):
             return Finish(view)
-        values = _read(field, turn)
+        values = _read(field, turn, view)
         if isinstance(values, Reply):
             return Stay(values)
         if "title" in values or "description" in values:
@@ -135,7 +140,13 @@ def _edit(field: EditableField) -> Check:
         )
         if not changed:
             return Finish(Reply(fmt(_("Nothing changed."))))
-        return Finish(Reply(fmt(_("Saved. I told {n} people who answered."), n=told)))
+        lines = [fmt(_("Saved. I told {n} people who answered."), n=told)]
+        tz = ctx.settings.tz
+        if "starts_at" in values and taken_as_next_year(
+            turn.text, values["starts_at"], turn.now, tz
+        ):
+            lines.append(next_year_line(values["starts_at"], tz))
+        return Finish(Reply(join(lines)))
 
     return check
 
@@ -280,11 +291,22 @@ TRANSLATE_WIZARD = Wizard(
 )
 
 
+# A spreadsheet reads a cell starting with one of these as a formula (OWASP: CSV injection).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: object) -> object:
+    """The value, with a leading ' where a spreadsheet would run it as a formula."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def _csv(rows: list[list[object]]) -> bytes:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     for row in rows:
-        writer.writerow(["'" + c if isinstance(c, str) and c[:1] in "=+-@" else c for c in row])
+        writer.writerow([spreadsheet_safe(c) for c in row])
     return buffer.getvalue().encode("utf-8-sig")
 
 
@@ -329,6 +351,15 @@ async def report(ctx: Context) -> Reply:
         )
     except DateProblem as problem:
         return fields.date_problem(problem)
+    if first > last:
+        return Reply(
+            fmt(
+                _(
+                    "The first date is after the second. Please give the period from its "
+                    "first to its last day, for example /report 01.01.2026 31.12.2026."
+                )
+            )
+        )
     organisations = await ctx.services.organisers.organisations(await authority_of(ctx))
     table: list[list[object]] = [
         [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, time
 from typing import Any
 
@@ -18,7 +19,7 @@ from bot.services.topics import Choice
 from handlers import event_fields as fields
 from handlers.buttons import NewEventCategory, NewEventFinish, NewEventFold, NewEventRegion
 from handlers.organisers import authority_of, pick_organisation
-from handlers.views import category_name, region_name
+from handlers.views import category_name, next_year_line, region_name, taken_as_next_year
 
 KIND = "newevent"
 
@@ -146,8 +147,27 @@ async def _start(turn: Turn) -> Outcome:
         assert typed.start is not None
         end = typed.end.isoformat() if typed.end else None
         turn.data["pending"] = [typed.day.isoformat(), typed.start.isoformat(), end]
+        _remember_year(turn, exact(typed.day, typed.start, tz, 0))
         return Goto("fold")
+    _remember_year(turn, when.starts)
     return _times(turn.data, when.starts, when.ends)
+
+
+def _remember_year(turn: Turn, starts: datetime) -> None:
+    """Whether the date was typed without a year and taken as next year's: the next question
+    says so."""
+    if taken_as_next_year(turn.text, starts, turn.now, turn.ctx.settings.tz):
+        turn.data["next_year"] = True
+    else:
+        turn.data.pop("next_year", None)
+
+
+def _with_year_note(turn: Turn, question: Reply) -> Reply:
+    starts = _instant(turn.data.get("starts_at"))
+    if starts is None or not turn.data.get("next_year"):
+        return question
+    note = next_year_line(starts, turn.ctx.settings.tz)
+    return replace(question, text=join([note, question.text]))
 
 
 async def _ask_fold(turn: Turn) -> Reply:
@@ -179,8 +199,11 @@ async def _fold(turn: Turn) -> Outcome:
     return _times(turn.data, starts, ends)
 
 
-async def _ask_end(_turn: Turn) -> Reply:
-    return _question(_("When does it end? A time like 20:00, a date and time, or - if it is open."))
+async def _ask_end(turn: Turn) -> Reply:
+    return _with_year_note(
+        turn,
+        _question(_("When does it end? A time like 20:00, a date and time, or - if it is open.")),
+    )
 
 
 async def _end(turn: Turn) -> Outcome:
@@ -192,15 +215,19 @@ async def _end(turn: Turn) -> Outcome:
         except DateProblem as problem:
             return Stay(fields.date_problem(problem))
     turn.data["ends_at"] = ends.isoformat() if ends else None
+    turn.data.pop("next_year", None)
     return Goto("place")
 
 
 # -- place, seats, deadline ---------------------------------------------------------------
 
 
-async def _ask_place(_turn: Turn) -> Reply:
-    return _question(
-        _("Where does it take place? An address, or an online link starting with https://")
+async def _ask_place(turn: Turn) -> Reply:
+    return _with_year_note(
+        turn,
+        _question(
+            _("Where does it take place? An address, or an online link starting with https://")
+        ),
     )
 
 
@@ -208,6 +235,7 @@ async def _place(turn: Turn) -> Outcome:
     place = fields.read_place(turn.text)
     if isinstance(place, Reply):
         return Stay(place)
+    turn.data.pop("next_year", None)
     turn.data["place"], turn.data["online_url"] = place.place, place.online_url
     return Goto("capacity")
 

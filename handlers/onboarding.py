@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from markupsafe import Markup
 
 from bot import i18n
 from bot.app.settings import Settings
 from bot.core.chat import Button, Reply
 from bot.core.context import Context
+from bot.core.errors import StaleButton
 from bot.i18n import _, language_name, ngettext
 from bot.i18n.text import fmt, join, plain
-from handlers import topics
-from handlers.buttons import Consent, PickLanguage, PickSecondLanguage, shipped
+from handlers import events, topics
+from handlers.buttons import (
+    AnswerEvent,
+    Consent,
+    ConsentThenAnswer,
+    PickLanguage,
+    PickSecondLanguage,
+    YesNo,
+    shipped,
+)
 from handlers.views import language_buttons
 
 
@@ -67,13 +78,15 @@ def privacy_notice(settings: Settings) -> Markup:
     )
 
 
-def _consent_buttons(code: str) -> tuple[tuple[Button, ...], ...]:
-    return (
-        (
-            Button(_("✅ I agree"), Consent("y", code).pack()),
-            Button(_("No, thank you"), Consent("n", code).pack()),
-        ),
-    )
+def _consent_buttons(code: str, then: AnswerEvent | None = None) -> tuple[tuple[Button, ...], ...]:
+    """Agree or decline; ``then`` is the answer to an event that waits for the agreement."""
+
+    def choice(yes_no: YesNo) -> str:
+        if then is None:
+            return Consent(yes_no, code).pack()
+        return ConsentThenAnswer(yes_no, code, then.event, then.answer, then.back).pack()
+
+    return ((Button(_("✅ I agree"), choice("y")), Button(_("No, thank you"), choice("n"))),)
 
 
 async def start(ctx: Context) -> Reply:
@@ -157,26 +170,44 @@ async def on_second_language(ctx: Context, press: PickSecondLanguage) -> Reply:
         return Reply(join([message, hint], "\n\n"), replace=True, toast=plain(message))
 
 
-async def on_privacy(ctx: Context, press: Consent) -> list[Reply]:
-    """The answer to the privacy notice: agreeing stores the person, declining stores nothing."""
+async def on_privacy(ctx: Context, press: Consent | ConsentThenAnswer) -> list[Reply]:
+    """The answer to the privacy notice: agreeing stores the person (and the answer to an
+    event that asked for it), declining stores nothing."""
     code = shipped(ctx.i18n.available, press.code)
+    waiting = (
+        AnswerEvent(press.event, press.answer, press.back)
+        if isinstance(press, ConsentThenAnswer)
+        else None
+    )
     with i18n.use(ctx.i18n.lang(code)):
         if press.choice == "n":
-            text = _(
-                "All right, I have stored nothing about you. You can still look at events "
-                "with /events, and start again at any time with /start."
+            lines = [fmt(_("Your answer to the event was not saved."))] if waiting else []
+            lines.append(
+                fmt(
+                    _(
+                        "All right, I have stored nothing about you. You can still look at "
+                        "events with /events, and start again at any time with /start."
+                    )
+                )
             )
-            return [Reply(fmt(text), replace=True, toast=_("Nothing stored."))]
+            return [Reply(join(lines, "\n\n"), replace=True, toast=_("Nothing stored."))]
         sender = ctx.incoming.sender
         ctx.user = await ctx.services.users.register(
             sender.platform, sender.user_id, ctx.incoming.chat.chat_id, code
         )
         thanks = Reply(
             fmt(_("Thank you! Now choose the topics you want to hear about.")),
-            replace=True,
+            replace=waiting is None,
             toast=_("Saved."),
         )
-        return [thanks, await topics.topics_reply(ctx)]
+        if waiting is None:
+            return [thanks, await topics.topics_reply(ctx)]
+        # The answer that asked for the agreement, recorded in this same unit of work.
+        try:
+            answered = await events.on_answer(ctx, waiting)
+        except StaleButton:  # the event is gone: the agreement still counts
+            answered = Reply(fmt(_("That event no longer exists, so there is no answer to save.")))
+        return [replace(answered, replace=True), thanks, await topics.topics_reply(ctx)]
 
 
 async def privacy(ctx: Context) -> Reply:
@@ -190,12 +221,26 @@ async def privacy(ctx: Context) -> Reply:
 async def consent_prompt(ctx: Context) -> Reply:
     """Asked just in time (only ever in a private chat): when someone who has not agreed wants
     to store something."""
+    waiting = _pressed_answer(ctx)
     text = join(
         [
             fmt(_("For this I need to store a few things about you.")),
             privacy_notice(ctx.settings),
-            fmt(_("Do you agree?")),
+            fmt(_("Do you agree? Then I save your answer to the event right away."))
+            if waiting
+            else fmt(_("Do you agree?")),
         ],
         "\n\n",
     )
-    return Reply(text, _consent_buttons(ctx.lang.code))
+    return Reply(text, _consent_buttons(ctx.lang.code, waiting))
+
+
+def _pressed_answer(ctx: Context) -> AnswerEvent | None:
+    """The answer to an event that was pressed, if that is what needs the agreement."""
+    data = ctx.incoming.button
+    if data is None:
+        return None
+    try:
+        return AnswerEvent.unpack(data)
+    except StaleButton:
+        return None  # another kind of button

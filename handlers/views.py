@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from markupsafe import Markup
 
 from bot.core.buttons import ButtonData
 from bot.core.chat import Button
-from bot.i18n import N_, _, current, format_when, isolate, language_name, native_name, ngettext
+from bot.i18n import (
+    N_,
+    _,
+    current,
+    format_date,
+    format_when,
+    isolate,
+    language_name,
+    native_name,
+    ngettext,
+)
 from bot.i18n.text import bold, fmt, join, link, shorten
 from bot.services.events import EventView, pick_text
 from handlers.buttons import AnswerCode
@@ -46,6 +58,9 @@ STATUS_NAMES = {
 }
 ANSWER_CODES: dict[AnswerCode, str] = {"g": "going", "m": "maybe", "n": "not_going"}
 ANSWER_ICONS = {"going": "✅", "maybe": "❔", "not_going": "❌", "waitlisted": "⏳"}
+# A day and month typed without a year ("18.11.", "18.11. 12-18 Uhr"), as the date parser
+# reads it: two digits right after the second dot would be the year.
+_YEARLESS = re.compile(r"\s*\d{1,2}\.\d{1,2}\.(?!\d{2})")
 
 
 def category_name(slug: str) -> str:
@@ -111,7 +126,14 @@ def where_line(view: EventView) -> Markup | None:
             fmt(_("💻 Online: {link}"), link=link(event.online_url, isolate(event.online_url)))
         )
     elif event.region == "online" and not event.place:
-        lines.append(fmt(_("💻 Online – the link comes with your registration.")))
+        lines.append(
+            fmt(
+                _(
+                    "💻 Online – the link is not known yet. Everyone going gets it here as soon "
+                    "as it is."
+                )
+            )
+        )
     return join(lines) if lines else None
 
 
@@ -166,3 +188,13 @@ def event_text(
     if description:
         lines.append(Markup("\n") + fmt("{description}", description=description))
     return join([line for line in lines if line])
+
+
+def taken_as_next_year(typed: str, starts: datetime, now: datetime, tz: ZoneInfo) -> bool:
+    """A date typed without a year ("18.11." on 1 December) became next year's."""
+    return bool(_YEARLESS.match(typed)) and starts.astimezone(tz).year > now.astimezone(tz).year
+
+
+def next_year_line(starts: datetime, tz: ZoneInfo) -> Markup:
+    """Which year a date typed without one was taken to be."""
+    return fmt(_("ℹ️ That is {date}, next year."), date=format_date(starts, tz))

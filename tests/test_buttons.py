@@ -36,6 +36,10 @@ EXAMPLES: dict[type[ButtonData], list[ButtonData]] = {
     kinds.PickLanguage: [kinds.PickLanguage("uk"), kinds.PickLanguage("pt_BR")],
     kinds.PickSecondLanguage: [kinds.PickSecondLanguage(None), kinds.PickSecondLanguage("fa")],
     kinds.Consent: [kinds.Consent("y", "ru"), kinds.Consent("n", "de")],
+    kinds.ConsentThenAnswer: [
+        kinds.ConsentThenAnswer("y", "pt_BR", MAX_INT, "g", kinds.Back("a", 99_999)),
+        kinds.ConsentThenAnswer("n", "fa", 1, "m", None),
+    ],
     kinds.TopicView: [kinds.TopicView("c"), kinds.TopicView("r"), kinds.TopicView("d")],
     kinds.TopicToggle: [kinds.TopicToggle("c", 0, True), kinds.TopicToggle("g", MAX_INT, False)],
     kinds.DeleteData: [kinds.DeleteData("y"), kinds.DeleteData("n")],

@@ -13,8 +13,9 @@ from bot.app.core import Core
 from bot.app.settings import Settings
 from bot.i18n.text import plain
 from bot.services.translation import make_translator
-from storage.models import Event, EventText
-from tests.fakes import Chatroom, FakeClock, registered
+from handlers.manage import spreadsheet_safe
+from storage.models import Event, EventText, Rsvp
+from tests.fakes import Chatroom, FakeClock, Person, registered
 from tests.test_journey import event_by_uid
 from tests.test_organisers import organiser
 from tests.translate_fake import FakeTranslationServer
@@ -171,3 +172,111 @@ async def test_editing_to_a_time_that_happens_twice(room: Chatroom, core: Core) 
     async with core.db.transaction() as s:
         event = await s.get(Event, event_id)
     assert event is not None and event.starts_at.isoformat() == "2027-10-31T01:30:00+00:00"
+
+
+async def test_csv_exports_guard_formulas_and_leave_empty_cells_empty(
+    room: Chatroom, core: Core
+) -> None:
+    orga = await organiser(room, locale="en")
+    event_id = await demo_event_of_new_org(core, "workshop-website")
+    reader = await registered(room, "reader-de", "de")
+    await reader.presses(f"r:{event_id}:g:-")
+    await orga.says(f"/attendees {event_id}")
+    attachment = orga.last[0].attachment
+    assert attachment is not None
+    rows = list(csv.reader(io.StringIO(attachment.content.decode("utf-8-sig"))))
+    assert rows[1][1:3] == ["going", ""], "an empty cell stays empty"
+
+    cells = ("=1+1", "+49", "-2", "@SUM(A1)", "\tx", "\rx", "", "a-b", 3)
+    guarded = [spreadsheet_safe(v) for v in cells]
+    assert guarded == ["'=1+1", "'+49", "'-2", "'@SUM(A1)", "'\tx", "'\rx", "", "a-b", 3]
+
+
+async def test_report_with_the_dates_reversed_is_refused(room: Chatroom) -> None:
+    orga = await organiser(room, locale="de")
+    await orga.says("/report 31.12.2026 01.01.2026")
+    orga.sees(
+        "The first date is after the second. Please give the period from its "
+        "first to its last day, for example /report 01.01.2026 31.12.2026."
+    )
+    assert orga.last[0].attachment is None
+    await orga.says("/report 01.01.2026 31.12.2026")
+    assert orga.last[0].attachment is not None
+
+
+async def change_seats(orga: Person, event_id: int, seats: str) -> None:
+    await orga.says(f"/editevent {event_id}")
+    await orga.taps("Seats")
+    await orga.says(seats)
+
+
+async def test_fewer_seats_move_the_last_to_answer_back_to_the_waitlist(
+    room: Chatroom, core: Core
+) -> None:
+    orga = await organiser(room, locale="en")
+    event_id = await demo_event_of_new_org(core, "beratung-anerkennung")
+    people = [
+        await registered(room, f"s{i}", lang) for i, lang in enumerate(["de", "uk", "ar", "fa"])
+    ]
+    for p in people:
+        await p.presses(f"r:{event_id}:g:-")
+    first, second, third, waiting = people  # three seats: the fourth waits
+
+    await change_seats(orga, event_id, "1")
+    orga.sees("Saved. I told {n} people who answered.", n=2)
+    assert first.inbox == [] and waiting.inbox == [], "only those who lost their seat are told"
+    for person, position in ((second, 1), (third, 2)):
+        (notice,) = person.inbox
+        assert person.t(
+            "⏳ The organiser has reduced the number of seats. You were among the last to take "
+            "a seat, so you are now number {position} on the waitlist; I will tell you when a "
+            "seat becomes free.",
+            position=position,
+        ) in plain(notice.text)
+    await waiting.presses(f"e:{event_id}:-")
+    waiting.sees("Your answer: ⏳ waitlist, position {position}", position=3)
+
+    # More seats again: the first two waiting move up, and only they are told, once.
+    await change_seats(orga, event_id, "3")
+    orga.sees("Saved. I told {n} people who answered.", n=2)
+    assert [len(p.inbox) for p in people] == [0, 2, 2, 0]
+    assert second.t(
+        "🎉 Good news: a seat became free, and it is yours. You are now registered as going. "
+        "If you cannot come, please tap “Not going” so that someone else can have it."
+    ) in plain(second.inbox[-1].text)
+    async with core.db.transaction() as s:
+        rows = list(await s.scalars(select(Rsvp).where(Rsvp.event_id == event_id)))
+    assert sorted(r.status for r in rows) == ["going", "going", "going", "waitlisted"]
+
+    # No limit at all: nobody waits any more.
+    await change_seats(orga, event_id, "-")
+    assert len(waiting.inbox) == 1 and [len(p.inbox) for p in people[:3]] == [0, 2, 2]
+    async with core.db.transaction() as s:
+        statuses = {r.status for r in await s.scalars(select(Rsvp))}
+    assert statuses == {"going"}
+
+
+async def test_the_link_of_an_online_event_reaches_everyone_going(
+    room: Chatroom, core: Core
+) -> None:
+    orga = await organiser(room, locale="en")
+    event_id = await demo_event_of_new_org(core, "workshop-website")
+    going = await registered(room, "link-uk", "uk")
+    await going.presses(f"r:{event_id}:g:-")
+    going.sees(
+        "💻 Online – the link is not known yet. Everyone going gets it here as soon as it is."
+    )
+    maybe = await registered(room, "link-ar", "ar")
+    await maybe.presses(f"r:{event_id}:m:-")
+
+    await orga.says(f"/editevent {event_id}")
+    await orga.taps("Place")
+    await orga.says("https://meet.example.org/website-workshop")
+    orga.sees("Saved. I told {n} people who answered.", n=2)
+    (notice,) = going.inbox
+    assert going.t("🔗 The link for this online event is here:") in plain(notice.text)
+    assert "https://meet.example.org/website-workshop" in plain(notice.text)
+    (changed,) = maybe.inbox
+    assert maybe.t("✏️ This event has changed ({what}):", what=maybe.t("place")) in plain(
+        changed.text
+    )

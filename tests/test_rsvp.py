@@ -7,6 +7,8 @@ import asyncio
 from sqlalchemy import func, select
 
 from bot.app.core import Core
+from bot.core.chat import Reply
+from bot.core.errors import RecipientGone
 from bot.i18n.text import plain
 from storage.models import OutboxMessage, Rsvp
 from tests.fakes import Chatroom, FakeClock, Person, registered
@@ -150,3 +152,43 @@ async def test_notices_go_to_the_newest_direct_chat(room: Chatroom, core: Core) 
     await moved.says("/help")  # the person wrote from a new direct chat (as on Matrix)
     await answer(people[0], event.id, "n")
     assert len(moved.inbox) == 1 and waiting.inbox == []
+
+
+class Blocking(Chatroom):
+    """A transport where the chats in ``blocked`` have blocked the bot."""
+
+    def __init__(self, core: Core) -> None:
+        super().__init__(core)
+        self.blocked: set[str] = set()
+
+    async def send(self, chat_id: str, reply: Reply) -> None:
+        if chat_id in self.blocked:
+            raise RecipientGone("bot was blocked by the user")
+        await super().send(chat_id, reply)
+
+
+async def test_writing_again_after_blocking_makes_a_person_reachable(core: Core) -> None:
+    room = Blocking(core)
+    event = await event_by_uid(core, "beratung-anerkennung")
+    people = [await registered(room, f"b{i}", "uk") for i in range(4)]
+    for p in people:
+        await answer(p, event.id, "g")
+    first, waiting = people[0], people[3]
+
+    room.blocked.add(waiting.user_id)
+    await answer(first, event.id, "n")  # moved up while the bot was blocked: not told
+    assert waiting.inbox == []
+
+    room.blocked.clear()
+    await waiting.says("/help")  # unblocked, and wrote again
+    await answer(waiting, event.id, "n")
+    await answer(first, event.id, "g")
+    await answer(waiting, event.id, "g")  # waits again, first in line as before
+    await answer(first, event.id, "n")  # ... moves up again, and this time is told
+    assert len(waiting.inbox) == 1
+    async with core.db.transaction() as s:
+        rows = list(await s.scalars(select(OutboxMessage).order_by(OutboxMessage.id)))
+    assert [(r.status, (r.last_error or "")[:15]) for r in rows] == [
+        ("failed", "blocked or gone"),
+        ("sent", ""),
+    ]

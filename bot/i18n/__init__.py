@@ -200,6 +200,12 @@ def format_when(start: datetime, end: datetime | None, tz: ZoneInfo) -> str:
         time = format_skeleton("Hm", start_local, tzinfo=tz, locale=locale)
         return _("{date}, {time}").format(date=isolate(day), time=isolate(time))
     end_local = end.astimezone(tz)
+    if _midnight(start_local) and _midnight(end_local):
+        # An all-day event ends at the midnight after its last day (iCal's DTEND for dates).
+        last = end_local - timedelta(days=1)
+        if last.date() == start_local.date():
+            return _("{date}, all day").format(date=isolate(day))
+        return isolate(format_interval(start_local, last, "yMMMEd", tzinfo=tz, locale=locale))
     if end_local.date() == start_local.date() or (
         end_local - start_local < timedelta(hours=24) and end_local.hour < 6
     ):
@@ -207,6 +213,10 @@ def format_when(start: datetime, end: datetime | None, tz: ZoneInfo) -> str:
         return _("{date}, {time}").format(date=isolate(day), time=isolate(times))
     days = format_interval(start_local, end_local, "yMMMEd", tzinfo=tz, locale=locale)
     return isolate(days)
+
+
+def _midnight(moment: datetime) -> bool:
+    return (moment.hour, moment.minute, moment.second) == (0, 0, 0)
 
 
 def format_date(moment: datetime, tz: ZoneInfo) -> str:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.services.jobs import JobQueue
-from bot.services.rsvp import promote_waiting
+from bot.services.rsvp import fit_capacity
 from storage.db import Database
 from storage.records import Counts, EventRecord, RsvpRecord, TextRecord
 from storage.repositories import (
@@ -21,6 +21,7 @@ from storage.repositories import (
 STATEWIDE = "saxony"
 NEW_EVENT = "new_event"
 CHANGED = "event_changed"
+LINK_ADDED = "event_link"
 CANCELLED = "event_cancelled"
 TRANSLATE_EVENT = "translate_event"
 
@@ -163,7 +164,12 @@ class EventService:
         description: str | None = None,
         **fields: object,
     ) -> tuple[list[str], int]:
-        """Change an event; everyone who answered is told what changed. (changed, told)."""
+        """Change an event and tell the people it concerns, each once. (changed, told)
+
+        New seats move people up and fewer seats move the last to take one back to the
+        waitlist: those people are told, nobody else. A link for an online event that had
+        none goes to everyone going. Everyone else who answered hears what else changed.
+        """
         async with self.db.transaction() as s:
             events = EventRepository(s)
             event = await events.get(event_id, lock=True)
@@ -180,14 +186,24 @@ class EventService:
                 )
             if not changed:
                 return [], 0
+            ref = f"{event_id}:{self.clock().timestamp():.0f}"
+            told: set[int] = set()
             if "capacity" in changed:
                 refreshed = await events.get(event_id)
                 assert refreshed is not None
-                await promote_waiting(s, refreshed)
-            told = await tell_attendees(
-                s, event_id, CHANGED, f"{event_id}:{self.clock().timestamp():.0f}", changed
-            )
-        return changed, told
+                told.update(await fit_capacity(s, refreshed))
+            if event.online_url is None and fields.get("online_url"):
+                going = await RsvpRepository(s).user_ids(event_id, "going")
+                news = {"event_id": event_id}
+                await OutboxRepository(s).add_many(LINK_ADDED, ref, set(going) - told, news)
+                told.update(going)
+            news_for_all = [name for name in changed if name != "capacity"]
+            if news_for_all:
+                others = [u for u in await events.attendees(event_id) if u not in told]
+                payload = {"event_id": event_id, "changed": news_for_all}
+                await OutboxRepository(s).add_many(CHANGED, ref, others, payload)
+                told.update(others)
+        return changed, len(told)
 
     async def cancel(self, event_id: int) -> int:
         """Cancel an event; everyone who answered is told. Returns how many."""

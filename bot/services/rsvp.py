@@ -13,6 +13,7 @@ from storage.records import Counts, EventRecord, RsvpRecord
 from storage.repositories import EventRepository, OutboxRepository, RsvpRepository, Session
 
 PROMOTED = "waitlist_promoted"
+DEMOTED = "waitlist_demoted"
 
 
 class Answer(StrEnum):
@@ -37,18 +38,45 @@ class AnswerResult:
 
 async def promote_waiting(session: Session, event: EventRecord) -> int:
     """Move people up from the waitlist while seats are free; each is told through the outbox."""
-    if event.capacity is None:
-        return 0
+    return len(await _promote(session, event))
+
+
+async def _promote(session: Session, event: EventRecord) -> list[int]:
     rsvps = RsvpRepository(session)
-    outbox = OutboxRepository(session)
-    free = event.capacity - await rsvps.going_count(event.id)
+    if event.capacity is None:
+        free = await rsvps.waiting_count(event.id)  # no limit any more: everyone waiting
+    else:
+        free = event.capacity - await rsvps.going_count(event.id)
     waiting = await rsvps.first_waiting(event.id, free) if free > 0 else []
+    outbox = OutboxRepository(session)
     for person in waiting:
         await rsvps.put(event.id, person.user_id, Answer.GOING, None)
-        await outbox.add(
-            PROMOTED, f"{event.id}:{person.waitlist_seq}", person.user_id, {"event_id": event.id}
-        )
-    return len(waiting)
+        await outbox.add(PROMOTED, _turn(person), person.user_id, {"event_id": event.id})
+    return [person.user_id for person in waiting]
+
+
+async def fit_capacity(session: Session, event: EventRecord) -> list[int]:
+    """The seats changed: people waiting move up into new seats, or, with fewer seats than
+    people going, the last to take a seat go back to the front of the waitlist, in the order
+    they took it. Each of them is told; returns who."""
+    rsvps = RsvpRepository(session)
+    over = 0 if event.capacity is None else await rsvps.going_count(event.id) - event.capacity
+    if over <= 0:
+        return await _promote(session, event)
+    latest = await rsvps.latest_going(event.id, over)
+    front = await rsvps.first_waitlist_seq(event.id)
+    first = (front if front is not None else 1) - len(latest)
+    outbox = OutboxRepository(session)
+    for seq, person in enumerate(reversed(latest), start=first):
+        record = await rsvps.put(event.id, person.user_id, "waitlisted", seq)
+        await outbox.add(DEMOTED, _turn(record), person.user_id, {"event_id": event.id})
+    return [person.user_id for person in latest]
+
+
+def _turn(rsvp: RsvpRecord) -> str:
+    """One stay in a queue or one seat: a person can wait, move up, and wait again, with the
+    same place in the queue, and is told each time (a retried unit writes the same)."""
+    return f"{rsvp.event_id}:{rsvp.id}:{rsvp.updated_at.timestamp():.6f}"
 
 
 async def leave_event(session: Session, event_id: int, user_id: int) -> None:

@@ -60,13 +60,14 @@ class UserService:
         """The person behind a messenger account, if they ever accepted the privacy notice.
 
         ``private_chat``: the direct chat this came from; notices go to the newest one (a
-        person can open a new direct chat on Matrix). Kept in the same transaction.
+        person can open a new direct chat on Matrix), and an account marked unreachable is
+        reachable again. Kept in the same transaction.
         """
         async with self.db.transaction() as s:
             repo = UserRepository(s)
             user = await repo.by_identity(platform, platform_user_id)
             if user is not None and private_chat is not None:
-                await repo.set_chat(platform, platform_user_id, private_chat)
+                await repo.reached(platform, platform_user_id, private_chat)
         if user is not None and user.consent_version < CONSENT_VERSION:
             return None
         return user

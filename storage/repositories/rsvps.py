@@ -109,6 +109,43 @@ class RsvpRepository:
             or 0
         )
 
+    async def waiting_count(self, event_id: int) -> int:
+        return (
+            await self.session.scalar(
+                select(func.count(Rsvp.id)).where(
+                    Rsvp.event_id == event_id, Rsvp.status == "waitlisted"
+                )
+            )
+            or 0
+        )
+
+    async def latest_going(self, event_id: int, limit: int) -> list[RsvpRecord]:
+        """The ``limit`` people who took a seat last, the latest first."""
+        rows = await self.session.scalars(
+            select(Rsvp)
+            .where(Rsvp.event_id == event_id, Rsvp.status == "going")
+            .order_by(Rsvp.updated_at.desc(), Rsvp.id.desc())
+            .limit(limit)
+        )
+        return [_record(r) for r in rows]
+
+    async def first_waitlist_seq(self, event_id: int) -> int | None:
+        """The place in the queue of the first person waiting, if anyone waits."""
+        return await self.session.scalar(
+            select(func.min(Rsvp.waitlist_seq)).where(
+                Rsvp.event_id == event_id, Rsvp.status == "waitlisted"
+            )
+        )
+
+    async def user_ids(self, event_id: int, status: str) -> list[int]:
+        """The people whose answer to the event is ``status``."""
+        rows = await self.session.scalars(
+            select(Rsvp.user_id)
+            .where(Rsvp.event_id == event_id, Rsvp.status == status)
+            .order_by(Rsvp.id)
+        )
+        return list(rows)
+
     async def next_waitlist_seq(self, event_id: int) -> int:
         top = await self.session.scalar(
             select(func.max(Rsvp.waitlist_seq)).where(Rsvp.event_id == event_id)

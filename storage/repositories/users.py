@@ -218,14 +218,20 @@ class UserRepository:
         )
         return [_identity(r) for r in rows]
 
-    async def set_chat(self, platform: str, platform_user_id: str, chat_id: str) -> None:
+    async def reached(self, platform: str, platform_user_id: str, chat_id: str) -> None:
+        """The account wrote from its direct chat ``chat_id``: notices go there again, also
+        after it was marked unreachable (a person who blocked the bot and came back)."""
         row = await self.session.scalar(
             select(Identity).where(
                 Identity.platform == platform, Identity.platform_user_id == platform_user_id
             )
         )
-        if row is not None and row.chat_id != chat_id:
+        if row is None:
+            return
+        if row.chat_id != chat_id:
             row.chat_id = chat_id
+        if not row.active:
+            row.active, row.inactive_reason = True, None
 
     async def move_chat(self, identity_id: int, chat_id: str) -> None:
         """The account's chat has a new id (a Telegram group became a supergroup)."""
