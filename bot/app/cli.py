@@ -17,14 +17,18 @@ from bot.app.core import Core
 from bot.app.runner import messengers_configured, prepare, serve
 from bot.app.settings import Settings, SettingsError
 from bot.calendar.ical import IcalError
+from bot.core.errors import MessengerConflict
 from bot.demo.events import load_demo
 from bot.services import Services
+from bot.services.imports import FeedSettingError, FeedSettings
 from bot.transports.console import ConsoleTransport
 from storage.db import Database, migrate
 from storage.repositories import OrganiserRepository
 
 log = logging.getLogger("treffpunkt")
 Command = Callable[[Settings], Coroutine[Any, Any, int]]
+# Another process runs the same bot: restarting this one would not help.
+EXIT_CONFLICT = 3
 
 
 async def run_console(settings: Settings) -> int:
@@ -50,7 +54,11 @@ async def run(settings: Settings) -> int:
     for signum in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(signum, stop.set)
-    await serve(settings, stop)
+    try:
+        await serve(settings, stop)
+    except MessengerConflict as conflict:
+        print(f"treffpunkt: stopped: {conflict}", file=sys.stderr)
+        return EXIT_CONFLICT
     return 0
 
 
@@ -111,22 +119,30 @@ def import_ics(args: argparse.Namespace) -> Command:
 
 
 def organisation_command(args: argparse.Namespace) -> Command:
-    """treffpunkt org add NAME [--feed URL] / treffpunkt org feed SLUG URL."""
+    """treffpunkt org add NAME [--feed URL] / treffpunkt org feed SLUG URL, each with the
+    language, category and region of the feed's events."""
 
     async def work(services: Services) -> int:
-        if args.org_action == "add":
-            organisation = await services.organisers.create_organisation(args.name)
-            slug = organisation.slug
-        else:
-            slug = args.slug
-        async with services.db.transaction() as s:
-            repo = OrganiserRepository(s)
-            found = await repo.organisation_by_slug(slug)
-            if found is None:
-                print(f"treffpunkt: no organisation {slug!r}", file=sys.stderr)
-                return 2
-            if args.feed is not None:
-                await repo.set_feed(found.id, args.feed or None)
+        feed = FeedSettings(args.language, args.category, args.region)
+        try:
+            # One unit: an unknown setting rolls it back, leaving no organisation half made.
+            async with services.db.transaction() as s:
+                if args.org_action == "add":
+                    organisation = await services.organisers.create_organisation(args.name)
+                    slug = organisation.slug
+                else:
+                    slug = args.slug
+                repo = OrganiserRepository(s)
+                found = await repo.organisation_by_slug(slug)
+                if found is None:
+                    print(f"treffpunkt: no organisation {slug!r}", file=sys.stderr)
+                    return 2
+                if args.feed is not None:
+                    await repo.set_feed(found.id, args.feed or None)
+                await services.imports.describe_feed(found.id, feed)
+        except FeedSettingError as exc:
+            print(f"treffpunkt: nothing changed: {exc}", file=sys.stderr)
+            return 2
         print(f"{found.id} {found.slug} {found.name}")
         return 0
 
@@ -163,12 +179,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     imp.add_argument("--region", default="saxony", help="region of new events")
     org = sub.add_parser("org", help="add an organisation, or set its iCal feed")
     org_sub = org.add_subparsers(dest="org_action", required=True)
-    org_add = org_sub.add_parser("add")
-    org_add.add_argument("name")
+    org_add = org_sub.add_parser("add", help="add a member organisation")
+    org_add.add_argument("name", help="the organisation's name")
     org_add.add_argument("--feed", default=None, help="iCal feed URL, re-read on a schedule")
-    org_feed = org_sub.add_parser("feed")
-    org_feed.add_argument("slug")
+    org_feed = org_sub.add_parser("feed", help="set an organisation's iCal feed")
+    org_feed.add_argument("slug", help="the organisation's short name (slug)")
     org_feed.add_argument("feed", help="feed URL, or an empty string to remove it")
+    for parser_ in (org_add, org_feed):
+        parser_.add_argument(
+            "--language", help="language of the feed's texts, e.g. de (default: de)"
+        )
+        parser_.add_argument(
+            "--category", help="category of the feed's events, e.g. workshops (default: networking)"
+        )
+        parser_.add_argument(
+            "--region", help="region of the feed's events, e.g. leipzig (default: saxony)"
+        )
     admin = sub.add_parser("admin", help="make a registered account an umbrella admin")
     admin.add_argument("action", choices=["add"])
     admin.add_argument("platform", choices=["telegram", "matrix", "console"])
