@@ -44,7 +44,7 @@ from bot.app.core import Core
 from bot.app.logs import failure_summary
 from bot.app.settings import Settings
 from bot.core.chat import ChatRef, Incoming, Reply, Sender
-from bot.core.errors import RecipientGone
+from bot.core.errors import RecipientGone, SendFailed
 from bot.delivery.lanes import Lane
 from bot.i18n.text import plain
 from bot.transports.retry import wait_as_asked
@@ -398,6 +398,9 @@ class MatrixTransport:
 
     async def send_once(self, chat_id: str, reply: Reply, key: str) -> None:
         """A notice sent with ``key``, the same on every attempt: Synapse drops a repeat."""
+        if not self._synced.is_set():
+            # The rooms are known only after the first sync: until then, nobody is gone.
+            raise SendFailed("matrix: not synced yet")
         if chat_id not in self.client.rooms:
             raise RecipientGone("matrix: not in that room any more")
         await self._send_batch(chat_id, [reply], key)
