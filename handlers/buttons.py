@@ -192,9 +192,17 @@ class NewEventFold(ButtonData, prefix="ne:f"):
 
 @dataclass(frozen=True)
 class NewEventFinish(ButtonData, prefix="ne"):
-    """Publish (``p``) or discard (``x``) the event being created."""
+    """Publish (``p``) or discard (``x``) the event being created, or change the language its
+    text is in (``l``)."""
 
-    action: Literal["p", "x"]
+    action: Literal["p", "x", "l"]
+
+
+@dataclass(frozen=True)
+class NewEventLanguage(ButtonData, prefix="ne:l"):
+    """The language the title and description of the event being created are written in."""
+
+    code: Locale
 
 
 @dataclass(frozen=True)

@@ -13,11 +13,18 @@ from bot.core.chat import Button, Reply
 from bot.core.context import Context
 from bot.core.conversations import Finish, Goto, Outcome, Stay, Step, Turn, Wizard
 from bot.core.errors import StaleButton
-from bot.i18n import _, format_when, isolate
+from bot.i18n import _, format_when, isolate, language_name, native_name
 from bot.i18n.text import bold, fmt, join
 from bot.services.topics import Choice
 from handlers import event_fields as fields
-from handlers.buttons import NewEventCategory, NewEventFinish, NewEventFold, NewEventRegion
+from handlers.buttons import (
+    NewEventCategory,
+    NewEventFinish,
+    NewEventFold,
+    NewEventLanguage,
+    NewEventRegion,
+    shipped,
+)
 from handlers.organisers import authority_of, pick_organisation
 from handlers.views import category_name, next_year_line, region_name, taken_as_next_year
 
@@ -41,9 +48,9 @@ async def start(ctx: Context) -> Reply:
     chosen = await pick_organisation(ctx, ctx.args)
     if isinstance(chosen, Reply):
         return chosen
-    question = await ctx.conversations.begin(
-        ctx, WIZARD, "title", {"org": chosen.id, "org_name": chosen.name}, pressed=False
-    )
+    # The text is taken to be in the organiser's own language; the preview can change that.
+    data = {"org": chosen.id, "org_name": chosen.name, "locale": ctx.me.locale}
+    question = await ctx.conversations.begin(ctx, WIZARD, "title", data, pressed=False)
     intro = fmt(_("New event for {organisation}."), organisation=chosen.name)
     return Reply(join([intro, question.text]), question.buttons)
 
@@ -284,6 +291,7 @@ async def _preview(turn: Turn) -> Reply:
         fmt("📍 {place}", place=isolate(data.get("place") or data.get("online_url") or "")),
         fmt("🏢 {organiser}", organiser=data["org_name"]),
         fmt("🏷 {category} · {region}", category=data["category_name"], region=data["region_name"]),
+        fmt(_("🌐 Text in {language}"), language=language_name(_text_language(turn.ctx, data))),
     ]
     if data.get("capacity"):
         lines.append(fmt(_("Seats: {n}"), n=data["capacity"]))
@@ -297,6 +305,7 @@ async def _preview(turn: Turn) -> Reply:
             Button(_("✅ Publish"), NewEventFinish("p").pack()),
             Button(_("✖ Discard"), NewEventFinish("x").pack()),
         ),
+        (Button(_("🌐 Change language"), NewEventFinish("l").pack()),),
     )
     return Reply(join(lines), buttons)
 
@@ -305,7 +314,35 @@ async def _finish(turn: Turn) -> Outcome:
     assert isinstance(turn.press, NewEventFinish)
     if turn.press.action == "x":
         return Finish(Reply(fmt(_("Discarded. Nothing was saved.")), replace=True))
+    if turn.press.action == "l":
+        return Goto("language")
     return await _publish(turn.ctx, turn.data, turn.now)
+
+
+# -- the language of the text -------------------------------------------------------------
+
+
+def _text_language(ctx: Context, data: dict[str, Any]) -> str:
+    """The language the title and description are in (a draft begun before it was asked: the
+    organiser's own)."""
+    return str(data.get("locale") or ctx.me.locale)
+
+
+async def _ask_language(turn: Turn) -> Reply:
+    chosen = _text_language(turn.ctx, turn.data)
+    others = [code for code in turn.ctx.i18n.available if code != chosen]
+    buttons = [Button(f"✓ {native_name(chosen)}", NewEventLanguage(chosen).pack())] + [
+        Button(native_name(code), NewEventLanguage(code).pack()) for code in others
+    ]
+    return Reply(
+        fmt(_("In which language are the title and description written?")), _pairs(buttons)
+    )
+
+
+async def _language(turn: Turn) -> Outcome:
+    assert isinstance(turn.press, NewEventLanguage)
+    turn.data["locale"] = shipped(turn.ctx.i18n.available, turn.press.code)
+    return Goto("preview")
 
 
 async def _publish(ctx: Context, data: dict[str, Any], now: datetime) -> Outcome:
@@ -329,7 +366,7 @@ async def _publish(ctx: Context, data: dict[str, Any], now: datetime) -> Outcome
         organisation_id=organisation,
         category_id=int(data["category"]),
         region_id=int(data["region"]),
-        locale=ctx.me.locale,
+        locale=_text_language(ctx, data),
         title=data["title"],
         description=data.get("description", ""),
         starts_at=starts,
@@ -370,5 +407,6 @@ WIZARD = Wizard(
         "capacity": Step(_ask_capacity, text=_capacity),
         "deadline": Step(_ask_deadline, text=_deadline),
         "preview": Step(_preview, press=_finish, buttons=(NewEventFinish,)),
+        "language": Step(_ask_language, press=_language, buttons=(NewEventLanguage,)),
     },
 )

@@ -95,6 +95,14 @@ class Organisation(Base):
     name: Mapped[str] = mapped_column(String(255))
     website: Mapped[str | None] = mapped_column(String(500))
     feed_url: Mapped[str | None] = mapped_column(String(1000))
+    # What the feed's events are: the language their text is written in, their topic, region.
+    feed_language: Mapped[str | None] = mapped_column(String(16))
+    feed_category_id: Mapped[int | None] = mapped_column(
+        ForeignKey("categories.id", ondelete="SET NULL")
+    )
+    feed_region_id: Mapped[int | None] = mapped_column(
+        ForeignKey("regions.id", ondelete="SET NULL")
+    )
 
 
 class Category(Base):
@@ -210,6 +218,9 @@ class OutboxMessage(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_error: Mapped[str | None] = mapped_column(String(255))
+    # The idempotency key of the send (Matrix txn id): the same on every attempt, after a
+    # restart too, so the homeserver drops a repeat of a send that arrived.
+    send_key: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 

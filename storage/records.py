@@ -82,6 +82,7 @@ class OutboxRecord:
     payload: dict[str, object]
     status: str
     attempts: int
+    send_key: str | None = None
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,9 @@ up here as it would in production.
 
 Tests drive it in-process: :meth:`FakeBotAPI.user_sends` and :meth:`FakeBotAPI.user_presses`
 inject updates, :attr:`FakeBotAPI.messages` shows every message as the chat shows it now
-(edits applied), and :meth:`FakeBotAPI.fail_next` / :attr:`FakeBotAPI.blocked` inject faults.
+(edits applied), and :meth:`FakeBotAPI.fail_next` / :attr:`FakeBotAPI.blocked` inject faults
+(any status: 429, 5xx, 409). As Telegram does, a getUpdates ends the one still waiting with
+409 Conflict, so two processes polling one token see each other.
 """
 
 from __future__ import annotations
@@ -176,6 +178,7 @@ class FakeBotAPI:
         self.flood_every = 0
         self.flood_retry = 1
         self._sends = 0
+        self._polls = 0
         self.url = ""
         self.chats: dict[int, dict[str, Any]] = {}
 
@@ -305,8 +308,17 @@ class FakeBotAPI:
         if offset:
             self.confirmed_offset = max(self.confirmed_offset, offset)
         deadline = asyncio.get_running_loop().time() + timeout
+        self._polls += 1
+        mine = self._polls
         async with self._changed:
+            self._changed.notify_all()  # the poll waiting before this one ends
             while not self.pending() and not self._closing:
+                if self._polls != mine:
+                    raise ApiError(
+                        409,
+                        "Conflict: terminated by other getUpdates request; make sure that only "
+                        "one bot instance is running",
+                    )
                 left = deadline - asyncio.get_running_loop().time()
                 if left <= 0:
                     break

@@ -47,7 +47,12 @@ EXAMPLES: dict[type[ButtonData], list[ButtonData]] = {
     kinds.NewEventRegion: [kinds.NewEventRegion(1), kinds.NewEventRegion(MAX_INT)],
     Back: [Back("title"), Back("translations")],
     kinds.NewEventFold: [kinds.NewEventFold(0), kinds.NewEventFold(1)],
-    kinds.NewEventFinish: [kinds.NewEventFinish("p"), kinds.NewEventFinish("x")],
+    kinds.NewEventFinish: [
+        kinds.NewEventFinish("p"),
+        kinds.NewEventFinish("x"),
+        kinds.NewEventFinish("l"),
+    ],
+    kinds.NewEventLanguage: [kinds.NewEventLanguage("uk"), kinds.NewEventLanguage("fa")],
     kinds.EditEvent: [kinds.EditEvent(MAX_INT, f) for f in kinds.EDITABLE_FIELDS],
     kinds.CancelEvent: [kinds.CancelEvent(1)],
     kinds.KeepEvent: [kinds.KeepEvent(MAX_INT)],

@@ -233,3 +233,35 @@ async def test_a_new_wizard_is_one_declaration_and_its_registration(
     assert "Noted: amber." in person.text
     await person.says("/cancel")
     person.sees("There is nothing to cancel.")
+
+
+async def test_the_text_language_is_the_organisers_own_unless_changed_in_the_preview(
+    room: Chatroom, core: Core
+) -> None:
+    orga = await organiser(room, locale="de")
+    await orga.says("/newevent")
+    await orga.says("Вечір настільних ігор у Хемніці")
+    await orga.says("Граємо разом.")
+    await orga.taps("Culture and media")
+    await orga.taps("Chemnitz")
+    await orga.says("12.12.2026 18:00-21:00")
+    await orga.says("Interkultureller Garten, Chemnitz")
+    await orga.says("-")
+    await orga.says("-")
+    orga.sees("🌐 Text in {language}", language="Deutsch")
+    await orga.taps("🌐 Change language")
+    orga.sees("In which language are the title and description written?")
+    labels = [b.label for b in orga.buttons()]
+    assert labels[0] == "✓ Deutsch", "the language taken so far comes first, marked"
+    assert {"English", "Українська", "العربية", "Русский", "فارسی"} <= set(labels)
+    await orga.taps("◀ Back")
+    orga.sees("🌐 Text in {language}", language="Deutsch")
+    await orga.taps("🌐 Change language")
+    await orga.taps("Українська")
+    orga.sees("Please check the event:")
+    orga.sees("🌐 Text in {language}", language="Ukrainisch")
+    await orga.taps("✅ Publish")
+    async with core.db.transaction() as s:
+        texts = list(await s.execute(select(EventText.locale, EventText.title)))
+    assert ("uk", "Вечір настільних ігор у Хемніці") in [tuple(t) for t in texts]
+    assert not any(locale == "de" and title.startswith("Вечір") for locale, title in texts)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 from pathlib import Path
 
@@ -13,7 +14,8 @@ from sqlalchemy import func, select
 from bot.app.core import Core
 from bot.app.runner import read_feeds
 from bot.calendar.ical import IcalError
-from storage.models import Event, OutboxMessage
+from bot.services.imports import FeedSettingError, FeedSettings
+from storage.models import Category, Event, EventText, Organisation, OutboxMessage, Region
 from storage.repositories import OrganiserRepository
 from tests.fakes import Chatroom, registered
 from tests.test_console import TREFFPUNKT
@@ -161,3 +163,99 @@ async def test_feeds_are_read_on_schedule(core: Core) -> None:
         assert len(await imported(core)) == 2
     finally:
         await runner.cleanup()
+
+
+async def feed_of(core: Core, slug: str) -> tuple[str | None, str | None, str | None]:
+    """The language, category and region set for an organisation's feed."""
+    async with core.db.transaction() as s:
+        found = await s.execute(
+            select(Organisation.feed_language, Category.slug, Region.slug)
+            .outerjoin(Category, Category.id == Organisation.feed_category_id)
+            .outerjoin(Region, Region.id == Organisation.feed_region_id)
+            .where(Organisation.slug == slug)
+        )
+        language, category, region = found.one()
+    return language, category, region
+
+
+async def test_a_feed_carries_its_language_category_and_region(core: Core) -> None:
+    org = await organisation_id(core, "iaf-leipzig")
+    await core.services.imports.describe_feed(
+        org, FeedSettings(language="uk", category="workshops", region="leipzig")
+    )
+    await core.services.imports.describe_feed(org, FeedSettings(region="dresden"))
+    assert await feed_of(core, "iaf-leipzig") == ("uk", "workshops", "dresden")
+    with pytest.raises(FeedSettingError, match="unknown category"):
+        await core.services.imports.describe_feed(org, FeedSettings(category="parties"))
+    with pytest.raises(FeedSettingError, match="unknown language"):
+        await core.services.imports.describe_feed(org, FeedSettings(language="xx"))
+    assert await feed_of(core, "iaf-leipzig") == ("uk", "workshops", "dresden")
+
+    await core.services.imports.import_calendar((DATA / "google-calendar.ics").read_bytes(), org)
+    async with core.db.transaction() as s:
+        rows = await s.execute(
+            select(Category.slug, Region.slug, EventText.locale)
+            .join(Event, Event.category_id == Category.id)
+            .join(Region, Region.id == Event.region_id)
+            .join(EventText, EventText.event_id == Event.id)
+            .where(Event.source == "ical")
+        )
+        assert set(rows.all()) == {("workshops", "dresden", "uk")}
+
+
+async def test_without_feed_settings_an_import_keeps_its_defaults(core: Core) -> None:
+    org = await organisation_id(core, "iaf-leipzig")
+    await core.services.imports.import_calendar((DATA / "google-calendar.ics").read_bytes(), org)
+    async with core.db.transaction() as s:
+        rows = await s.execute(
+            select(Category.slug, Region.slug, EventText.locale)
+            .join(Event, Event.category_id == Category.id)
+            .join(Region, Region.id == Event.region_id)
+            .join(EventText, EventText.event_id == Event.id)
+            .where(Event.source == "ical")
+        )
+        assert set(rows.all()) == {("networking", "saxony", "de")}
+
+
+def test_command_line_sets_a_feed_with_its_language_category_and_region(tmp_path: Path) -> None:
+    database = tmp_path / "feed.sqlite3"
+    env = {
+        **os.environ,
+        "TREFFPUNKT_DATABASE_URL": f"sqlite+aiosqlite:///{database}",
+        "TREFFPUNKT_ENV_FILE": str(tmp_path / "none.env"),
+    }
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [TREFFPUNKT, *args], capture_output=True, text=True, env=env, timeout=120, check=False
+        )
+
+    added = run("org", "add", "Werkstatt MO Leipzig", "--feed", "https://example.org/a.ics")
+    assert added.returncode == 0, added.stderr
+    feed = run(
+        "org",
+        "feed",
+        "werkstatt-mo-leipzig",
+        "https://example.org/b.ics",
+        "--language",
+        "ar",
+        "--category",
+        "workshops",
+        "--region",
+        "leipzig",
+    )
+    assert feed.returncode == 0, feed.stderr
+    wrong = run("org", "feed", "werkstatt-mo-leipzig", "https://example.org/c.ics", "--region", "x")
+    assert wrong.returncode == 2 and "unknown region 'x'" in wrong.stderr
+    refused = run("org", "add", "Nowhere e.V.", "--category", "parties")
+    assert refused.returncode == 2 and "unknown category 'parties'" in refused.stderr
+
+    with sqlite3.connect(database) as db:
+        rows = db.execute(
+            "SELECT o.slug, o.feed_url, o.feed_language, c.slug, r.slug FROM organisations o "
+            "LEFT JOIN categories c ON c.id = o.feed_category_id "
+            "LEFT JOIN regions r ON r.id = o.feed_region_id"
+        ).fetchall()
+    assert rows == [
+        ("werkstatt-mo-leipzig", "https://example.org/b.ics", "ar", "workshops", "leipzig")
+    ], "a refused setting changes nothing and adds no organisation"

@@ -24,10 +24,15 @@ from nio import (  # type: ignore[import-untyped, unused-ignore]
     RoomSendResponse,
     WhoamiResponse,
 )
+from sqlalchemy import select
 
 from bot.app.runner import serve
 from bot.app.settings import PROJECT_ROOT, Settings
 from bot.i18n import I18n
+from bot.services.events import NEW_EVENT
+from storage.db import Database
+from storage.models import Identity
+from storage.repositories import OutboxRepository
 from tests.synapse import DEFAULT_PASSWORD, Synapse, fresh_user
 from tests.telegram_fake import FakeBotAPI, FakeUser
 from tests.test_telegram import TOKEN, Telegram, event_id
@@ -373,3 +378,50 @@ async def test_the_very_first_sync_does_not_answer_history(
         async with bot_running(settings):
             await asyncio.sleep(3)
         assert len(p.heard) == answered, "nothing from before the first sync was answered"
+
+
+async def test_a_notice_in_flight_at_a_crash_is_sent_again_with_its_txn_id_and_arrives_once(
+    synapse: Synapse, bot_settings: Settings, tmp_path: Path
+) -> None:
+    bot_id = str(bot_settings.matrix_user_id)
+    async with person(synapse, tmp_path, "leyla") as p:
+        async with bot_running(bot_settings):
+            await onboard(p, bot_id, "en", "English")
+        treff = await event_id(bot_settings, "offener-treff-leipzig")
+        # The bot sent a notice with its row's key, then died before recording that it had.
+        key = f"matrix-{uuid.uuid4().hex}"
+        db = Database(bot_settings.database_url)
+        try:
+            async with db.transaction() as s:
+                user_id = await s.scalar(
+                    select(Identity.user_id).where(Identity.platform_user_id == p.user_id)
+                )
+                assert user_id is not None
+                outbox = OutboxRepository(s)
+                assert await outbox.add(NEW_EVENT, str(treff), user_id, {"event_id": treff})
+                row = (await outbox.claim(1))[0]
+                await outbox.start_sending(row.id, key)
+            before = len(p.heard)
+            url = f"{synapse.url}/_matrix/client/v3/rooms/{p.room_id}/send/m.room.message/{key}.0"
+            request = urllib.request.Request(  # noqa: S310
+                url,
+                data=json.dumps({"msgtype": "m.text", "body": "the notice, first try"}).encode(),
+                method="PUT",
+                headers={"Authorization": f"Bearer {bot_settings.matrix_access_token}"},
+            )
+            await asyncio.to_thread(urllib.request.urlopen, request, timeout=30)
+            await p.until(lambda: len(p.heard) > before)
+
+            async with bot_running(bot_settings):
+                for _ in range(100):
+                    async with db.transaction() as s:
+                        if await OutboxRepository(s).by_status() == {"sent": 1}:
+                            break
+                    await asyncio.sleep(0.2)
+                await asyncio.sleep(2)
+            async with db.transaction() as s:
+                assert await OutboxRepository(s).by_status() == {"sent": 1}
+        finally:
+            await db.dispose()
+        new = p.heard[before:]
+        assert [s.body for s in new] == ["the notice, first try"], "Synapse dropped the repeat"

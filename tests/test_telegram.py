@@ -16,11 +16,16 @@ import aiohttp
 import pytest
 from sqlalchemy import select, update
 
+from bot.app.cli import EXIT_CONFLICT
 from bot.app.runner import serve
 from bot.app.settings import PROJECT_ROOT, Settings
+from bot.core.errors import MessengerConflict
 from bot.i18n import FSI, I18n
+from bot.services.events import NEW_EVENT
+from bot.transports import telegram as telegram_transport
 from storage.db import Database
-from storage.models import Event, EventText
+from storage.models import Event, EventText, Identity
+from storage.repositories import OutboxRepository
 from tests.telegram_fake import FakeBotAPI, FakeUser, Message
 from tests.test_console import TREFFPUNKT
 
@@ -423,3 +428,114 @@ async def test_real_entry_point_runs_telegram_and_stops_on_sigterm(
     assert "Treffpunkt is stopping" in log
     assert TOKEN not in log and TOKEN.split(":")[1] not in log, "the token never reaches a log"
     assert "Sami" not in log and "/start" not in log
+
+
+async def queue_notice(settings: Settings, telegram_user: int, uid: str) -> None:
+    """An outbox row for a person who has started the bot: the news of a demo event."""
+    treff = await event_id(settings, uid)
+    db = Database(settings.database_url)
+    try:
+        async with db.transaction() as s:
+            user_id = await s.scalar(
+                select(Identity.user_id).where(Identity.platform_user_id == str(telegram_user))
+            )
+            assert user_id is not None
+            await OutboxRepository(s).add(NEW_EVENT, str(treff), user_id, {"event_id": treff})
+    finally:
+        await db.dispose()
+
+
+async def outbox_states(settings: Settings) -> dict[str, int]:
+    db = Database(settings.database_url)
+    try:
+        async with db.transaction() as s:
+            return await OutboxRepository(s).by_status()
+    finally:
+        await db.dispose()
+
+
+@pytest.mark.parametrize(
+    ("status", "description", "final", "tries"),
+    [
+        (500, "Internal Server Error", {"sent": 1}, 2),
+        (502, "Bad Gateway", {"sent": 1}, 2),
+        (503, "Service Unavailable", {"sent": 1}, 2),
+        # A gateway that gave up waiting cannot say whether Telegram behind it sent.
+        (504, "Gateway Timeout", {"unknown": 1}, 1),
+    ],
+)
+async def test_a_server_error_is_tried_again_not_taken_as_unknown(
+    tg: Telegram, status: int, description: str, final: dict[str, int], tries: int
+) -> None:
+    user = FakeUser(520, "Dana", language_code="en")
+    picker = await tg.says(user, "/start")
+    await tg.presses(user, picker, "l:en")
+    await tg.taps(user, tg.last(user.id), t("en", "✅ I agree"))
+    before = len(tg.api.bot_messages(user.id))
+    tg.api.fail_next("sendMessage", status, description)
+    await queue_notice(tg.settings, user.id, "offener-treff-leipzig")
+    for _ in range(100):
+        if await outbox_states(tg.settings) == final:
+            break
+        await asyncio.sleep(0.1)
+    await asyncio.sleep(0.5)
+    assert await outbox_states(tg.settings) == final
+    sends = [p for m, p in tg.api.calls if m == "sendMessage" and p["chat_id"] == user.id]
+    assert len(sends) - before == tries
+    arrived = tg.api.bot_messages(user.id)[before:]
+    assert len(arrived) == (1 if final == {"sent": 1} else 0)
+
+
+async def test_the_second_process_polling_one_token_stops_and_the_first_goes_on(
+    tmp_path: Path, tg_settings: Settings, fake_api: FakeBotAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(telegram_transport, "CONFLICT_GRACE", 3.0)
+    async with running(tg_settings, fake_api) as first:
+        await asyncio.sleep(3.5)  # the first one has been polling for a while
+        second_settings = tg_settings.model_copy(
+            update={"database_url": f"sqlite+aiosqlite:///{tmp_path / 'second.sqlite3'}"}
+        )
+        second = asyncio.create_task(serve(second_settings, asyncio.Event()))
+        with pytest.raises(MessengerConflict):
+            await asyncio.wait_for(second, 30)
+        user = FakeUser(521, "Ilja", language_code="en")
+        reply = await first.says(user, "/help")
+        assert "/events – " in reply.visible_text, "the first process still answers"
+
+
+async def test_entry_point_stops_with_a_clear_error_when_another_process_polls(
+    tmp_path: Path, fake_api: FakeBotAPI
+) -> None:
+    env = {
+        **os.environ,
+        "TREFFPUNKT_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'conflict.sqlite3'}",
+        "TREFFPUNKT_ENV_FILE": str(tmp_path / "none.env"),
+        "TELEGRAM_BOT_TOKEN": TOKEN,
+        "TELEGRAM_BASE_URL": fake_api.url,
+    }
+    fake_api.fail_next(
+        "getUpdates",
+        409,
+        "Conflict: terminated by other getUpdates request; make sure that only one bot "
+        "instance is running",
+    )
+    process = await asyncio.create_subprocess_exec(
+        TREFFPUNKT,
+        "run",
+        env=env,
+        cwd=PROJECT_ROOT,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    try:
+        out, err = await asyncio.wait_for(process.communicate(), 60)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    log = err.decode() + out.decode()
+    assert process.returncode == EXIT_CONFLICT, log
+    assert "another process is already polling updates for this bot token" in log
+    assert "Treffpunkt is stopping" in log
+    assert TOKEN.split(":")[1] not in log

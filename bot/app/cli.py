@@ -17,8 +17,10 @@ from bot.app.core import Core
 from bot.app.runner import messengers_configured, prepare, serve
 from bot.app.settings import Settings, SettingsError
 from bot.calendar.ical import IcalError
+from bot.core.errors import MessengerConflict
 from bot.demo.events import load_demo
 from bot.services import Services
+from bot.services.imports import FeedSettingError, FeedSettings
 from bot.transports.console import ConsoleTransport
 from storage.db import Database, migrate
 from storage.repositories import OrganiserRepository
@@ -27,6 +29,9 @@ log = logging.getLogger("treffpunkt")
 Command = Callable[[Settings], Coroutine[Any, Any, int]]
 if TYPE_CHECKING:
     Commands = argparse._SubParsersAction[argparse.ArgumentParser]  # what add_subparsers returns
+
+# Another process runs the same bot: restarting this one would not help.
+EXIT_CONFLICT = 3
 
 
 async def run_console(settings: Settings) -> int:
@@ -52,7 +57,11 @@ async def run(settings: Settings) -> int:
     for signum in (signal.SIGINT, signal.SIGTERM):
         with contextlib.suppress(NotImplementedError):
             loop.add_signal_handler(signum, stop.set)
-    await serve(settings, stop)
+    try:
+        await serve(settings, stop)
+    except MessengerConflict as conflict:
+        print(f"treffpunkt: stopped: {conflict}", file=sys.stderr)
+        return EXIT_CONFLICT
     return 0
 
 
@@ -113,26 +122,35 @@ def import_ics(args: argparse.Namespace) -> Command:
 
 
 def organisation_command(args: argparse.Namespace) -> Command:
-    """treffpunkt org list / org add NAME [--feed URL] / org feed SLUG URL."""
+    """treffpunkt org list / org add NAME [--feed URL] / org feed SLUG URL, each with the
+    language, category and region of the feed's events."""
 
     async def work(services: Services) -> int:
         if args.org_action == "list":
             return await _list_organisations(services)
-        if args.org_action == "add":
-            organisation = await services.organisers.create_organisation(args.name)
-            slug = organisation.slug
-        else:
-            slug = args.slug
-        async with services.db.transaction() as s:
-            repo = OrganiserRepository(s)
-            found = await repo.organisation_by_slug(slug)
-            if found is None:
-                print(
-                    f"treffpunkt: no organisation {slug!r} (treffpunkt org list)", file=sys.stderr
-                )
-                return 2
-            if args.feed is not None:
-                await repo.set_feed(found.id, args.feed or None)
+        feed = FeedSettings(args.language, args.category, args.region)
+        try:
+            # One unit: an unknown setting rolls it back, leaving no organisation half made.
+            async with services.db.transaction() as s:
+                if args.org_action == "add":
+                    organisation = await services.organisers.create_organisation(args.name)
+                    slug = organisation.slug
+                else:
+                    slug = args.slug
+                repo = OrganiserRepository(s)
+                found = await repo.organisation_by_slug(slug)
+                if found is None:
+                    print(
+                        f"treffpunkt: no organisation {slug!r} (treffpunkt org list)",
+                        file=sys.stderr,
+                    )
+                    return 2
+                if args.feed is not None:
+                    await repo.set_feed(found.id, args.feed or None)
+                await services.imports.describe_feed(found.id, feed)
+        except FeedSettingError as exc:
+            print(f"treffpunkt: nothing changed: {exc}", file=sys.stderr)
+            return 2
         print(f"{found.id} {found.slug} {found.name}")
         return 0
 
@@ -253,8 +271,12 @@ def _parser() -> argparse.ArgumentParser:
         metavar="SLUG",
         help="the organisation's short name, as 'treffpunkt org list' shows it",
     )
-    imp.add_argument("--category", default="networking", help="topic of new events (slug)")
-    imp.add_argument("--region", default="saxony", help="region of new events (slug)")
+    imp.add_argument(
+        "--category", default=None, help="topic of new events (slug; default: the feed's)"
+    )
+    imp.add_argument(
+        "--region", default=None, help="region of new events (slug; default: the feed's)"
+    )
 
     org = command("org", "list and add organisations, set their iCal feeds")
     org_sub = org.add_subparsers(dest="org_action", required=True, metavar="ACTION")
@@ -265,6 +287,16 @@ def _parser() -> argparse.ArgumentParser:
     org_feed = command("feed", "set or remove an organisation's iCal feed", org_sub)
     org_feed.add_argument("slug", help="the organisation's slug, as 'treffpunkt org list' shows it")
     org_feed.add_argument("feed", help="feed URL, or an empty string to remove it")
+    for feed_parser in (org_add, org_feed):
+        feed_parser.add_argument(
+            "--language", help="language of the feed's texts, e.g. de (default: de)"
+        )
+        feed_parser.add_argument(
+            "--category", help="topic of the feed's events, e.g. workshops (default: networking)"
+        )
+        feed_parser.add_argument(
+            "--region", help="region of the feed's events, e.g. leipzig (default: saxony)"
+        )
 
     role = command("role", "list the roles in organisations, take one away")
     role_sub = role.add_subparsers(dest="role_action", required=True, metavar="ACTION")

@@ -11,6 +11,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.app.core import Core
 from bot.app.settings import Settings
+from bot.core.errors import MessengerConflict
 from bot.demo.events import load_demo
 from bot.services import Clock, system_clock
 from bot.transports.matrix import MatrixTransport
@@ -65,12 +66,21 @@ async def serve(
     clock: Clock = system_clock,
     ready: asyncio.Event | None = None,
 ) -> None:
-    """Run every configured messenger until ``stop`` is set; ``ready`` is set once all run."""
+    """Run every configured messenger until ``stop`` is set; ``ready`` is set once all run.
+
+    Raises :class:`MessengerConflict` (after stopping cleanly) when another process already
+    receives a messenger's updates with the same credentials."""
     await prepare(settings, console=False)
     core = await Core.create(settings, clock=clock, run_migrations=False)
     transports: list[TelegramTransport | MatrixTransport] = []
+    conflicts: list[MessengerConflict] = []
+
+    def give_way(conflict: MessengerConflict) -> None:
+        conflicts.append(conflict)
+        stop.set()
+
     if settings.telegram_bot_token:
-        transports.append(TelegramTransport(core, settings))
+        transports.append(TelegramTransport(core, settings, give_way))
     if settings.matrix_enabled:
         transports.append(MatrixTransport(core, settings))
     await core.services.jobs.recover()
@@ -113,3 +123,5 @@ async def serve(
             except Exception:
                 log.exception("stopping %s failed", transport.platform)
         await core.close()
+    if conflicts:
+        raise conflicts[0]

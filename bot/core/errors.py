@@ -45,3 +45,20 @@ class ChatMoved(Exception):
     def __init__(self, new_chat_id: str) -> None:
         super().__init__(new_chat_id)
         self.new_chat_id = new_chat_id
+
+
+class SendFailed(Exception):
+    """The platform answered that the send did not happen (a server error, no connection):
+    it is tried again later."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class MessengerConflict(Exception):
+    """Another process receives this messenger's updates with the same credentials."""
+
+    def __init__(self, platform: str) -> None:
+        super().__init__(f"another process receives the {platform} updates of this bot")
+        self.platform = platform

@@ -7,6 +7,10 @@ arrived, so it becomes ``unknown`` and is counted, never silently re-sent or dro
 Final states: ``sent``; ``failed`` with a reason (blocked, gone, gave up after retries);
 ``unknown`` (a timeout after the request went out). 429s pause the platform's lane and do not
 count as attempts; other errors are retried with exponential backoff and jitter.
+
+A platform that drops a repeated send carrying the same key (Matrix: the transaction id) gets
+one key per row, stored with the row before the first attempt: every retry, also one after a
+crash, sends with that key, so the row arrives exactly once instead of becoming ``unknown``.
 """
 
 from __future__ import annotations
@@ -15,17 +19,18 @@ import asyncio
 import contextlib
 import logging
 import random
+import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from bot import i18n
 from bot.app.logs import failure_summary
 from bot.app.settings import Settings
 from bot.core.chat import Reply
 from bot.core.context import NoticeContext
-from bot.core.errors import ChatMoved, DeliveryUnknown, RateLimited, RecipientGone
+from bot.core.errors import ChatMoved, DeliveryUnknown, RateLimited, RecipientGone, SendFailed
 from bot.core.registry import NoticeRenderer
 from bot.delivery.lanes import Lane
 from bot.i18n import I18n
@@ -49,6 +54,22 @@ class Sender(Protocol):
     def is_group(self, chat_id: str) -> bool: ...
 
     async def send(self, chat_id: str, reply: Reply) -> None: ...
+
+
+@runtime_checkable
+class KeyedSender(Sender, Protocol):
+    """A sender whose platform drops a repeated send that carries the same ``key``."""
+
+    async def send_once(self, chat_id: str, reply: Reply, key: str) -> None: ...
+
+
+def send_key(row: OutboxRecord, platform: str) -> str | None:
+    """The row's key on ``platform``: the stored one, a new one, or None when the row was
+    tried with a key on another messenger (whether that arrived cannot be known)."""
+    prefix = f"{platform}-"
+    if row.send_key is None:
+        return f"{prefix}{uuid.uuid4().hex}"
+    return row.send_key if row.send_key.startswith(prefix) else None
 
 
 @dataclass(frozen=True)
@@ -173,21 +194,29 @@ class DeliveryWorker:
         if reply is None:
             await self._record(row, Outcome("failed", "no longer relevant"))
             return
+        sender = self.senders[target.platform]
+        sent_with = None
+        if isinstance(sender, KeyedSender):
+            sent_with = send_key(row, sender.platform)
+            if sent_with is None:
+                await self._record(row, Outcome("unknown", "tried before on another messenger"))
+                return
         async with self.services.db.transaction() as s:
-            await OutboxRepository(s).start_sending(row.id)
-        outcome, chat_id = await self._send(
-            self.senders[target.platform], row, target.chat_id, reply
-        )
+            await OutboxRepository(s).start_sending(row.id, sent_with)
+        outcome, chat_id = await self._send(sender, row, target.chat_id, reply, sent_with)
         await self._record(row, outcome, target, chat_id)
 
     async def _send(
-        self, sender: Sender, row: OutboxRecord, chat_id: str, reply: Reply
+        self, sender: Sender, row: OutboxRecord, chat_id: str, reply: Reply, key: str | None
     ) -> tuple[Outcome, str]:
         """Hand the reply to the transport, following a moved group once: (outcome, chat)."""
         for _moved in range(2):
             await sender.lane.wait(chat_id, sender.is_group(chat_id))
             try:
-                await sender.send(chat_id, reply)
+                if key is not None and isinstance(sender, KeyedSender):
+                    await sender.send_once(chat_id, reply, key)
+                else:
+                    await sender.send(chat_id, reply)
             except ChatMoved as moved:
                 chat_id = moved.new_chat_id
                 continue
@@ -201,16 +230,22 @@ class DeliveryWorker:
                 ), chat_id
             except DeliveryUnknown as unknown:
                 return Outcome("unknown", unknown.reason), chat_id
+            except SendFailed as failed:
+                log.info("delivery of outbox row %d failed for now: %s", row.id, failed.reason)
+                return self._retry(row, failed.reason), chat_id
             except Exception as exc:
-                attempt = row.attempts + 1
                 log.warning("delivery of outbox row %d failed:\n%s", row.id, failure_summary(exc))
-                if attempt >= MAX_ATTEMPTS:
-                    reason = f"gave up after {attempt} attempts: {type(exc).__name__}"
-                    return Outcome("failed", reason), chat_id
-                due = self.services.users.clock() + timedelta(seconds=backoff(attempt))
-                return Outcome("pending", type(exc).__name__, due), chat_id
+                return self._retry(row, type(exc).__name__), chat_id
             return Outcome("sent"), chat_id
         return Outcome("failed", "chat moved more than once"), chat_id
+
+    def _retry(self, row: OutboxRecord, reason: str) -> Outcome:
+        """Try again after a backoff, or give up after the last attempt."""
+        attempt = row.attempts + 1
+        if attempt >= MAX_ATTEMPTS:
+            return Outcome("failed", f"gave up after {attempt} attempts: {reason}")
+        due = self.services.users.clock() + timedelta(seconds=backoff(attempt))
+        return Outcome("pending", reason, due)
 
     async def run(self, idle_seconds: float = 2.0) -> None:
         """Deliver until :meth:`stop`; woken at once after each update, else every few seconds."""

@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 import httpx
 
 from bot.calendar.ical import IcalError, ImportedEvent, parse_calendar
+from bot.i18n import TIER1
 from bot.services.events import (
     CANCELLED,
     CHANGED,
@@ -24,11 +25,29 @@ from bot.services.events import (
 )
 from storage.db import Database
 from storage.records import TextRecord
-from storage.repositories import CatalogRepository, EventRepository
+from storage.repositories import CatalogRepository, EventRepository, OrganiserRepository
 
 log = logging.getLogger(__name__)
 
 MAX_FEED_BYTES = 2_000_000
+# What an organisation's events are when its feed does not say: German notices for all Saxony.
+DEFAULT_LANGUAGE = "de"
+DEFAULT_CATEGORY = "networking"
+DEFAULT_REGION = "saxony"
+
+
+class FeedSettingError(ValueError):
+    """A feed setting names a language, topic or region that does not exist."""
+
+
+@dataclass(frozen=True)
+class FeedSettings:
+    """What an organisation's feed holds: the language of its texts, its topic and region
+    (slugs); None leaves a setting as it is."""
+
+    language: str | None = None
+    category: str | None = None
+    region: str | None = None
 
 
 @dataclass(frozen=True)
@@ -62,25 +81,60 @@ class ImportService:
                     raise IcalError("the feed is larger than 2 MB")
         return data
 
+    async def describe_feed(self, organisation_id: int, feed: FeedSettings) -> None:
+        """Store what the organisation's feed holds; an unknown setting changes nothing."""
+        if feed.language is not None and feed.language not in TIER1:
+            raise FeedSettingError(
+                f"unknown language {feed.language!r} (one of: {', '.join(TIER1)})"
+            )
+        async with self.db.transaction() as s:
+            catalog = CatalogRepository(s)
+            category_id = region_id = None
+            if feed.category is not None:
+                category_id = await catalog.category_id(feed.category)
+                if category_id is None:
+                    raise FeedSettingError(f"unknown category {feed.category!r}")
+            if feed.region is not None:
+                region_id = await catalog.region_id(feed.region)
+                if region_id is None:
+                    raise FeedSettingError(f"unknown region {feed.region!r}")
+            await OrganiserRepository(s).describe_feed(
+                organisation_id,
+                language=feed.language,
+                category_id=category_id,
+                region_id=region_id,
+            )
+
     async def import_calendar(
         self,
         data: bytes,
         organisation_id: int,
         *,
-        category: str = "networking",
-        region: str = "saxony",
-        locale: str = "de",
+        category: str | None = None,
+        region: str | None = None,
+        locale: str | None = None,
     ) -> ImportResult:
-        """Create or update the organisation's events from an iCalendar file, by UID."""
+        """Create or update the organisation's events from an iCalendar file, by UID.
+
+        Their topic, region and language are the ones given, else the ones set for the
+        organisation's feed, else German notices about networking for all of Saxony."""
         # Parsing a large file takes seconds: off the loop. IcalError means nothing is imported.
         parsed = await asyncio.to_thread(parse_calendar, data, now=self.clock())
         added = updated = cancelled = unchanged = 0
         async with self.db.transaction() as s:
             catalog, events = CatalogRepository(s), EventRepository(s)
-            category_id = await catalog.category_id(category)
-            region_id = await catalog.region_id(region)
+            organisation = await OrganiserRepository(s).organisation(organisation_id)
+            if organisation is None:
+                raise IcalError(f"no organisation {organisation_id}")
+            category_id = await _choice(
+                catalog.category_id, category, organisation.feed_category_id, DEFAULT_CATEGORY
+            )
+            region_id = await _choice(
+                catalog.region_id, region, organisation.feed_region_id, DEFAULT_REGION
+            )
             if category_id is None or region_id is None:
                 raise IcalError(f"unknown category {category!r} or region {region!r}")
+            locale = locale or organisation.feed_language or DEFAULT_LANGUAGE
             known = await events.by_uids(organisation_id, [item.uid for item in parsed])
             for item in parsed:
                 existing = known.get(item.uid)
@@ -137,3 +191,17 @@ class ImportService:
         )
         changed += await events.set_text(event_id, locale, item.title[:300], item.description)
         return changed
+
+
+async def _choice(
+    lookup: Callable[[str], Awaitable[int | None]],
+    given: str | None,
+    of_feed: int | None,
+    default: str,
+) -> int | None:
+    """The id of the slug given, else the feed's setting, else the default's."""
+    if given is not None:
+        return await lookup(given)
+    if of_feed is not None:
+        return of_feed
+    return await lookup(default)

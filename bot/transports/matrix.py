@@ -44,7 +44,7 @@ from bot.app.core import Core
 from bot.app.logs import failure_summary
 from bot.app.settings import Settings
 from bot.core.chat import ChatRef, Incoming, Reply, Sender
-from bot.core.errors import RecipientGone
+from bot.core.errors import RecipientGone, SendFailed
 from bot.delivery.lanes import Lane
 from bot.i18n.text import plain
 from bot.transports.retry import wait_as_asked
@@ -322,9 +322,11 @@ class MatrixTransport:
 
     # -- outgoing -----------------------------------------------------------------------------
 
-    async def _send_content(self, room_id: str, content: dict[str, Any]) -> str:
+    async def _send_content(
+        self, room_id: str, content: dict[str, Any], tx_id: str | None = None
+    ) -> str:
         """Send with one transaction id: a retried send never posts twice."""
-        return await self._send_once(room_id, content, str(uuid.uuid4()))
+        return await self._send_once(room_id, content, tx_id or str(uuid.uuid4()))
 
     @retry(
         retry=retry_if_exception_type(SendRefused),
@@ -346,7 +348,7 @@ class MatrixTransport:
         asked = retry_ms / 1000 if status == "M_LIMIT_EXCEEDED" and retry_ms else None
         raise SendRefused(status, asked)
 
-    async def _send_file(self, room_id: str, reply: Reply) -> None:
+    async def _send_file(self, room_id: str, reply: Reply, tx_id: str | None = None) -> None:
         attachment = reply.attachment
         assert attachment is not None
         room = self.client.rooms.get(room_id)
@@ -369,25 +371,36 @@ class MatrixTransport:
             content["file"] = {"url": upload.content_uri, **keys}
         else:
             content["url"] = upload.content_uri
-        await self._send_content(room_id, content)
+        await self._send_content(room_id, content, tx_id)
 
-    async def _send_batch(self, room_id: str, replies: list[Reply]) -> None:
-        """Send the replies of one update; numbers run on across them, as in the console."""
+    async def _send_batch(self, room_id: str, replies: list[Reply], key: str | None = None) -> None:
+        """Send the replies of one update; numbers run on across them, as in the console.
+
+        With ``key``, each message's transaction id is derived from it, so sending the same
+        batch again (after a restart too) posts nothing twice."""
         batch = str(uuid.uuid4())
         number = 1
-        for reply in replies:
+        for position, reply in enumerate(replies):
+            tx_id = f"{key}.{position}" if key else None
             content, options = render(reply, number)
             number += len(options)
-            event_id = await self._send_content(room_id, content)
+            event_id = await self._send_content(room_id, content, tx_id)
             if options:
                 await self.core.services.messages.record(
                     PLATFORM, room_id, event_id, batch, options
                 )
             if reply.attachment is not None:
-                await self._send_file(room_id, reply)
+                await self._send_file(room_id, reply, f"{tx_id}.file" if tx_id else None)
 
     async def send(self, chat_id: str, reply: Reply) -> None:
         """A notice from the outbox into the person's direct chat."""
+        await self.send_once(chat_id, reply, str(uuid.uuid4()))
+
+    async def send_once(self, chat_id: str, reply: Reply, key: str) -> None:
+        """A notice sent with ``key``, the same on every attempt: Synapse drops a repeat."""
+        if not self._synced.is_set():
+            # The rooms are known only after the first sync: until then, nobody is gone.
+            raise SendFailed("matrix: not synced yet")
         if chat_id not in self.client.rooms:
             raise RecipientGone("matrix: not in that room any more")
-        await self._send_batch(chat_id, [reply])
+        await self._send_batch(chat_id, [reply], key)

@@ -7,12 +7,15 @@ scheduler and the delivery worker.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
+import time
 import warnings
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
+from typing import Any
 
 import httpx
 from telegram import (
@@ -29,6 +32,7 @@ from telegram.constants import ParseMode
 from telegram.error import (
     BadRequest,
     ChatMigrated,
+    Conflict,
     Forbidden,
     NetworkError,
     RetryAfter,
@@ -36,6 +40,7 @@ from telegram.error import (
     TimedOut,
 )
 from telegram.ext import Application, ContextTypes, TypeHandler
+from telegram.request import HTTPXRequest
 from telegram.warnings import PTBDeprecationWarning
 from tenacity import RetryCallState, retry, retry_if_exception_type, stop_after_attempt
 
@@ -45,7 +50,14 @@ from bot.app.logs import failure_summary
 from bot.app.settings import Settings
 from bot.core.chat import ChatRef, Incoming, Reply, Sender
 from bot.core.dispatcher import stale_button_reply
-from bot.core.errors import ChatMoved, DeliveryUnknown, RateLimited, RecipientGone
+from bot.core.errors import (
+    ChatMoved,
+    DeliveryUnknown,
+    MessengerConflict,
+    RateLimited,
+    RecipientGone,
+    SendFailed,
+)
 from bot.delivery.lanes import Lane
 from bot.i18n import _
 from bot.i18n.text import escape, plain, shorten
@@ -60,6 +72,8 @@ MAX_TOAST = 200
 ALLOWED_UPDATES = ["message", "callback_query"]
 SEEN_UPDATES = 10_000
 RATE_LIMIT_RETRIES = 3
+# A process that meets a 409 this soon after it began polling is the one that came second.
+CONFLICT_GRACE = 60.0
 _ADDRESSED = re.compile(r"^/[A-Za-z0-9_]+@([A-Za-z0-9_]+)")
 
 
@@ -90,6 +104,38 @@ def _log_flood_wait(state: RetryCallState) -> None:
 async def _waiting_out_flood_control(call: Callable[[], Awaitable[object]]) -> None:
     """Make a request, waiting as long as each 429 asks; the last 429 is raised."""
     await call()
+
+
+class ServerError(NetworkError):
+    """Telegram answered with a 5xx status: it received the request and did not carry it out."""
+
+    def __init__(self, status: int, description: str) -> None:
+        super().__init__(f"{description} ({status})")
+        self.status = status
+
+
+class _Request(HTTPXRequest):
+    """PTB's HTTP client, telling a server error (an answer) from a lost connection."""
+
+    async def do_request(self, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
+        status, payload = await super().do_request(*args, **kwargs)
+        if status >= 500:
+            raise ServerError(status, _description(payload))
+        return status, payload
+
+
+def _description(payload: bytes) -> str:
+    try:
+        answer = json.loads(payload)
+    except ValueError:
+        return "server error"
+    found = answer.get("description") if isinstance(answer, dict) else None
+    return str(found) if found else "server error"
+
+
+def _never_sent(exc: TimedOut) -> bool:
+    """A timeout before the request went out: connecting, or waiting for a free connection."""
+    return isinstance(exc.__cause__, httpx.ConnectTimeout | httpx.PoolTimeout)
 
 
 def visible_length(html: str) -> int:
@@ -127,12 +173,23 @@ class TelegramTransport:
     def is_group(chat_id: str) -> bool:
         return chat_id.startswith("-")
 
-    def __init__(self, core: Core, settings: Settings) -> None:
+    def __init__(
+        self,
+        core: Core,
+        settings: Settings,
+        on_conflict: Callable[[MessengerConflict], None],
+    ) -> None:
         if not settings.telegram_bot_token:
             raise ValueError("TelegramTransport needs TELEGRAM_BOT_TOKEN")
         self.core = core
         self.settings = settings
-        builder = Application.builder().token(settings.telegram_bot_token)
+        self.on_conflict = on_conflict
+        builder = (
+            Application.builder()
+            .token(settings.telegram_bot_token)
+            .request(_Request(connection_pool_size=256))
+            .get_updates_request(_Request())
+        )
         if settings.telegram_base_url:
             builder = builder.base_url(f"{settings.telegram_base_url}/bot").base_file_url(
                 f"{settings.telegram_base_url}/file/bot"
@@ -144,6 +201,7 @@ class TelegramTransport:
         self.lane = Lane(settings.telegram_bulk_rate, 1.0, 3.0)
         self.username: str | None = None
         self._seen: OrderedDict[int, None] = OrderedDict()
+        self._polling_since = 0.0
         core.delivery.add_sender(self)
 
     # -- lifecycle ----------------------------------------------------------------------------
@@ -168,8 +226,34 @@ class TelegramTransport:
         else:
             # Pending updates are kept: Telegram holds them for a day, and they are people's
             # messages. Never drop_pending_updates.
-            await updater.start_polling(allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False)
+            self._polling_since = time.monotonic()
+            await updater.start_polling(
+                allowed_updates=ALLOWED_UPDATES,
+                drop_pending_updates=False,
+                error_callback=self._on_polling_error,
+            )
             log.info("Telegram: long polling")
+
+    def _on_polling_error(self, error: TelegramError) -> None:
+        """Polling goes on after an error, except when another process polls the same token.
+
+        Telegram ends a waiting getUpdates when another one arrives, so both processes see
+        409s in turn. The one that began polling only now gives way; the other keeps going.
+        """
+        if not isinstance(error, Conflict):
+            log.warning("Telegram: fetching updates failed:\n%s", failure_summary(error))
+            return
+        if time.monotonic() - self._polling_since < CONFLICT_GRACE:
+            log.error(
+                "Telegram: another process is already polling updates for this bot token "
+                "(409 Conflict); this one stops. Run one instance per token."
+            )
+            self.on_conflict(MessengerConflict(PLATFORM))
+        else:
+            log.warning(
+                "Telegram: another process polled updates for this bot token (409 Conflict); "
+                "it came second and should stop by itself"
+            )
 
     async def stop(self) -> None:
         updater = self.app.updater
@@ -343,7 +427,15 @@ class TelegramTransport:
             raise RecipientGone(exc.message) from exc
         except ChatMigrated as exc:
             raise ChatMoved(str(exc.new_chat_id)) from exc
+        except ServerError as exc:
+            if exc.status == 504:
+                # A gateway that gave up waiting: Telegram behind it may have sent it.
+                raise DeliveryUnknown("gateway timeout") from exc
+            # Telegram answered, and the answer is that it did not send.
+            raise SendFailed(f"server error {exc.status}") from exc
         except TimedOut as exc:
+            if _never_sent(exc):
+                raise SendFailed("timed out before sending") from exc
             # The request went out; whether Telegram took it nobody can tell.
             raise DeliveryUnknown("timed out") from exc
         except BadRequest as exc:
@@ -357,5 +449,5 @@ class TelegramTransport:
             raise
         except NetworkError as exc:
             if isinstance(exc.__cause__, httpx.ConnectError):
-                raise  # never reached Telegram: safe to retry
+                raise SendFailed("no connection") from exc  # never reached Telegram
             raise DeliveryUnknown(type(exc).__name__) from exc

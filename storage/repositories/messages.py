@@ -19,6 +19,13 @@ class MessageRepository:
     async def record(
         self, platform: str, chat_id: str, message_id: str, batch: str, buttons: list[Any]
     ) -> None:
+        """Remember a sent message's buttons; a message sent again (a deduplicated retry
+        gets the same id back) keeps the record it has."""
+        known = await self.session.scalar(
+            select(SentMessage.id).where(SentMessage.message_id == message_id)
+        )
+        if known is not None:
+            return
         self.session.add(
             SentMessage(
                 platform=platform,

@@ -17,6 +17,10 @@ class OrganisationRecord:
     slug: str
     name: str
     feed_url: str | None
+    # What the feed's events are; None: the defaults of an import.
+    feed_language: str | None = None
+    feed_category_id: int | None = None
+    feed_region_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -32,7 +36,15 @@ class MemberRecord:
 
 
 def _organisation(row: Organisation) -> OrganisationRecord:
-    return OrganisationRecord(row.id, row.slug, row.name, row.feed_url)
+    return OrganisationRecord(
+        row.id,
+        row.slug,
+        row.name,
+        row.feed_url,
+        row.feed_language,
+        row.feed_category_id,
+        row.feed_region_id,
+    )
 
 
 class OrganiserRepository:
@@ -55,6 +67,25 @@ class OrganiserRepository:
         row = await self.session.get(Organisation, organisation_id)
         if row is not None:
             row.feed_url = url
+
+    async def describe_feed(
+        self,
+        organisation_id: int,
+        *,
+        language: str | None = None,
+        category_id: int | None = None,
+        region_id: int | None = None,
+    ) -> None:
+        """Set the language, topic and region of the feed's events; None keeps the one set."""
+        row = await self.session.get(Organisation, organisation_id)
+        if row is None:
+            return
+        if language is not None:
+            row.feed_language = language
+        if category_id is not None:
+            row.feed_category_id = category_id
+        if region_id is not None:
+            row.feed_region_id = region_id
 
     async def roles(self, user_id: int) -> list[tuple[int | None, str]]:
         rows = await self.session.execute(

@@ -28,6 +28,7 @@ def _record(row: OutboxMessage) -> OutboxRecord:
         payload=dict(row.payload),
         status=row.status,
         attempts=row.attempts,
+        send_key=row.send_key,
     )
 
 
@@ -86,17 +87,28 @@ class OutboxRepository:
         rows = await self.session.scalars(query)
         return [_record(r) for r in rows]
 
-    async def start_sending(self, message_id: int) -> None:
-        """The row is handed to a transport now: from here on a crash makes it ``unknown``."""
+    async def start_sending(self, message_id: int, send_key: str | None = None) -> None:
+        """The row is handed to a transport now: from here on a crash makes it ``unknown``,
+        unless it goes out with ``send_key``, which the platform deduplicates."""
+        values: dict[str, Any] = {"status": "sending"}
+        if send_key is not None:
+            values["send_key"] = send_key
         await self.session.execute(
-            update(OutboxMessage).where(OutboxMessage.id == message_id).values(status="sending")
+            update(OutboxMessage).where(OutboxMessage.id == message_id).values(**values)
         )
 
     async def recover(self) -> int:
-        """Rows left ``sending`` by a crash become ``unknown``; returns how many."""
+        """Rows left ``sending`` by a crash: sent again with their key (the platform drops a
+        repeat), else ``unknown``; returns how many became ``unknown``."""
+        in_flight = OutboxMessage.status == "sending"
+        await self.session.execute(
+            update(OutboxMessage)
+            .where(in_flight, OutboxMessage.send_key.is_not(None))
+            .values(status="pending", last_error="in flight when the bot stopped")
+        )
         result = await self.session.execute(
             update(OutboxMessage)
-            .where(OutboxMessage.status == "sending")
+            .where(in_flight)
             .values(status="unknown", last_error="in flight when the bot stopped")
         )
         return int(getattr(result, "rowcount", 0) or 0)
