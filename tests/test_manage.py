@@ -280,3 +280,16 @@ async def test_the_link_of_an_online_event_reaches_everyone_going(
     assert maybe.t("✏️ This event has changed ({what}):", what=maybe.t("place")) in plain(
         changed.text
     )
+
+
+async def test_two_changes_in_the_same_second_are_two_notices(room: Chatroom, core: Core) -> None:
+    orga = await organiser(room, locale="en")
+    event_id = await demo_event_of_new_org(core, "offener-treff-leipzig")
+    going = await registered(room, "going-de", "de")
+    await going.presses(f"r:{event_id}:g:-")
+    for title in ("Offener Treff im Dezember", "Offener Treff am Mittwoch"):
+        await orga.says(f"/editevent {event_id}")
+        await orga.taps("Title")
+        await orga.says(title)  # the test's clock stands still: both in the same second
+        orga.sees("Saved. I told {n} people who answered.", n=1)
+    assert len(going.inbox) == 2, "each change is told"

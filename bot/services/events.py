@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -186,7 +187,9 @@ class EventService:
                 )
             if not changed:
                 return [], 0
-            ref = f"{event_id}:{self.clock().timestamp():.0f}"
+            # One reference per change: two edits within a second are two notices. A retried
+            # update draws a new one, but its first try committed nothing.
+            ref = f"{event_id}:{uuid.uuid4().hex[:16]}"
             told: set[int] = set()
             if "capacity" in changed:
                 refreshed = await events.get(event_id)
