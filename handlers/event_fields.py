@@ -11,10 +11,19 @@ from dataclasses import dataclass
 from datetime import datetime, time
 from zoneinfo import ZoneInfo
 
-from bot.calendar.dates import DateProblem, end_after, exact, parse, parse_clock
+from bot.calendar.dates import (
+    FAR_YEARS,
+    LONG_AGO_YEARS,
+    DateProblem,
+    end_after,
+    exact,
+    parse,
+    parse_clock,
+)
 from bot.core.chat import Reply
-from bot.i18n import _
+from bot.i18n import _, ngettext
 from bot.i18n.text import fmt, is_blank
+from handlers.args import parse_number
 
 MAX_TITLE = 200
 MAX_DESCRIPTION = 4000
@@ -51,8 +60,19 @@ def date_problem(problem: DateProblem) -> Reply:
             "On that day the clocks go back, so {time} happens twice. Please add CEST for "
             "summer time or CET for winter time, for example 31.10.2027 02:30 CET."
         ),
+        "far": ngettext(
+            "This is more than {n} year ahead. Please check the year.",
+            "This is more than {n} years ahead. Please check the year.",
+            FAR_YEARS,
+        ),
+        "long_ago": ngettext(
+            "This is more than {n} year ago. Please check the year.",
+            "This is more than {n} years ago. Please check the year.",
+            LONG_AGO_YEARS,
+        ),
     }
-    return Reply(fmt(texts.get(problem.kind, texts["format"]), **problem.details))
+    years = LONG_AGO_YEARS if problem.kind == "long_ago" else FAR_YEARS
+    return Reply(fmt(texts.get(problem.kind, texts["format"]), n=years, **problem.details))
 
 
 def read_title(text: str) -> str | Reply:
@@ -98,8 +118,9 @@ class Seats:
 def read_capacity(text: str) -> Seats | Reply:
     if skipped(text):
         return Seats(None)
-    if text.isascii() and text.isdigit() and 1 <= int(text) <= MAX_CAPACITY:
-        return Seats(int(text))
+    seats = parse_number(text, 1, MAX_CAPACITY)
+    if seats is not None:
+        return Seats(seats)
     return Reply(
         fmt(
             _("Please send a whole number between 1 and {max}, or - for no limit."),

@@ -91,9 +91,16 @@ def card(
 
 
 async def _page(ctx: Context, everything: bool, offset: int, *, replace: bool) -> Reply:
+    user_id = _personal_user_id(ctx)
     page = await ctx.services.events.page(
-        _personal_user_id(ctx), everything=everything, offset=offset, limit=PAGE_SIZE
+        user_id, everything=everything, offset=offset, limit=PAGE_SIZE
     )
+    if not page.views and page.total > 0:
+        # A page beyond the end (fewer events now, or a forged offset): the last page instead.
+        offset = (page.total - 1) // PAGE_SIZE * PAGE_SIZE
+        page = await ctx.services.events.page(
+            user_id, everything=everything, offset=offset, limit=PAGE_SIZE
+        )
     mode: Literal["s", "a"] = "a" if everything else "s"
     back = Back(mode, offset)
     lines: list[Markup] = []

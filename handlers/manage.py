@@ -18,6 +18,7 @@ from bot.i18n import N_, _, current, language_name, native_name
 from bot.i18n.text import fmt, join
 from bot.services.events import EventView, pick_text
 from handlers import event_fields as fields
+from handlers.args import parse_id
 from handlers.buttons import (
     EDITABLE_FIELDS,
     CalendarFile,
@@ -38,11 +39,12 @@ TRANSLATE = "translate"
 
 async def _own_event(ctx: Context, raw: str, action: str) -> EventView | Reply:
     """The event numbered in ``raw`` if the person organises it; refusals are audited."""
-    if not raw.strip().isdigit():
+    number = parse_id(raw)
+    if number is None:
         return Reply(
             fmt(_("Please add the event's number, for example /{command} 12."), command=action)
         )
-    view = await ctx.services.events.view(int(raw.strip()), None)
+    view = await ctx.services.events.view(number, None)
     if view is None:
         return Reply(fmt(_("There is no event with that number.")))
     if not (await authority_of(ctx)).organiser_of(view.event.organisation_id):

@@ -3,21 +3,20 @@ organiser and admin guards."""
 
 from __future__ import annotations
 
-import re
 import unicodedata
 
 from bot.core.chat import Button, Reply
 from bot.core.context import Context, NoticeContext
 from bot.core.errors import StaleButton
 from bot.i18n import N_, _, format_date, language_name, ngettext
-from bot.i18n.text import clean_input, fmt, is_blank, join
+from bot.i18n.text import fmt, is_blank, join
 from bot.services.organisers import INVITE_DAYS, JOIN_TRIES, Authority
+from handlers.args import parse_id
 from handlers.buttons import InviteRole, RemoveRole, RoleName
 from storage.repositories import OrganisationRecord
 
 MAX_ORGANISATION_NAME = 120
 ROLE_NAMES: dict[RoleName, str] = {"organiser": N_("organiser"), "coordinator": N_("coordinator")}
-_NUMBER = re.compile(r"[0-9]{1,9}")
 # Marks (Arabic vowel signs, accents) and format characters (the Persian zero-width non-joiner)
 # are often left out or put in when people type a word.
 _IGNORED = frozenset({"Mn", "Mc", "Me", "Cf"})
@@ -112,15 +111,16 @@ async def my_organisations(ctx: Context) -> list[OrganisationRecord]:
 async def pick_organisation(ctx: Context, raw: str) -> OrganisationRecord | Reply:
     """The organisation named by number in ``raw``, or the only one; else a helpful answer."""
     mine = await my_organisations(ctx)
-    if raw.strip().isdigit():
-        chosen = [o for o in mine if o.id == int(raw.strip())]
+    number = parse_id(raw)
+    if number is not None:
+        chosen = [o for o in mine if o.id == number]
         if chosen:
             return chosen[0]
         await ctx.services.organisers.audit(
-            ctx.me.id, "organisation", int(raw.strip()), False, "not their organisation"
+            ctx.me.id, "organisation", number, False, "not their organisation"
         )
         return Reply(fmt(_("You do not act for that organisation.")))
-    if len(mine) == 1:
+    if len(mine) == 1 and not raw.strip():
         return mine[0]
     return Reply(
         join(
@@ -140,7 +140,7 @@ async def organisations(ctx: Context) -> Reply:
 
 async def new_organisation(ctx: Context) -> Reply:
     """/neworg NAME (umbrella admins): a member organisation."""
-    name = clean_input(ctx.args)
+    name = ctx.args
     if is_blank(name):
         return Reply(
             fmt(_("Please write the name after the command: /neworg Name of the association"))
@@ -168,7 +168,8 @@ async def invite(ctx: Context) -> Reply:
     in any shipped language, and buttons for what is missing."""
     words = ctx.args.split()
     organisation: int | None = None
-    if words and _NUMBER.fullmatch(words[-1]):
+    # Any digits name the organisation, even ones no id has ("²"): pick_organisation says so.
+    if words and words[-1].isdigit():
         chosen = await pick_organisation(ctx, words.pop())
         if isinstance(chosen, Reply):
             return chosen
@@ -300,10 +301,10 @@ async def members(ctx: Context) -> Reply:
 
 async def remove_role(ctx: Context) -> Reply:
     """/removerole N (umbrella admins): asks once, then takes role N away."""
-    raw = ctx.args.strip()
-    if not _NUMBER.fullmatch(raw):
+    number = parse_id(ctx.args)
+    if number is None:
         return Reply(fmt(_("Please add the role's number as /members shows it: /removerole 12")))
-    member = await ctx.services.organisers.member(int(raw))
+    member = await ctx.services.organisers.member(number)
     organisation = (
         await ctx.services.organisers.organisation(member.organisation_id) if member else None
     )

@@ -37,7 +37,7 @@ EXIT_CONFLICT = 3
 async def run_console(settings: Settings) -> int:
     await prepare(settings, console=True)
     core = await Core.create(settings, run_migrations=False)
-    console = ConsoleTransport(core, sys.stdin, sys.stdout)
+    console = ConsoleTransport(core, sys.stdin.buffer, sys.stdout)
     loop = asyncio.get_running_loop()
     with contextlib.suppress(NotImplementedError):  # no signal handlers on some platforms
         loop.add_signal_handler(signal.SIGTERM, console.stop)

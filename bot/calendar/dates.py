@@ -23,6 +23,10 @@ _PATTERN = re.compile(
 )
 
 
+FAR_YEARS = 5  # a date further ahead than this is a typing error
+LONG_AGO_YEARS = 100  # and one this far back, too (a report may well look years back)
+
+
 class DateProblem(ValueError):
     """Why a typed date cannot be used; ``kind`` selects the translated explanation."""
 
@@ -48,7 +52,12 @@ class Typed:
 
 
 def parse(text: str, today: date) -> Typed:
-    """Read a typed date; a date without a year is the next such day from ``today`` on."""
+    """Read a typed date; a date without a year is the next such day from ``today`` on.
+
+    Years more than :data:`FAR_YEARS` ahead of ``today`` ("far") or :data:`LONG_AGO_YEARS`
+    before it ("long_ago") are refused: they are typing errors, and near the ends of the
+    calendar (01.01.0001, 31.12.9999) they cannot even be computed with.
+    """
     match = _PATTERN.match(text.strip())
     if not match:
         raise DateProblem("format")
@@ -67,6 +76,10 @@ def parse(text: str, today: date) -> Typed:
         end = _time(match.group("bh"), match.group("bmin"))
     except ValueError as exc:
         raise DateProblem("impossible") from exc
+    if day.year > today.year + FAR_YEARS:
+        raise DateProblem("far")
+    if day.year < today.year - LONG_AGO_YEARS:
+        raise DateProblem("long_ago")
     if end is not None and start is None:
         raise DateProblem("format")
     zone = match.group("zone")

@@ -93,6 +93,8 @@ class Reply:
     edit the message whose button was pressed instead of sending a new one, where it can.
     ``toast`` is the short answer to a button press (Telegram shows it as a notification);
     with ``toast_only`` a transport that shows it posts nothing in the chat.
+    ``expects_text`` says the question waits for a typed answer: a transport that numbers
+    buttons (console, Matrix) takes a typed number as that answer then, never as a press.
     """
 
     text: Markup
@@ -101,6 +103,7 @@ class Reply:
     replace: bool = False
     toast: str | None = None
     toast_only: bool = False
+    expects_text: bool = False
     meta: dict[str, str] = field(default_factory=dict, compare=False)
 
     def all_buttons(self) -> list[Button]:

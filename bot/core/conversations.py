@@ -22,7 +22,7 @@ from bot.core.chat import Button, Reply
 from bot.core.context import Context
 from bot.core.errors import StaleButton
 from bot.i18n import _, ngettext
-from bot.i18n.text import clean_input, fmt
+from bot.i18n.text import fmt, join
 from storage.repositories import ConversationRecord, ConversationRepository
 
 STEP_NAME = r"[a-z][a-z_]{0,23}"
@@ -146,10 +146,11 @@ class Conversations:
         if wizard is None or self.expired(record):
             return await self._close_expired(ctx, wizard, pressed=False)
         step = wizard.steps.get(record.step)
-        if step is None or step.text is None:
-            return Reply(fmt(_("Please use the buttons above, or /cancel.")))
-        text = clean_input(ctx.incoming.text or "")
-        turn = Turn(ctx, dict(record.data), self.clock(), text=text)
+        if step is None:  # a step this version no longer has
+            return await self._close_expired(ctx, None, pressed=False)
+        turn = Turn(ctx, dict(record.data), self.clock(), text=ctx.incoming.text or "")
+        if step.text is None:
+            return await self._ask_again(wizard, record, turn)
         return await self._follow(wizard, record, turn, await step.text(turn), pressed=False)
 
     async def on_press(self, ctx: Context, wizard: Wizard, press: ButtonData) -> Reply:
@@ -180,6 +181,12 @@ class Conversations:
         turn = Turn(ctx, dict(record.data), self.clock())
         return await self._ask(wizard, previous, turn, history, pressed=True)
 
+    async def _ask_again(self, wizard: Wizard, record: ConversationRecord, turn: Turn) -> Reply:
+        """Text where a button is wanted: the question again, with its buttons under it."""
+        question = await self._ask(wizard, record.step, turn, record.history, pressed=False)
+        note = fmt(_("Please choose one of the buttons below, or /cancel."))
+        return replace(question, text=join([question.text, note], "\n\n"))
+
     async def _close_expired(
         self, ctx: Context, wizard: Wizard | None, *, pressed: bool = True
     ) -> Reply:
@@ -197,10 +204,12 @@ class Conversations:
         pressed: bool,
     ) -> Reply:
         if isinstance(outcome, Stay):
-            if outcome.reply.buttons or not record.history:
-                return outcome.reply
+            typed = wizard.steps[record.step].text is not None
+            reply = replace(outcome.reply, expects_text=typed)
+            if reply.buttons or not record.history:
+                return reply
             # The question stays, and so does the way back from it.
-            return replace(outcome.reply, buttons=(_back_row(record.step),))
+            return replace(reply, buttons=(_back_row(record.step),))
         if isinstance(outcome, Finish):
             await self.end(turn.ctx)
             return outcome.reply
@@ -212,6 +221,8 @@ class Conversations:
         self, wizard: Wizard, step: str, turn: Turn, history: tuple[str, ...], *, pressed: bool
     ) -> Reply:
         reply = await wizard.steps[step].prompt(turn)
+        if wizard.steps[step].text is not None:
+            reply = replace(reply, expects_text=True)
         if history:
             reply = replace(reply, buttons=(*reply.buttons, _back_row(step)))
         return replace(reply, replace=True) if pressed else reply

@@ -23,7 +23,7 @@ from bot.core.conversations import Conversations
 from bot.core.errors import StaleButton
 from bot.core.registry import Handler, HandlerResult, Registry
 from bot.i18n import I18n, Lang, _
-from bot.i18n.text import fmt
+from bot.i18n.text import clean_input, fmt
 from bot.services import Services
 from storage.db import is_transient
 
@@ -36,6 +36,19 @@ def _as_list(result: HandlerResult) -> list[Reply]:
     if result is None:
         return []
     return [result] if isinstance(result, Reply) else list(result)
+
+
+def cleaned(incoming: Incoming) -> Incoming:
+    """What was typed, cleaned once here so that no handler can forget it (clean_input).
+
+    Button data is checked, not rewritten: data that cleaning would change was forged, and
+    cleaning it might turn it into a valid press.
+    """
+    if incoming.button is not None and clean_input(incoming.button) != incoming.button:
+        raise StaleButton("button data with control or invisible characters")
+    if incoming.text is None:
+        return incoming
+    return replace(incoming, text=clean_input(incoming.text))
 
 
 def stale_button_reply() -> Reply:
@@ -138,7 +151,7 @@ class Dispatcher:
                 attempt.lang = self.i18n.lang(user.locale, user.second_locale)
             with i18n.use(attempt.lang):
                 ctx = Context(
-                    incoming,
+                    cleaned(incoming),
                     self.services,
                     self.settings,
                     self.i18n,

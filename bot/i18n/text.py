@@ -11,7 +11,18 @@ from markupsafe import Markup, escape
 from bot.i18n import strip_bidi_controls
 
 _TAG = re.compile(r"<[^>]+>")
-_ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
+# Control characters other than tab and newline, and lone surrogates (PostgreSQL refuses NUL,
+# and a surrogate cannot be encoded at all).
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+# Characters that show nothing: Unicode's default-ignorable code points (Hangul fillers,
+# soft hyphen, variation selectors, tags …) and the blank Braille pattern. Together with
+# spaces and the format and control categories, a text made only of them is blank.
+_INVISIBLE = re.compile(
+    "[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f"
+    "\u202a-\u202e\u2060-\u206f\u2800\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufff8"
+    "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0000-\U000e0fff]"
+)
+_INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Zs", "Zl", "Zp"})
 # Letters that Unicode does not decompose into ASCII, spelled as German and Nordic writers do.
 _TRANSLITERATION = str.maketrans(
     {
@@ -99,7 +110,12 @@ def chunks(value: str, size: int) -> list[str]:
 
 
 def clean_input(value: str) -> str:
-    """What a person typed, made safe to store: NFC, no bidi overrides, trimmed."""
+    """Text from outside (typed, pressed, imported) made safe to store and show.
+
+    Line breaks become ``\\n``; other control characters but tab, lone surrogates and bidi
+    embedding, override and isolate controls go; the rest is NFC and trimmed.
+    """
+    value = _UNSAFE.sub("", value.replace("\r\n", "\n").replace("\r", "\n"))
     return strip_bidi_controls(unicodedata.normalize("NFC", value)).strip()
 
 
@@ -124,8 +140,13 @@ def slug(value: str, limit: int) -> str:
 
 
 def is_blank(value: str) -> bool:
-    """Empty, or only zero-width characters and spaces."""
-    return not _ZERO_WIDTH.sub("", value).strip()
+    """Nothing a reader can see: empty, or only spaces and invisible characters."""
+    return all(
+        char.isspace()
+        or unicodedata.category(char) in _INVISIBLE_CATEGORIES
+        or _INVISIBLE.match(char) is not None
+        for char in value
+    )
 
 
 __all__ = [

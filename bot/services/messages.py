@@ -22,8 +22,9 @@ class MessageService:
         async with self.db.transaction() as s:
             await MessageRepository(s).record(platform, chat_id, message_id, batch, options)
 
-    async def latest_options(self, platform: str, chat_id: str) -> dict[int, str]:
-        """Number → button data of the bot's latest answer in this chat."""
+    async def latest_options(self, platform: str, chat_id: str) -> dict[str, str]:
+        """What a person types to press a button ("2", "#2") → its data, for the bot's latest
+        answer in this chat."""
         async with self.db.transaction() as s:
             return await MessageRepository(s).latest_options(platform, chat_id)
 

@@ -1,7 +1,10 @@
 """The console chat: try the bot in a terminal, or pipe a whole conversation through it.
 
 Buttons are shown as numbered options; typing a number presses that button on the bot's
-latest answer (numbers run on across all messages of that answer).
+latest answer (numbers run on across all messages of that answer). An answer without buttons
+makes the numbers above it void, and while the bot waits for a typed answer (how many
+seats?) a number is that answer: its buttons are then pressed as ``#1``, ``#2`` ….
+Input is read as bytes: a line that is not UTF-8 is refused, never a reason to stop.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ import asyncio
 import logging
 import threading
 from pathlib import Path
-from typing import TextIO
+from typing import BinaryIO, TextIO
 
 from bot import i18n
 from bot.app.core import Core
@@ -32,7 +35,7 @@ class ConsoleTransport:
         return False
 
     def __init__(
-        self, core: Core, stdin: TextIO, stdout: TextIO, *, interactive: bool | None = None
+        self, core: Core, stdin: BinaryIO, stdout: TextIO, *, interactive: bool | None = None
     ) -> None:
         self.core = core
         self.stdin = stdin
@@ -43,8 +46,10 @@ class ConsoleTransport:
         self.sender = Sender(PLATFORM, user)
         self.chat = ChatRef(PLATFORM, user, private=True)
         self._buttons: list[Button] = []
+        # The latest answer waits for typed text: a bare number is text, "#2" presses.
+        self._expects_text = False
         self._next_message_id = 1
-        self._lines: asyncio.Queue[str | None] = asyncio.Queue()
+        self._lines: asyncio.Queue[bytes | None] = asyncio.Queue()
         core.delivery.add_sender(self)
 
     async def send(self, chat_id: str, reply: Reply) -> None:
@@ -56,20 +61,24 @@ class ConsoleTransport:
         self.stdout.flush()
 
     def _show(self, replies: list[Reply]) -> None:
+        """Print one answer; its buttons (none, perhaps) are the ones numbers press now."""
+        if not replies:
+            return
         buttons: list[Button] = []
+        expects_text = any(reply.expects_text for reply in replies)
+        mark = "#" if expects_text else ""
         for reply in replies:
             lines = [plain(reply.text)]
             for row in reply.buttons:
                 cells = []
                 for button in row:
                     buttons.append(button)
-                    cells.append(f"[{len(buttons)}] {button.label}")
+                    cells.append(f"[{mark}{len(buttons)}] {button.label}")
                 lines.append("   ".join(cells))
             if reply.attachment is not None:
                 lines.append(self._save(reply.attachment.filename, reply.attachment.content))
             self._write("\n".join(lines) + "\n\n")
-        if buttons:
-            self._buttons = buttons
+        self._buttons, self._expects_text = buttons, expects_text
 
     def _save(self, filename: str, content: bytes) -> str:
         folder = self.core.settings.files_dir
@@ -82,10 +91,21 @@ class ConsoleTransport:
         """A number presses a button of the latest answer; anything else is a message."""
         message_id = str(self._next_message_id)
         self._next_message_id += 1
-        if line.isdigit() and 0 < int(line) <= len(self._buttons):
-            data = self._buttons[int(line) - 1].data
-            return Incoming(self.sender, self.chat, button=data, message_id=message_id)
+        button = self._pressed(line)
+        if button is not None:
+            return Incoming(self.sender, self.chat, button=button.data, message_id=message_id)
         return Incoming(self.sender, self.chat, text=line, message_id=message_id)
+
+    def _pressed(self, line: str) -> Button | None:
+        """The button ``line`` presses: "3" (or "#3" while typed text is awaited)."""
+        if self._expects_text:
+            if not line.startswith("#"):
+                return None
+            line = line[1:]
+        if not (line.isascii() and line.isdigit() and len(line) <= 3):
+            return None
+        number = int(line)
+        return self._buttons[number - 1] if 0 < number <= len(self._buttons) else None
 
     async def handle_line(self, line: str) -> None:
         line = line.strip()
@@ -100,9 +120,12 @@ class ConsoleTransport:
 
     def _read_lines(self, loop: asyncio.AbstractEventLoop) -> None:
         # A daemon thread: a blocked read must never keep the process alive after Ctrl-C.
-        for line in iter(self.stdin.readline, ""):
-            loop.call_soon_threadsafe(self._lines.put_nowait, line)
-        loop.call_soon_threadsafe(self._lines.put_nowait, None)
+        # Whatever happens here, the end of input is announced, or run() would wait forever.
+        try:
+            for raw in iter(self.stdin.readline, b""):
+                loop.call_soon_threadsafe(self._lines.put_nowait, raw)
+        finally:
+            loop.call_soon_threadsafe(self._lines.put_nowait, None)
 
     def stop(self) -> None:
         """Finish after the update being handled (SIGTERM)."""
@@ -123,7 +146,22 @@ class ConsoleTransport:
         while True:
             if self.interactive:
                 self._write("> ")
-            line = await self._lines.get()
-            if line is None or line.strip() in {"/quit", "/exit"}:
+            raw = await self._lines.get()
+            if raw is None:
+                break
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                self._refuse_unreadable()
+                continue
+            if line.strip() in {"/quit", "/exit"}:
                 break
             await self.handle_line(line)
+
+    def _refuse_unreadable(self) -> None:
+        with i18n.use(self.core.i18n.lang(self.core.settings.default_language)):
+            message = _(
+                "That line is not UTF-8 text, so it was not sent. Please check the encoding "
+                "of the terminal or the file."
+            )
+        self._write(message + "\n\n")

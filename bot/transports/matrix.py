@@ -16,6 +16,7 @@ import contextlib
 import json
 import logging
 import os
+import re
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -56,6 +57,7 @@ SYNC_TIMEOUT_MS = 30_000
 SEND_ATTEMPTS = 5
 MAX_BODY = 16_000  # characters of an incoming message worth reading; more is not a command
 KEEP_HISTORY = timedelta(days=30)
+_OPTION = re.compile(r"(#?)([0-9]{1,3})")
 
 
 class MatrixError(RuntimeError):
@@ -84,9 +86,21 @@ def _reaction_key(key: str) -> str:
     return key.replace("\ufe0f", "").strip()
 
 
-def render(reply: Reply, first_number: int) -> tuple[dict[str, Any], list[list[Any]]]:
+def option_key(text: str) -> str | None:
+    """The numbered option that typing ``text`` presses ("2", "#2"), or None if it names none."""
+    match = _OPTION.fullmatch(text)
+    return None if match is None else f"{match[1]}{int(match[2])}"
+
+
+def render(
+    reply: Reply, first_number: int, *, expects_text: bool = False
+) -> tuple[dict[str, Any], list[list[Any]]]:
     """The message content for a reply, and its numbered options
-    [number, label, data, reaction keys, undo data]."""
+    [what to type, label, data, reaction keys, undo data].
+
+    What to type is the number; while the answer ``expects_text`` a bare number is that text,
+    so the options are "#1", "#2" ….
+    """
     options: list[list[Any]] = []
     body_lines = [plain(reply.text)]
     # reply.text is already escaped markup (the core's contract), so it is not escaped again.
@@ -95,10 +109,11 @@ def render(reply: Reply, first_number: int) -> tuple[dict[str, Any], list[list[A
     for row in reply.buttons:
         cells, html_cells = [], []
         for button in row:
+            typed = f"#{number}" if expects_text else str(number)
             keys = [_reaction_key(key) for key in button.reactions]
-            options.append([number, button.label, button.data, keys, button.undo])
-            cells.append(f"{number}. {button.label}")
-            html_cells.append(Markup("<b>{}.</b> {}").format(number, button.label))
+            options.append([typed, button.label, button.data, keys, button.undo])
+            cells.append(f"{typed}. {button.label}")
+            html_cells.append(Markup("<b>{}.</b> {}").format(typed, button.label))
             number += 1
         body_lines.append("   ".join(cells))
         html_lines.append(Markup("&nbsp;&nbsp; ").join(html_cells))
@@ -256,10 +271,10 @@ class MatrixTransport:
         text = "\n".join(
             line for line in event.body[:MAX_BODY].splitlines() if not line.startswith("> ")
         ).strip()
-        button = None
-        if text.isascii() and text.isdigit() and len(text) <= 3:
+        button, key = None, option_key(text)
+        if key is not None:
             options = await self.core.services.messages.latest_options(PLATFORM, room.room_id)
-            button = options.get(int(text))
+            button = options.get(key)
         await self._dispatch(room, event.sender, None if button else text, button, event.event_id)
 
     async def _reacted_button(self, message_id: str, key: str) -> tuple[str, str | None] | None:
@@ -377,18 +392,18 @@ class MatrixTransport:
         """Send the replies of one update; numbers run on across them, as in the console.
 
         With ``key``, each message's transaction id is derived from it, so sending the same
-        batch again (after a restart too) posts nothing twice."""
+        batch again (after a restart too) posts nothing twice. Every message is recorded, with
+        or without options: a typed number presses a button of the latest answer only, and one
+        without buttons leaves nothing to press."""
         batch = str(uuid.uuid4())
         number = 1
+        expects_text = any(reply.expects_text for reply in replies)
         for position, reply in enumerate(replies):
             tx_id = f"{key}.{position}" if key else None
-            content, options = render(reply, number)
+            content, options = render(reply, number, expects_text=expects_text)
             number += len(options)
             event_id = await self._send_content(room_id, content, tx_id)
-            if options:
-                await self.core.services.messages.record(
-                    PLATFORM, room_id, event_id, batch, options
-                )
+            await self.core.services.messages.record(PLATFORM, room_id, event_id, batch, options)
             if reply.attachment is not None:
                 await self._send_file(room_id, reply, f"{tx_id}.file" if tx_id else None)
 

@@ -37,8 +37,9 @@ class MessageRepository:
         )
         await self.session.flush()
 
-    async def latest_options(self, platform: str, chat_id: str) -> dict[int, str]:
-        """Number → button data of the bot's latest answer in this chat."""
+    async def latest_options(self, platform: str, chat_id: str) -> dict[str, str]:
+        """What a person types to press a button ("2", "#2") → its data, for the bot's latest
+        answer in this chat."""
         newest = await self.session.scalar(
             select(SentMessage.batch)
             .where(SentMessage.platform == platform, SentMessage.chat_id == chat_id)
@@ -52,7 +53,7 @@ class MessageRepository:
                 SentMessage.platform == platform, SentMessage.batch == newest
             )
         )
-        return {int(n): str(data) for buttons in rows for n, _label, data, *_ in buttons}
+        return {str(n): str(data) for buttons in rows for n, _label, data, *_ in buttons}
 
     async def buttons_of(self, platform: str, message_id: str) -> list[list[Any]]:
         """The options of one sent message, as the transport recorded them (for reactions)."""

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import html
 import re
-import unicodedata
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 from icalendar import vBroken
 
 from bot.i18n import strip_bidi_controls
+from bot.i18n.text import clean_input
 
 URL_MAX = 2_000
 
@@ -49,11 +49,8 @@ def quote(value: str, limit: int) -> str:
 
 
 def clean_text(value: str, limit: int) -> str:
-    """Plain text from what a calendar gave: HTML gone, NFC, no bidi overrides, trimmed."""
-    value = _html_to_text(value[: limit * 4])
-    value = strip_bidi_controls(unicodedata.normalize("NFC", value))
-    value = value.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
-    value = _CONTROL.sub("", value)
+    """Plain text from what a calendar gave: HTML gone, cleaned as typed text is, trimmed."""
+    value = clean_input(_html_to_text(value[: limit * 4])).replace("\t", " ")
     lines = (_SPACES.sub(" ", line).strip() for line in value.split("\n"))
     value = _MANY_NEWLINES.sub("\n\n", "\n".join(lines)).strip()
     return _truncate(value, limit)

@@ -1,0 +1,24 @@
+"""Numbers people type, after a command or as an answer: ASCII digits within a range, or None.
+
+``str.isdigit()`` takes "²" for a digit that ``int()`` then refuses, and thirty nines make a
+number no database column holds: every number a person types is read here, nowhere else.
+"""
+
+from __future__ import annotations
+
+from bot.core.buttons import MAX_INT
+
+
+def parse_number(text: str, low: int, high: int) -> int | None:
+    """The number ``text`` spells in ASCII digits (spaces around it allowed), if within
+    ``low``..``high``; else None."""
+    digits = text.strip()
+    if not digits.isascii() or not digits.isdigit() or len(digits.lstrip("0")) > len(str(high)):
+        return None
+    value = int(digits)
+    return value if low <= value <= high else None
+
+
+def parse_id(text: str) -> int | None:
+    """A row's number (an event, an organisation) as typed: 1 … 2³¹−1, else None."""
+    return parse_number(text, 1, MAX_INT)
