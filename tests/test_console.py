@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import os
 import re
 import shutil
@@ -10,13 +11,26 @@ import sys
 from pathlib import Path
 
 import pytest
+from sqlalchemy import func, select
 
+from bot.app.core import Core
 from bot.app.settings import PROJECT_ROOT
+from bot.i18n import I18n
+from bot.transports.console import ConsoleTransport
+from storage.models import Event, Subscription
+from tests.fakes import Chatroom, registered
+from tests.test_manage import demo_event_of_new_org
+from tests.test_organisers import INVITE
 
 TREFFPUNKT = shutil.which("treffpunkt", path=str(Path(sys.executable).parent)) or "treffpunkt"
+CATALOGS = I18n(PROJECT_ROOT / "locales")
 
 
-def chat(tmp_path: Path, conversation: str, **env: str) -> str:
+def t(locale: str, message: str) -> str:
+    return CATALOGS.lang(locale).translations.gettext(message)
+
+
+def chat(tmp_path: Path, conversation: str | bytes, **env: str) -> str:
     environment = {
         **os.environ,
         "TREFFPUNKT_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'console.sqlite3'}",
@@ -27,17 +41,17 @@ def chat(tmp_path: Path, conversation: str, **env: str) -> str:
     environment.pop("TELEGRAM_BOT_TOKEN", None)
     result = subprocess.run(
         [TREFFPUNKT, "console"],
-        input=conversation,
+        input=conversation.encode() if isinstance(conversation, str) else conversation,
         capture_output=True,
-        text=True,
         env=environment,
         cwd=PROJECT_ROOT,
         timeout=120,
         check=False,
     )
-    assert result.returncode == 0, result.stderr
-    assert "Traceback" not in result.stderr, result.stderr
-    return result.stdout
+    stderr = result.stderr.decode()
+    assert result.returncode == 0, stderr
+    assert "Traceback" not in stderr, stderr
+    return result.stdout.decode()
 
 
 def test_piped_conversation_in_english(tmp_path: Path) -> None:
@@ -86,3 +100,61 @@ def test_bad_settings_are_refused_clearly(tmp_path: Path, bad: str) -> None:
     )
     assert result.returncode == 2
     assert name in result.stderr and "Traceback" not in result.stderr
+
+
+def test_superscript_digits_and_bytes_that_are_not_utf8_get_an_answer(tmp_path: Path) -> None:
+    # "²" is a digit to str.isdigit() but not to int(); \xff and a lone \xe9 are not UTF-8.
+    out = chat(tmp_path, b"/start\n\xc2\xb2\ncaf\xe9\n\xff\xfe\n/start\n2\n/help\n")
+    refusal = t(
+        "de",
+        "That line is not UTF-8 text, so it was not sent. Please check the encoding "
+        "of the terminal or the file.",
+    )
+    assert out.count(refusal) == 2
+    assert "» ²\n" + t("de", "Sorry, I did not understand that. /help shows what I can do.") in out
+    assert "Here is what I can do:" in out, "the chat goes on after the bad lines"
+
+
+async def console_chat(core: Core, *lines: str) -> str:
+    """What the console chat prints when these lines are piped into it."""
+    typed = "".join(f"{line}\n" for line in lines).encode()
+    out = io.StringIO()
+    await ConsoleTransport(core, io.BytesIO(typed), out, interactive=False).run()
+    return out.getvalue()
+
+
+async def invite_code(room: Chatroom) -> str:
+    admin = await registered(room, "umbrella-admin", "en")
+    await admin.says("/neworg Kültür Kollektiv Leipzig e. V.")
+    number = re.search(r"\(number (\d+)\)", admin.text)
+    assert number, admin.text
+    await admin.says(f"/invite organiser {number.group(1)}")
+    code = INVITE.search(admin.text)
+    assert code, admin.text
+    return code.group(0)
+
+
+async def test_a_number_presses_only_the_latest_answers_buttons(room: Chatroom, core: Core) -> None:
+    code = await invite_code(room)
+    event_id = await demo_event_of_new_org(core, "offener-treff-leipzig")
+    out = await console_chat(
+        core,
+        *("/start", "2", "1"),  # English, I agree: the topics screen with its numbered buttons
+        f"/join {code}",  # an answer without buttons: the topics' numbers are void now
+        "1",
+        f"/editevent {event_id}",
+        "5",  # the fifth button: Seats
+        "5",  # the number of seats, typed as the question asks, not the fifth button again
+        "/newevent",
+        "Sommerfest",
+        "#1",  # while a typed answer is awaited, "#1" presses "◀ Back"
+        "/cancel",
+    )
+    assert "Sorry, I did not understand that. /help shows what I can do." in out
+    assert out.count("How many seats are there now?") == 1
+    assert "[#1] ◀ Back" in out
+    assert out.count("What is the title of the event?") == 2
+    async with core.db.transaction() as s:
+        assert await s.scalar(select(func.count()).select_from(Subscription)) == 0
+        event = await s.get(Event, event_id)
+    assert event is not None and event.capacity == 5

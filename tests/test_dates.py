@@ -30,6 +30,11 @@ def test_typed_dates(typed: str, expected: Typed) -> None:
     assert parse(typed, TODAY) == expected
 
 
+def test_years_within_the_bounds_are_read() -> None:
+    assert parse("31.12.2031 23:30", TODAY).day == date(2031, 12, 31)
+    assert parse("01.01.1926", TODAY).day == date(1926, 1, 1)  # a report may look back
+
+
 @pytest.mark.parametrize(
     ("typed", "kind"),
     [
@@ -38,6 +43,10 @@ def test_typed_dates(typed: str, expected: Typed) -> None:
         ("05.12.2026 25:00", "impossible"),
         ("", "format"),
         ("05.12.2026 18:00 \u202e", "format"),
+        ("01.01.0001 00:30", "long_ago"),  # its UTC instant is before the year 1
+        ("31.12.9999 23:30", "far"),  # two hours later is after the year 9999
+        ("01.12.2032 18:00", "far"),  # more than five years ahead
+        ("31.12.1925", "long_ago"),
     ],
 )
 def test_unreadable_dates(typed: str, kind: str) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from bot import i18n
 from bot.app.settings import PROJECT_ROOT
 from bot.i18n import FSI, PDI, I18n, _, format_when, isolate, native_name, strip_bidi_controls
@@ -92,3 +94,35 @@ def test_typed_input_is_cleaned() -> None:
     assert strip_bidi_controls("a\u2066b\u2069") == "ab"
     assert is_blank("\u200b\u200d \ufeff")
     assert not is_blank("👩‍👩‍👧")
+
+
+@pytest.mark.parametrize(
+    "invisible",
+    [
+        "\u3164",
+        "\u2063",
+        "\u00ad",
+        "\u200b",
+        "\ufeff",
+        "\u115f\u1160\uffa0",
+        "\u2800",
+        "\ufe0f",
+        "\U000e0041",
+        "\u180e",
+        " \u3000\t\n",
+    ],
+)
+def test_text_of_invisible_characters_is_blank(invisible: str) -> None:
+    assert is_blank(invisible)
+    assert is_blank(clean_input(invisible))
+
+
+@pytest.mark.parametrize("visible", ["a\u3164", "ـ", "\u0301", "می‌آیند", "x\u00ad"])
+def test_text_with_something_to_see_is_not_blank(visible: str) -> None:
+    assert not is_blank(visible)
+
+
+def test_control_characters_and_lone_surrogates_never_get_in() -> None:
+    typed = "Som\x00mer\ud800fest\x07\r\nZeile\r2\tmit Tab\x85\x1b[31m"
+    assert clean_input(typed) == "Sommerfest\nZeile\n2\tmit Tab[31m"
+    assert clean_input("می\u200cآیند") == "می\u200cآیند", "the Persian half-space stays"
