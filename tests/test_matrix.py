@@ -28,8 +28,11 @@ from sqlalchemy import select
 
 from bot.app.runner import serve
 from bot.app.settings import PROJECT_ROOT, Settings
+from bot.core.chat import Button, Reply
 from bot.i18n import I18n
+from bot.i18n.text import fmt
 from bot.services.events import NEW_EVENT
+from bot.transports.matrix import option_key, render
 from storage.db import Database
 from storage.models import Identity
 from storage.repositories import OutboxRepository
@@ -425,3 +428,29 @@ async def test_a_notice_in_flight_at_a_crash_is_sent_again_with_its_txn_id_and_a
             await db.dispose()
         new = p.heard[before:]
         assert [s.body for s in new] == ["the notice, first try"], "Synapse dropped the repeat"
+
+
+def test_numbered_options_are_typed_with_a_hash_while_text_is_awaited() -> None:
+    back = Button("◀ Back", "cv:b:title")
+    question = Reply(fmt("How many seats?"), ((back,),), expects_text=True)
+    content, options = render(question, 1, expects_text=True)
+    assert "#1. ◀ Back" in content["body"] and options[0][:3] == ["#1", "◀ Back", "cv:b:title"]
+    content, options = render(Reply(fmt("Pick one"), ((back,),)), 3)
+    assert "3. ◀ Back" in content["body"] and options[0][0] == "3"
+    pressed = {"2": "2", "02": "2", "#2": "#2", "²": None, "2.": None, "1234": None, "#": None}
+    assert {typed: option_key(typed) for typed in pressed} == pressed
+
+
+async def test_a_number_presses_only_the_latest_answers_buttons(
+    synapse: Synapse, bot_settings: Settings, tmp_path: Path
+) -> None:
+    bot_id = str(bot_settings.matrix_user_id)
+    async with bot_running(bot_settings), person(synapse, tmp_path, "numbers") as p:
+        await onboard(p, bot_id, "de", "Deutsch")
+        await p.says("/events all")
+        helped = await p.says("!help")  # an answer without buttons: no number is a button now
+        assert t("de", "Here is what I can do:") in helped[-1].body
+        answer = await p.says("1")
+        assert t("de", "Sorry, I did not understand that. /help shows what I can do.") in (
+            answer[-1].body
+        )
