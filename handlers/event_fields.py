@@ -21,9 +21,9 @@ from bot.calendar.dates import (
     parse_clock,
 )
 from bot.core.chat import Reply
+from bot.core.numbers import parse_number
 from bot.i18n import _, ngettext
 from bot.i18n.text import fmt, is_blank
-from handlers.args import parse_number
 
 MAX_TITLE = 200
 MAX_DESCRIPTION = 4000

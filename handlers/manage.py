@@ -14,11 +14,11 @@ from bot.core.chat import Attachment, Button, Reply
 from bot.core.context import Context, NoticeContext
 from bot.core.conversations import Check, Finish, Goto, Outcome, Prompt, Stay, Step, Turn, Wizard
 from bot.core.errors import StaleButton
+from bot.core.numbers import parse_id
 from bot.i18n import N_, _, current, language_name, native_name
 from bot.i18n.text import fmt, join
 from bot.services.events import EventView, pick_text
 from handlers import event_fields as fields
-from handlers.args import parse_id
 from handlers.buttons import (
     EDITABLE_FIELDS,
     CalendarFile,

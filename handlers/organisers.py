@@ -8,10 +8,10 @@ import unicodedata
 from bot.core.chat import Button, Reply
 from bot.core.context import Context, NoticeContext
 from bot.core.errors import StaleButton
+from bot.core.numbers import parse_id
 from bot.i18n import N_, _, format_date, language_name, ngettext
 from bot.i18n.text import fmt, is_blank, join
 from bot.services.organisers import INVITE_DAYS, JOIN_TRIES, Authority
-from handlers.args import parse_id
 from handlers.buttons import InviteRole, RemoveRole, RoleName
 from storage.repositories import OrganisationRecord
 

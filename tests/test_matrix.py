@@ -437,7 +437,7 @@ def test_numbered_options_are_typed_with_a_hash_while_text_is_awaited() -> None:
     assert "#1. ◀ Back" in content["body"] and options[0][:3] == ["#1", "◀ Back", "cv:b:title"]
     content, options = render(Reply(fmt("Pick one"), ((back,),)), 3)
     assert "3. ◀ Back" in content["body"] and options[0][0] == "3"
-    pressed = {"2": "2", "02": "2", "#2": "#2", "²": None, "2.": None, "1234": None, "#": None}
+    pressed = {"2": "2", "02": "2", "#2": "#2", "²": None, "2.": None, "1000": None, "#": None}
     assert {typed: option_key(typed) for typed in pressed} == pressed
 
 

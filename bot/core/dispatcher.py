@@ -45,7 +45,7 @@ def cleaned(incoming: Incoming) -> Incoming:
     cleaning it might turn it into a valid press.
     """
     if incoming.button is not None and clean_input(incoming.button) != incoming.button:
-        raise StaleButton("button data with control or invisible characters")
+        raise StaleButton("button data with characters that cleaning removes")
     if incoming.text is None:
         return incoming
     return replace(incoming, text=clean_input(incoming.text))

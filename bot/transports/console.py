@@ -18,6 +18,7 @@ from typing import BinaryIO, TextIO
 from bot import i18n
 from bot.app.core import Core
 from bot.core.chat import Button, ChatRef, Incoming, Reply, Sender
+from bot.core.numbers import parse_number
 from bot.delivery.lanes import Lane
 from bot.i18n import _
 from bot.i18n.text import plain
@@ -102,10 +103,8 @@ class ConsoleTransport:
             if not line.startswith("#"):
                 return None
             line = line[1:]
-        if not (line.isascii() and line.isdigit() and len(line) <= 3):
-            return None
-        number = int(line)
-        return self._buttons[number - 1] if 0 < number <= len(self._buttons) else None
+        number = parse_number(line, 1, len(self._buttons))
+        return None if number is None else self._buttons[number - 1]
 
     async def handle_line(self, line: str) -> None:
         line = line.strip()

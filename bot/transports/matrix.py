@@ -16,7 +16,6 @@ import contextlib
 import json
 import logging
 import os
-import re
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -46,6 +45,7 @@ from bot.app.logs import failure_summary
 from bot.app.settings import Settings
 from bot.core.chat import ChatRef, Incoming, Reply, Sender
 from bot.core.errors import RecipientGone, SendFailed
+from bot.core.numbers import parse_number
 from bot.delivery.lanes import Lane
 from bot.i18n.text import plain
 from bot.transports.retry import wait_as_asked
@@ -57,7 +57,7 @@ SYNC_TIMEOUT_MS = 30_000
 SEND_ATTEMPTS = 5
 MAX_BODY = 16_000  # characters of an incoming message worth reading; more is not a command
 KEEP_HISTORY = timedelta(days=30)
-_OPTION = re.compile(r"(#?)([0-9]{1,3})")
+MAX_OPTION = 999  # more numbered options than any answer has
 
 
 class MatrixError(RuntimeError):
@@ -88,8 +88,9 @@ def _reaction_key(key: str) -> str:
 
 def option_key(text: str) -> str | None:
     """The numbered option that typing ``text`` presses ("2", "#2"), or None if it names none."""
-    match = _OPTION.fullmatch(text)
-    return None if match is None else f"{match[1]}{int(match[2])}"
+    mark = "#" if text.startswith("#") else ""
+    number = parse_number(text.removeprefix("#"), 1, MAX_OPTION)
+    return None if number is None else f"{mark}{number}"
 
 
 def render(

@@ -1,7 +1,8 @@
 """Numbers people type, after a command or as an answer: ASCII digits within a range, or None.
 
 ``str.isdigit()`` takes "²" for a digit that ``int()`` then refuses, and thirty nines make a
-number no database column holds: every number a person types is read here, nowhere else.
+number no database column holds: every number a person types (an id after a command, an
+answer in a conversation, a numbered button in the console or on Matrix) is read here.
 """
 
 from __future__ import annotations
@@ -10,10 +11,12 @@ from bot.core.buttons import MAX_INT
 
 
 def parse_number(text: str, low: int, high: int) -> int | None:
-    """The number ``text`` spells in ASCII digits (spaces around it allowed), if within
-    ``low``..``high``; else None."""
-    digits = text.strip()
-    if not digits.isascii() or not digits.isdigit() or len(digits.lstrip("0")) > len(str(high)):
+    """The number ``text`` spells in ASCII digits and nothing else, if within ``low``..``high``;
+    else None."""
+    if not text.isascii() or not text.isdigit():
+        return None
+    digits = text.lstrip("0") or "0"
+    if len(digits) > len(str(high)):  # and int() never reads thousands of digits
         return None
     value = int(digits)
     return value if low <= value <= high else None
