@@ -44,7 +44,12 @@ async def test_number_arguments_of_every_command_are_read_one_way(room: Chatroom
             await orga.says(f"/{command} {typed}")
             orga.sees("Which organisation? Add its number to the command:")
         await admin.says(f"/invite organiser {typed}")
-        admin.sees("Which organisation? Add its number to the command:")
+        if typed.isdigit():
+            admin.sees("Which organisation? Add its number to the command:")
+        else:  # "-1" is no organisation's number, so it is taken as part of the role
+            admin.sees("Which role should the new member have?")
+        await admin.says(f"/removerole {typed}")
+        admin.sees("Please add the role's number as /members shows it: /removerole 12")
     await orga.says("/newevent 2147483647")
     orga.sees("You do not act for that organisation.")
     await orga.says("/attendees 2147483647")
