@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.calendar.ical import IcalError, ImportedEvent, parse_calendar
+from bot.calendar.ical.text import clean_line, clean_text
 
 DATA = Path(__file__).parent / "data" / "ical"
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
@@ -379,3 +380,8 @@ def test_garbage_and_mangled_files_only_ever_raise_ical_error() -> None:
         except IcalError:
             continue
         assert all(e.starts_at.tzinfo is UTC for e in events)
+
+
+def test_imported_text_is_cleaned_as_typed_text_is() -> None:
+    assert clean_text("Som\ud800mer\x85fest\u202e\r\nZeile\t2\x1b", 200) == "Sommerfest\nZeile 2"
+    assert clean_line("Caf\u0065\u0301 \u2066Leipzig\u2069", 200) == "Café Leipzig"
