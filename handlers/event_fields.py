@@ -146,7 +146,7 @@ def read_start(text: str, now: datetime, tz: ZoneInfo) -> When:
     starts = exact(typed.day, typed.start, tz, typed.fold)
     if starts < now:
         raise DateProblem("past")
-    ends = end_after(starts, typed.day, typed.end, tz) if typed.end else None
+    ends = end_after(starts, typed.day, typed.end, tz, typed.fold) if typed.end else None
     return When(starts, ends)
 
 

@@ -200,7 +200,9 @@ async def _fold(turn: Turn) -> Outcome:
     date_ = datetime.fromisoformat(day).date()
     try:
         starts = exact(date_, time.fromisoformat(at), tz, turn.press.fold)
-        ends = end_after(starts, date_, time.fromisoformat(end), tz) if end else None
+        ends = (
+            end_after(starts, date_, time.fromisoformat(end), tz, turn.press.fold) if end else None
+        )
     except DateProblem as problem:
         return Stay(fields.date_problem(problem))
     return _times(turn.data, starts, ends)

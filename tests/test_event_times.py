@@ -192,3 +192,23 @@ def test_all_day_events_in_every_language() -> None:
         with i18n.use(catalogs.lang(code)):
             one = format_when(start, start + timedelta(days=1), BERLIN)
             assert "00:00" not in one and "31" not in one.replace("2026", ""), code
+
+
+async def test_a_time_range_ending_in_the_hour_that_happens_twice_takes_the_typed_zone(
+    room: Chatroom, core: Core
+) -> None:
+    orga = await organiser(room, locale="de")
+    for typed, utc_end in (
+        ("31.10.2027 01:00-02:30 CET", datetime(2027, 10, 31, 1, 30, tzinfo=UTC)),
+        ("31.10.2027 01:00-02:30 MESZ", datetime(2027, 10, 31, 0, 30, tzinfo=UTC)),
+    ):
+        await up_to_the_start(orga)
+        await orga.says(typed)
+        orga.sees(PLACE_QUESTION)
+        await orga.says("Haus der Demokratie")
+        await orga.says("-")
+        await orga.says("-")
+        await orga.taps("✅ Publish")
+        event = await stored(core, max(await _event_ids(core)))
+        assert event.starts_at == datetime(2027, 10, 30, 23, 0, tzinfo=UTC), typed
+        assert event.ends_at == utc_end, typed

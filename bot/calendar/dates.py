@@ -128,9 +128,12 @@ def exact(day: date, at: time, tz: ZoneInfo, fold: int | None = None) -> datetim
     return first.astimezone(UTC)
 
 
-def end_after(start: datetime, day: date, at: time, tz: ZoneInfo) -> datetime:
-    """An end time on the start's day, or the next day when it is earlier (a night event)."""
-    end = exact(day, at, tz)
+def end_after(
+    start: datetime, day: date, at: time, tz: ZoneInfo, fold: int | None = None
+) -> datetime:
+    """An end time on the start's day, or the next day when it is earlier (a night event);
+    ``fold`` settles an end that happens twice (CEST 0, CET 1), as for :func:`exact`."""
+    end = exact(day, at, tz, fold)
     if end <= start:
-        end = exact(day + timedelta(days=1), at, tz)
+        end = exact(day + timedelta(days=1), at, tz, fold)
     return end
