@@ -10,7 +10,7 @@ from bot.core.chat import Button, Reply
 from bot.core.context import Context, NoticeContext
 from bot.core.conversations import Finish, Goto, Outcome, Stay, Step, Turn, Wizard
 from bot.core.errors import StaleButton
-from bot.i18n import _, current, language_list, language_name, native_name
+from bot.i18n import _, current, language_list, language_name, native_name, ngettext
 from bot.i18n.text import fmt, is_blank, join, shorten
 from bot.services.broadcasts import Audience
 from handlers.buttons import (
@@ -246,7 +246,14 @@ async def _send(turn: Turn) -> Outcome:
     )
     return Finish(
         Reply(
-            fmt(_("Sending to {n} people now. You get a report when it is done."), n=total),
+            fmt(
+                ngettext(
+                    "Sending to {n} person now. You get a report when it is done.",
+                    "Sending to {n} people now. You get a report when it is done.",
+                    total,
+                ),
+                n=total,
+            ),
             ((Button(_("🔄 Progress"), BroadcastProgress(broadcast_id).pack()),),),
             replace=True,
         )

@@ -15,7 +15,7 @@ from bot.core.context import Context, NoticeContext
 from bot.core.conversations import Check, Finish, Goto, Outcome, Prompt, Stay, Step, Turn, Wizard
 from bot.core.errors import StaleButton
 from bot.core.numbers import parse_id
-from bot.i18n import N_, _, current, language_name, native_name
+from bot.i18n import N_, _, current, language_name, native_name, ngettext
 from bot.i18n.text import fmt, join
 from bot.services.events import EventView, pick_text
 from handlers import event_fields as fields
@@ -142,7 +142,16 @@ def _edit(field: EditableField) -> Check:
         )
         if not changed:
             return Finish(Reply(fmt(_("Nothing changed."))))
-        lines = [fmt(_("Saved. I told {n} people who answered."), n=told)]
+        lines = [
+            fmt(
+                ngettext(
+                    "Saved. I told {n} person who answered.",
+                    "Saved. I told {n} people who answered.",
+                    told,
+                ),
+                n=told,
+            )
+        ]
         tz = ctx.settings.tz
         if "starts_at" in values and taken_as_next_year(
             turn.text, values["starts_at"], turn.now, tz
@@ -207,7 +216,15 @@ async def on_cancel_press(ctx: Context, press: CancelEvent) -> Reply:
         ctx.me.id, "cancelevent", view.event.organisation_id, True, f"event {view.event.id}"
     )
     return Reply(
-        fmt(_("The event is cancelled. I told {n} people who answered."), n=told), replace=True
+        fmt(
+            ngettext(
+                "The event is cancelled. I told {n} person who answered.",
+                "The event is cancelled. I told {n} people who answered.",
+                told,
+            ),
+            n=told,
+        ),
+        replace=True,
     )
 
 
@@ -327,7 +344,11 @@ async def attendees(ctx: Context) -> Reply:
     )
     return Reply(
         fmt(
-            _("The answers to “{title}”: {n} people. People appear by number only."),
+            ngettext(
+                "The answers to “{title}”: {n} person. People appear by number only.",
+                "The answers to “{title}”: {n} people. People appear by number only.",
+                len(rows),
+            ),
             title=title_of(view),
             n=len(rows),
         ),
@@ -383,7 +404,14 @@ async def report(ctx: Context) -> Reply:
             table.append([organisation.name, *row, ""])
     await ctx.services.organisers.audit(ctx.me.id, "report", None, True, f"{len(table) - 1} events")
     return Reply(
-        fmt(_("The report for your organisations: {n} events."), n=len(table) - 1),
+        fmt(
+            ngettext(
+                "The report for your organisations: {n} event.",
+                "The report for your organisations: {n} events.",
+                len(table) - 1,
+            ),
+            n=len(table) - 1,
+        ),
         attachment=Attachment("treffpunkt-report.csv", _csv(table), "text/csv"),
     )
 

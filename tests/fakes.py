@@ -104,6 +104,14 @@ class Person:
         """Everything the bot answered last, as plain text."""
         return "\n\n".join(plain(r.text) for r in self.last)
 
+    def sees_n(self, singular: str, plural: str, n: int, **values: Any) -> None:
+        """The last answer contains the counted message for ``n``, in this person's language."""
+        expected = self.tn(singular, plural, n, **values)
+        assert expected in self.text, f"{expected!r} not in:\n{self.text}"
+        english = (singular if n == 1 else plural).format(n=n, **values)
+        if self.locale != "en" and expected != english:
+            assert english not in self.text, f"English text shown to a {self.locale} reader"
+
     def sees(self, message: str, **values: Any) -> None:
         """The bot's last answer contains ``message`` in this person's language (and so is not
         in English, unless the person reads English)."""

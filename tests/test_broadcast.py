@@ -50,7 +50,11 @@ async def test_organiser_writes_and_sends_a_broadcast(room: Chatroom, core: Core
     orga.sees("Recipients: {n}", n=3)
     assert "فارسی: 1" in orga.text
     await orga.taps("📢 Send")
-    orga.sees("Sending to {n} people now. You get a report when it is done.", n=3)
+    orga.sees_n(
+        "Sending to {n} person now. You get a report when it is done.",
+        "Sending to {n} people now. You get a report when it is done.",
+        3,
+    )
     await core.delivery.run_once()  # the report goes out once every row is final
 
     assert TEXTS["uk"] in plain(readers["uk"].inbox[-1].text)

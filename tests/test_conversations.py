@@ -163,7 +163,11 @@ async def test_newevent_and_editevent_read_fields_alike(room: Chatroom, core: Co
     await orga.says(f"/editevent {event_id}")
     await orga.taps("Description")
     await orga.says("—")
-    orga.sees("Saved. I told {n} people who answered.", n=0)
+    orga.sees_n(
+        "Saved. I told {n} person who answered.",
+        "Saved. I told {n} people who answered.",
+        0,
+    )
     await orga.says(f"/editevent {event_id}")
     await orga.taps("Place")
     await orga.says("HTTPS://meet.example.org/treff")

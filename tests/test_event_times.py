@@ -94,7 +94,11 @@ async def test_moving_the_start_keeps_the_length(room: Chatroom, core: Core) -> 
     await orga.says(f"/editevent {event_id}")
     await orga.taps("Date and time")
     await orga.says("05.12.2026 17:00")
-    orga.sees("Saved. I told {n} people who answered.", n=0)
+    orga.sees_n(
+        "Saved. I told {n} person who answered.",
+        "Saved. I told {n} people who answered.",
+        0,
+    )
     after = await stored(core, event_id)
     assert after.starts_at == datetime(2026, 12, 5, 16, tzinfo=UTC)
     assert after.ends_at == after.starts_at + length
@@ -140,7 +144,11 @@ async def test_a_date_without_a_year_taken_as_next_year_is_said(
     await orga.says(f"/editevent {event_id}")
     await orga.taps("Date and time")
     await orga.says("18.11. 18:00")
-    orga.sees("Saved. I told {n} people who answered.", n=0)
+    orga.sees_n(
+        "Saved. I told {n} person who answered.",
+        "Saved. I told {n} people who answered.",
+        0,
+    )
     orga.sees("ℹ️ That is {date}, next year.", date=day)
     await orga.says(f"/editevent {event_id}")
     await orga.taps("Date and time")

@@ -44,7 +44,11 @@ async def test_edit_and_cancel_tell_everyone_who_answered(room: Chatroom, core: 
     await orga.says(f"/editevent {event_id}")
     await orga.taps("Date and time")
     await orga.says("05.12.2026 18:00 bis 20 Uhr")
-    orga.sees("Saved. I told {n} people who answered.", n=2)
+    orga.sees_n(
+        "Saved. I told {n} person who answered.",
+        "Saved. I told {n} people who answered.",
+        2,
+    )
     changed = plain(going.inbox[-1].text)
     assert going.t("✏️ This event has changed ({what}):", what=going.t("date and time")) in changed
     assert "18:00" in changed
@@ -52,7 +56,11 @@ async def test_edit_and_cancel_tell_everyone_who_answered(room: Chatroom, core: 
 
     await orga.says(f"/cancelevent {event_id}")
     await orga.taps("Yes, cancel the event")
-    orga.sees("The event is cancelled. I told {n} people who answered.", n=2)
+    orga.sees_n(
+        "The event is cancelled. I told {n} person who answered.",
+        "The event is cancelled. I told {n} people who answered.",
+        2,
+    )
     assert "❌" in plain(maybe.inbox[-1].text)
     async with core.db.transaction() as s:
         event = await s.get(Event, event_id)
@@ -168,7 +176,11 @@ async def test_editing_to_a_time_that_happens_twice(room: Chatroom, core: Core) 
         time="02:30",
     )
     await orga.says("31.10.2027 02:30 CET")
-    orga.sees("Saved. I told {n} people who answered.", n=0)
+    orga.sees_n(
+        "Saved. I told {n} person who answered.",
+        "Saved. I told {n} people who answered.",
+        0,
+    )
     async with core.db.transaction() as s:
         event = await s.get(Event, event_id)
     assert event is not None and event.starts_at.isoformat() == "2027-10-31T01:30:00+00:00"
@@ -223,7 +235,11 @@ async def test_fewer_seats_move_the_last_to_answer_back_to_the_waitlist(
     first, second, third, waiting = people  # three seats: the fourth waits
 
     await change_seats(orga, event_id, "1")
-    orga.sees("Saved. I told {n} people who answered.", n=2)
+    orga.sees_n(
+        "Saved. I told {n} person who answered.",
+        "Saved. I told {n} people who answered.",
+        2,
+    )
     assert first.inbox == [] and waiting.inbox == [], "only those who lost their seat are told"
     for person, position in ((second, 1), (third, 2)):
         (notice,) = person.inbox
@@ -238,7 +254,11 @@ async def test_fewer_seats_move_the_last_to_answer_back_to_the_waitlist(
 
     # More seats again: the first two waiting move up, and only they are told, once.
     await change_seats(orga, event_id, "3")
-    orga.sees("Saved. I told {n} people who answered.", n=2)
+    orga.sees_n(
+        "Saved. I told {n} person who answered.",
+        "Saved. I told {n} people who answered.",
+        2,
+    )
     assert [len(p.inbox) for p in people] == [0, 2, 2, 0]
     assert second.t(
         "🎉 Good news: a seat became free, and it is yours. You are now registered as going. "
@@ -272,7 +292,11 @@ async def test_the_link_of_an_online_event_reaches_everyone_going(
     await orga.says(f"/editevent {event_id}")
     await orga.taps("Place")
     await orga.says("https://meet.example.org/website-workshop")
-    orga.sees("Saved. I told {n} people who answered.", n=2)
+    orga.sees_n(
+        "Saved. I told {n} person who answered.",
+        "Saved. I told {n} people who answered.",
+        2,
+    )
     (notice,) = going.inbox
     assert going.t("🔗 The link for this online event is here:") in plain(notice.text)
     assert "https://meet.example.org/website-workshop" in plain(notice.text)
@@ -291,5 +315,9 @@ async def test_two_changes_in_the_same_second_are_two_notices(room: Chatroom, co
         await orga.says(f"/editevent {event_id}")
         await orga.taps("Title")
         await orga.says(title)  # the test's clock stands still: both in the same second
-        orga.sees("Saved. I told {n} people who answered.", n=1)
+        orga.sees_n(
+            "Saved. I told {n} person who answered.",
+            "Saved. I told {n} people who answered.",
+            1,
+        )
     assert len(going.inbox) == 2, "each change is told"
