@@ -3,18 +3,17 @@
 A unit of work is one session and one transaction. Inside it, ``Database.transaction()`` joins
 it instead of starting a transaction of its own, so everything one incoming update changes
 (answers, conversation state, audit, outbox rows) commits together or not at all. Work that
-must wait for the commit (waking the delivery worker, calling a web service) is registered with
-``UnitOfWork.after_commit`` and runs only once the commit succeeded.
+must wait for the commit (calling a web service) is a job row, run after it
+(bot/services/jobs.py).
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -29,8 +28,6 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-
-log = logging.getLogger(__name__)
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 5000
@@ -74,30 +71,12 @@ def create_engine(url: str) -> AsyncEngine:
     return engine
 
 
-AfterCommit = Callable[[], Awaitable[None] | None]
-
-
-@dataclass
+@dataclass(frozen=True)
 class UnitOfWork:
-    """One session, one transaction; ``after_commit`` work runs only if it committed."""
+    """One session, one transaction."""
 
     session: AsyncSession
     write: bool
-    _after: list[AfterCommit] = field(default_factory=list)
-
-    def after_commit(self, callback: AfterCommit) -> None:
-        """Run ``callback`` once the transaction has committed (never if it rolled back)."""
-        self._after.append(callback)
-
-    async def _committed(self) -> None:
-        for callback in self._after:
-            try:
-                result = callback()
-                if result is not None:
-                    await result
-            except Exception:
-                # The commit stands; a failed follow-up is logged, never undone or re-run.
-                log.exception("work after commit failed")
 
 
 class Database:
@@ -140,7 +119,6 @@ class Database:
                     yield unit
             finally:
                 self._current.reset(token)
-        await unit._committed()
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:
@@ -151,13 +129,6 @@ class Database:
             return
         async with self.unit_of_work() as unit:
             yield unit.session
-
-    def after_commit(self, callback: AfterCommit) -> None:
-        """Run ``callback`` after the open unit of work commits."""
-        unit = self._current.get()
-        if unit is None:
-            raise RuntimeError("after_commit needs an open unit of work")
-        unit.after_commit(callback)
 
     async def dispose(self) -> None:
         await self.engine.dispose()
