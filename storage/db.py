@@ -76,7 +76,6 @@ class UnitOfWork:
     """One session, one transaction."""
 
     session: AsyncSession
-    write: bool
 
 
 class Database:
@@ -112,7 +111,7 @@ class Database:
             raise RuntimeError("a unit of work is already open in this task")
         sessions = self._writers if write else self._readers
         async with sessions() as session:
-            unit = UnitOfWork(session, write)
+            unit = UnitOfWork(session)
             token = self._current.set(unit)
             try:
                 async with session.begin():
