@@ -46,6 +46,8 @@ async def main() -> None:
                     timezone="Europe/Berlin",
                     consent_version=1,
                     consent_at=datetime.now(UTC),
+                    quiet_from=None,  # sent whatever the hour the benchmark runs at
+                    quiet_until=None,
                 )
                 s.add(user)
                 await s.flush()

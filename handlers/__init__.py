@@ -6,8 +6,11 @@ from bot.core.buttons import EventsPage
 from bot.core.registry import Registry
 from bot.i18n import N_
 from bot.services.broadcasts import BROADCAST, REPORT
+from bot.services.digests import DIGEST, NEW_EVENTS
 from bot.services.events import CANCELLED, CHANGED, LINK_ADDED, NEW_EVENT
 from bot.services.organisers import ROLE_REMOVED
+from bot.services.reminders import REMINDER
+from bot.services.seats import OFFER, OFFER_EXPIRED, OFFER_WITHDRAWN
 from handlers import (
     broadcast,
     data,
@@ -18,6 +21,8 @@ from handlers import (
     newevent,
     onboarding,
     organisers,
+    reminders,
+    settings,
     topics,
 )
 from handlers.buttons import (
@@ -32,10 +37,19 @@ from handlers.buttons import (
     EventCard,
     InviteRole,
     KeepEvent,
+    OfferReply,
     PickLanguage,
     PickSecondLanguage,
     ReadMore,
+    ReminderReply,
     RemoveRole,
+    SetDigestDay,
+    SetDigestHour,
+    SetNews,
+    SetQuiet,
+    SetReminder,
+    SettingsView,
+    SetZone,
     TopicToggle,
     TopicView,
     TranslateEvent,
@@ -82,6 +96,18 @@ def build_registry() -> Registry:
         events.my_events,
         N_("The events you answered, to change your answer"),
         aliases=("meine",),
+    )
+    r.command(
+        "settings",
+        settings.show,
+        N_("Choose when I remind you, how new events reach you, quiet hours and time zone"),
+        aliases=("einstellungen",),
+    )
+    r.command(
+        "reminders",
+        reminders.planned,
+        N_("Your next reminders, and seats offered to you"),
+        aliases=("erinnerungen",),
     )
     r.command(
         "privacy",
@@ -188,6 +214,12 @@ def build_registry() -> Registry:
     r.notice(BROADCAST, broadcast.render_broadcast, shared=True)
     r.notice(REPORT, broadcast.render_report)
     r.notice(ROLE_REMOVED, organisers.render_role_removed)
+    r.notice(REMINDER, reminders.render_reminder)
+    r.notice(OFFER, reminders.render_offer)
+    r.notice(OFFER_EXPIRED, reminders.render_offer_expired)
+    r.notice(OFFER_WITHDRAWN, reminders.render_offer_withdrawn)
+    r.notice(NEW_EVENTS, reminders.render_new_events)
+    r.notice(DIGEST, reminders.render_digest)
     r.fallback = help.unknown
     r.consent_prompt = onboarding.consent_prompt
     return r
@@ -208,6 +240,15 @@ def _buttons(r: Registry) -> None:
     r.button(WithdrawAnswer, events.on_withdraw)
     r.button(CalendarFile, manage.on_calendar_press, needs_user=False, group_safe=True)
     r.button(DeleteData, data.on_delete)
+    r.button(ReminderReply, reminders.on_reminder_reply)
+    r.button(OfferReply, reminders.on_offer_reply)
+    r.button(SettingsView, settings.on_view)
+    r.button(SetReminder, settings.on_reminder)
+    r.button(SetNews, settings.on_news)
+    r.button(SetDigestHour, settings.on_digest_hour)
+    r.button(SetDigestDay, settings.on_digest_day)
+    r.button(SetQuiet, settings.on_quiet)
+    r.button(SetZone, settings.on_zone)
     # Organisers: every press is guarded (role checked, refusals audited), like the commands.
     organiser = organisers.require_organiser
     r.button(EditEvent, manage.on_edit_press, guard=organiser)

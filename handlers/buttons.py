@@ -147,6 +147,79 @@ class DeleteData(ButtonData, prefix="x"):
     choice: YesNo
 
 
+# -- reminders, seat offers, settings (handlers/reminders.py, handlers/settings.py) -------
+
+ReminderMinutes = Literal[10080, 1440, 120, 30]
+
+
+@dataclass(frozen=True)
+class ReminderReply(ButtonData, prefix="rm"):
+    """An answer under a reminder: ``s`` still going, ``g`` I'm going, ``n`` can't come."""
+
+    event: RowId
+    minutes: ReminderMinutes
+    choice: Literal["s", "g", "n"]
+
+
+@dataclass(frozen=True)
+class OfferReply(ButtonData, prefix="of"):
+    """Accept (``a``) or decline (``d``) the seat offered."""
+
+    offer: RowId
+    choice: Literal["a", "d"]
+
+
+SettingsPage = Literal["m", "r", "n", "h", "w", "q", "z"]
+
+
+@dataclass(frozen=True)
+class SettingsView(ButtonData, prefix="st"):
+    """A page of /settings: ``m`` main, ``r`` reminders, ``n`` new events, ``h`` digest hour,
+    ``w`` digest day, ``q`` quiet hours, ``z`` time zone."""
+
+    page: SettingsPage
+
+
+@dataclass(frozen=True)
+class SetReminder(ButtonData, prefix="st:r"):
+    """Turn one reminder offset on or off; ``minutes`` 0 turns every reminder off."""
+
+    minutes: Literal[10080, 1440, 120, 30, 0]
+    on: bool
+
+
+@dataclass(frozen=True)
+class SetNews(ButtonData, prefix="st:n"):
+    """How new events reach me: ``i`` at once, ``d`` daily, ``w`` weekly digest."""
+
+    mode: Literal["i", "d", "w"]
+
+
+@dataclass(frozen=True)
+class SetDigestHour(ButtonData, prefix="st:h"):
+    hour: Annotated[int, Between(0, 23)]
+
+
+@dataclass(frozen=True)
+class SetDigestDay(ButtonData, prefix="st:w"):
+    weekday: Annotated[int, Between(0, 6)]
+
+
+@dataclass(frozen=True)
+class SetQuiet(ButtonData, prefix="st:q"):
+    """Quiet hours from ``start`` to ``end`` o'clock; both None for none."""
+
+    start: Annotated[int, Between(0, 23)] | None
+    end: Annotated[int, Between(0, 23)] | None
+
+
+@dataclass(frozen=True)
+class SetZone(ButtonData, prefix="st:z"):
+    """A time zone by its number in the list offered (IANA names do not fit 64 bytes well)."""
+
+    index: Annotated[int, Between(0, 31)]
+
+
 # -- organisations and roles (handlers/organisers.py) -------------------------------------
 
 

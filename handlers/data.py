@@ -65,6 +65,11 @@ def retention(minutes: int) -> dict[str, tuple[str, str]]:
             _("records of what you did or tried as an organiser"),
             kept_without_you,
         ),
+        "seat_offers": (_("seats offered to you"), until_deleted),
+        "events_for_your_digest": (
+            _("new events kept for your next digest"),
+            _("until your next digest is sent, or you delete your data"),
+        ),
     }
 
 

@@ -14,7 +14,8 @@ from bot.core.errors import EventUnavailable, StaleButton
 from bot.i18n import N_, _, current, ngettext
 from bot.i18n.text import bold, chunks, fmt, join, plain, shorten
 from bot.services.events import EventView, pick_text
-from bot.services.rsvp import DEMOTED, PROMOTED, Answer, AnswerResult
+from bot.services.rsvp import Answer, AnswerResult
+from bot.services.seats import DEMOTED, PROMOTED
 from handlers.buttons import (
     AnswerEvent,
     Back,
@@ -189,7 +190,9 @@ async def on_card(ctx: Context, press: EventCard) -> Reply:
     return card(view, ctx.tz, press.back, replace=True)
 
 
-def _answer_line(result: AnswerResult) -> Markup:
+def answer_line(result: AnswerResult) -> Markup:
+    if result.accepted_offer:
+        return fmt(_("🎉 The seat is yours. You are registered as going – see you there!"))
     if result.status == "waitlisted":
         return fmt(
             _(
@@ -205,7 +208,7 @@ def _answer_line(result: AnswerResult) -> Markup:
     return fmt(_("❌ Saved: you are not going."))
 
 
-def _unavailable_text(reason: str) -> str:
+def unavailable_text(reason: str) -> str:
     texts = {
         "cancelled": _("This event has been cancelled."),
         "over": _("This event is already over."),
@@ -222,12 +225,12 @@ async def on_answer(ctx: Context, press: AnswerEvent) -> Reply:
     except EventUnavailable as exc:
         if exc.reason == "gone":
             raise StaleButton("answer to an unknown event") from exc
-        message = _unavailable_text(exc.reason)
+        message = unavailable_text(exc.reason)
         return Reply(fmt(message), toast=message)
     view = await ctx.services.events.view(event_id, ctx.me.id)
     if view is None:
         raise StaleButton("event vanished")
-    line = _answer_line(result)
+    line = answer_line(result)
     return card(view, ctx.tz, press.back, status_line=line, replace=True, toast=plain(line))
 
 
@@ -245,7 +248,7 @@ async def on_withdraw(ctx: Context, press: WithdrawAnswer) -> Reply | None:
     view = await ctx.services.events.view(event_id, ctx.me.id)
     if view is None:
         return None
-    return card(view, ctx.tz, None, status_line=_answer_line(result))
+    return card(view, ctx.tz, None, status_line=answer_line(result))
 
 
 async def my_events(ctx: Context) -> list[Reply]:

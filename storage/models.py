@@ -69,6 +69,19 @@ class User(Base):
     consent_version: Mapped[int] = mapped_column(Integer)
     consent_at: Mapped[datetime] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Notification settings (/settings). Reminders: minutes before an event, comma separated
+    # ("" for none). New events: "instant", or a "daily" / "weekly" digest at digest_hour
+    # (weekly on digest_weekday, 0 = Monday) in the person's time zone. Quiet hours: from
+    # quiet_from to quiet_until o'clock in their time zone; both None for none.
+    reminder_minutes: Mapped[str] = mapped_column(
+        String(64), default="1440,120", server_default="1440,120"
+    )
+    news_mode: Mapped[str] = mapped_column(String(16), default="instant", server_default="instant")
+    digest_hour: Mapped[int] = mapped_column(Integer, default=18, server_default="18")
+    digest_weekday: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    digest_next_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    quiet_from: Mapped[int | None] = mapped_column(Integer, default=22, server_default="22")
+    quiet_until: Mapped[int | None] = mapped_column(Integer, default=8, server_default="8")
 
 
 class Identity(Base):
@@ -359,3 +372,51 @@ class Job(Base):
     last_error: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+class Reminder(Base):
+    """The reminder of one event at one offset, due at an instant in UTC. Its outbox rows (one
+    per person who answered and wants that offset) are written only when it is due."""
+
+    __tablename__ = "reminders"
+    __table_args__ = (UniqueConstraint("event_id", "minutes_before"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    minutes_before: Mapped[int] = mapped_column(Integer)
+    due_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    # planned → sent (its outbox rows written) | skipped_late | cancelled
+    status: Mapped[str] = mapped_column(String(16), default="planned", index=True)
+    recipients: Mapped[int] = mapped_column(Integer, default=0)
+    skipped_late: Mapped[int] = mapped_column(Integer, default=0)
+    cant_come: Mapped[int] = mapped_column(Integer, default=0)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class Offer(Base):
+    """A free seat offered to the first person waiting, held for them until it expires."""
+
+    __tablename__ = "offers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    # open → accepted | declined | expired | withdrawn (fewer seats, event cancelled)
+    status: Mapped[str] = mapped_column(String(16), default="open", index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class DigestItem(Base):
+    """A new event kept for a person's next daily or weekly digest."""
+
+    __tablename__ = "digest_items"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    event_id: Mapped[int] = mapped_column(
+        ForeignKey("events.id", ondelete="CASCADE"), primary_key=True
+    )
+    added_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

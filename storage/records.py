@@ -16,6 +16,13 @@ class UserRecord:
     consent_version: int
     consent_at: datetime
     created_at: datetime
+    # Notification settings (/settings): see storage.models.User.
+    reminder_minutes: tuple[int, ...] = (1440, 120)
+    news_mode: str = "instant"
+    digest_hour: int = 18
+    digest_weekday: int = 0
+    quiet_from: int | None = 22
+    quiet_until: int | None = 8
 
 
 @dataclass(frozen=True)
@@ -142,3 +149,35 @@ class BroadcastRecord:
     texts: dict[str, str]
     total: int
     status: str
+
+
+@dataclass(frozen=True)
+class ReminderRecord:
+    id: int
+    event_id: int
+    minutes_before: int
+    due_at: datetime
+    status: str
+    recipients: int
+    skipped_late: int
+    cant_come: int
+
+
+@dataclass(frozen=True)
+class OfferRecord:
+    id: int
+    event_id: int
+    user_id: int
+    status: str
+    created_at: datetime
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class QuietRecord:
+    """What decides when a notice may reach a person: their time zone and quiet hours."""
+
+    user_id: int
+    timezone: str
+    quiet_from: int | None
+    quiet_until: int | None

@@ -76,6 +76,8 @@ async def _thousand_subscribers(url: str) -> None:
                     timezone="Europe/Berlin",
                     consent_version=1,
                     consent_at=now,
+                    quiet_from=None,  # sent whatever the hour the test runs at
+                    quiet_until=None,
                 )
                 s.add(user)
                 await s.flush()

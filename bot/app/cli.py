@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.app import logs
 from bot.app.core import Core
-from bot.app.runner import messengers_configured, prepare, serve
+from bot.app.runner import alarm_clock, messengers_configured, prepare, serve
 from bot.app.settings import Settings, SettingsError
 from bot.calendar.ical import IcalError
 from bot.core.errors import MessengerConflict
@@ -38,12 +38,18 @@ async def run_console(settings: Settings) -> int:
     await prepare(settings, console=True)
     core = await Core.create(settings, run_migrations=False)
     console = ConsoleTransport(core, sys.stdin.buffer, sys.stdout)
+    # Reminders, offers and digests come in the console too, while it waits for a line.
+    alarms = alarm_clock(core, console.deliver)
     loop = asyncio.get_running_loop()
     with contextlib.suppress(NotImplementedError):  # no signal handlers on some platforms
         loop.add_signal_handler(signal.SIGTERM, console.stop)
+    alarms.scheduler.start()
+    alarms.start()
     try:
         await console.run()
     finally:
+        await alarms.stop()
+        alarms.scheduler.shutdown(wait=False)
         await core.close()
     return 0
 

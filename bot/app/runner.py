@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+from bot.app.alarms import Alarms
 from bot.app.core import Core
 from bot.app.settings import Settings
 from bot.core.errors import MessengerConflict
@@ -59,6 +61,15 @@ async def read_feeds(core: Core) -> None:
     core.delivery.wake()
 
 
+def alarm_clock(core: Core, after_run: Callable[[], Awaitable[None] | None]) -> Alarms:
+    """The scheduler with its alarms for due work (reminders, offers, digests), re-aimed after
+    every update; the caller adds its own jobs and starts it."""
+    scheduler = AsyncIOScheduler(timezone="UTC")
+    alarms = Alarms(core.services, scheduler, after_run)
+    core.dispatcher.after_each(alarms.poke)
+    return alarms
+
+
 async def serve(
     settings: Settings,
     stop: asyncio.Event,
@@ -85,7 +96,8 @@ async def serve(
         transports.append(MatrixTransport(core, settings))
     await core.services.jobs.recover()
     worker = asyncio.create_task(core.delivery.run(), name="delivery")
-    scheduler = AsyncIOScheduler(timezone="UTC")
+    alarms = alarm_clock(core, core.delivery.wake)
+    scheduler = alarms.scheduler
     # The scheduler is only the alarm clock: what must happen lives in our tables.
     scheduler.add_job(
         read_feeds,
@@ -100,6 +112,8 @@ async def serve(
         next_run_time=datetime.now(UTC) + timedelta(minutes=1),
     )
     scheduler.start()
+    alarms.start()
+    log.info("scheduler jobs: %s", ", ".join(alarms.job_ids()))
     started = []
     try:
         for transport in transports:
@@ -114,6 +128,7 @@ async def serve(
         # Order matters: first no new work (scheduler), then the delivery worker finishes the
         # row it is sending (so nothing is left in flight), then the messengers go, then the
         # database.
+        await alarms.stop()
         scheduler.shutdown(wait=False)
         core.delivery.stop()
         await worker

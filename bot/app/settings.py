@@ -165,6 +165,16 @@ class Settings(BaseSettings):
         validation_alias="TREFFPUNKT_FEED_HOURS",
         description="hours between two readings of the iCal feeds",
     )
+    offer_hours: float = Field(
+        default=12.0,
+        ge=0.25,
+        le=24 * 7,
+        validation_alias="TREFFPUNKT_OFFER_HOURS",
+        description=(
+            "hours a free seat stays offered to the next person waiting (less close to the "
+            "event: at most half the time left, and never past the registration deadline)"
+        ),
+    )
     conversation_minutes: int = Field(
         default=60,
         ge=5,

@@ -108,6 +108,8 @@ class DeliveryWorker:
         self.after_round: list[Callable[[], Awaitable[None]]] = []
         self._wake = asyncio.Event()
         self._stopping = False
+        # One round at a time: two rounds at once could both claim (and send) the same row.
+        self._round = asyncio.Lock()
 
     def add_sender(self, sender: Sender) -> None:
         self.senders[sender.platform] = sender
@@ -122,6 +124,10 @@ class DeliveryWorker:
 
     async def run_once(self) -> int:
         """Send every row that is due now, each at most once per round; returns rows handled."""
+        async with self._round:
+            return await self._round_once()
+
+    async def _round_once(self) -> int:
         for callback in self.before_round:
             await callback()
         seen: set[int] = set()

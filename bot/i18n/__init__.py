@@ -20,7 +20,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from babel import Locale, UnknownLocaleError
-from babel.dates import format_interval, format_skeleton, get_timezone_location
+from babel.dates import format_interval, format_skeleton, get_day_names, get_timezone_location
 from babel.lists import format_list
 from babel.support import Translations
 
@@ -277,3 +277,48 @@ def timezone_name(key: str) -> str:
         return get_timezone_location(key, locale=current().locale, return_city=True)
     except LookupError:
         return key
+
+
+def format_hour(hour: int) -> str:
+    """A full hour on the 24-hour clock, as the current language writes it ("18:00")."""
+    moment = datetime(2000, 1, 3, hour)
+    return isolate(format_skeleton("Hm", moment, locale=current().locale))
+
+
+def weekday_name(weekday: int) -> str:
+    """The name of a day of the week (0 = Monday) in the current language."""
+    return str(get_day_names("wide", locale=current().locale)[weekday])
+
+
+def format_time_left(left: timedelta) -> str:
+    """How long until something starts, rounded the way people say it: days, else hours,
+    else minutes."""
+    minutes = max(int(left.total_seconds() // 60), 0)
+    if minutes >= 24 * 60 - 30:
+        days = round(minutes / (24 * 60))
+        return ngettext("in {n} day", "in {n} days", days).format(n=days)
+    if minutes >= 90:
+        hours = round(minutes / 60)
+        return ngettext("in {n} hour", "in {n} hours", hours).format(n=hours)
+    return ngettext("in {n} minute", "in {n} minutes", minutes).format(n=minutes)
+
+
+def format_offset(minutes: int) -> str:
+    """A reminder's offset ("1 day before") in the current language."""
+    if minutes % (7 * 24 * 60) == 0:
+        weeks = minutes // (7 * 24 * 60)
+        return ngettext("{n} week before", "{n} weeks before", weeks).format(n=weeks)
+    if minutes % (24 * 60) == 0:
+        days = minutes // (24 * 60)
+        return ngettext("{n} day before", "{n} days before", days).format(n=days)
+    if minutes % 60 == 0:
+        hours = minutes // 60
+        return ngettext("{n} hour before", "{n} hours before", hours).format(n=hours)
+    return ngettext("{n} minute before", "{n} minutes before", minutes).format(n=minutes)
+
+
+def format_clock(moment: datetime, zone: str) -> str:
+    """The time of day of ``moment`` in ``zone`` (24-hour clock), as the current language
+    writes it."""
+    local = moment.astimezone(ZoneInfo(zone))
+    return isolate(format_skeleton("Hm", local, tzinfo=local.tzinfo, locale=current().locale))

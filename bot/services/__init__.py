@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 from bot.app.settings import Settings
 from bot.services.broadcasts import BroadcastService
+from bot.services.digests import DigestService
 from bot.services.event_translation import EventTranslationJob
 from bot.services.events import TRANSLATE_EVENT, EventService
 from bot.services.imports import ImportService
@@ -15,7 +16,10 @@ from bot.services.jobs import JobQueue
 from bot.services.link import LinkService
 from bot.services.messages import MessageService
 from bot.services.organisers import OrganiserService
+from bot.services.preferences import PreferenceService
+from bot.services.reminders import ReminderService
 from bot.services.rsvp import RsvpService
+from bot.services.seats import Seats
 from bot.services.topics import TopicService
 from bot.services.translation import Translator, make_translator
 from bot.services.users import UserService
@@ -41,25 +45,34 @@ class Services:
     imports: ImportService
     jobs: JobQueue
     messages: MessageService
+    seats: Seats
+    reminders: ReminderService
+    digests: DigestService
+    preferences: PreferenceService
     translator: Translator | None = None
 
     @classmethod
     def build(cls, db: Database, settings: Settings, clock: Clock = system_clock) -> Services:
         jobs = JobQueue(db, clock)
-        events = EventService(db, clock, jobs)
+        seats = Seats(db, clock, settings.offer_hours)
+        events = EventService(db, clock, jobs, seats)
         services = cls(
             db=db,
-            users=UserService(db, settings, clock),
+            users=UserService(db, settings, clock, seats),
             topics=TopicService(db),
             events=events,
-            rsvps=RsvpService(db, clock),
-            links=LinkService(db, clock),
+            rsvps=RsvpService(db, clock, seats),
+            links=LinkService(db, clock, seats),
             organisers=OrganiserService(db, settings, clock),
             broadcasts=BroadcastService(db, clock),
             imports=ImportService(db, events, clock),
             jobs=jobs,
             messages=MessageService(db),
+            seats=seats,
+            reminders=ReminderService(db, clock),
+            digests=DigestService(db, clock),
+            preferences=PreferenceService(db, clock),
             translator=make_translator(settings.mt_backend, settings.mt_url, settings.mt_api_key),
         )
-        jobs.register(TRANSLATE_EVENT, EventTranslationJob(db, lambda: services.translator))
+        jobs.register(TRANSLATE_EVENT, EventTranslationJob(db, lambda: services.translator, clock))
         return services

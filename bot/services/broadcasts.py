@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
+from bot.services.notify import queue
 from storage.db import Database
 from storage.records import Audience, BroadcastRecord
 from storage.repositories import BroadcastRepository, OutboxRepository
@@ -35,9 +36,9 @@ class BroadcastService:
             broadcast_id = await broadcasts.add(
                 organisation_id, author, texts, audience, len(recipients)
             )
-            await OutboxRepository(s).add_many(
-                BROADCAST, str(broadcast_id), recipients, {"broadcast_id": broadcast_id}
-            )
+            # People in their quiet hours get it when these end.
+            payload = {"broadcast_id": broadcast_id}
+            await queue(s, BROADCAST, str(broadcast_id), recipients, payload, now=self.clock())
             return broadcast_id, len(recipients)
 
     async def get(self, broadcast_id: int) -> BroadcastRecord | None:

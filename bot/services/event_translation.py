@@ -10,9 +10,10 @@ language where the service could translate, else in the event's own language.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
-from bot.services.events import notify_subscribers
+from bot.services.digests import announce
 from bot.services.translation import Translator
 from storage.db import Database
 from storage.records import TextRecord
@@ -24,9 +25,15 @@ MAX_TITLE = 300
 class EventTranslationJob:
     """Fills an event's other languages, marked as machine-translated, then tells readers."""
 
-    def __init__(self, db: Database, translator: Callable[[], Translator | None]) -> None:
+    def __init__(
+        self,
+        db: Database,
+        translator: Callable[[], Translator | None],
+        clock: Callable[[], datetime],
+    ) -> None:
         self.db = db
         self.translator = translator
+        self.clock = clock
 
     async def prepare(self, payload: dict[str, Any]) -> list[TextRecord]:
         async with self.db.transaction() as s:
@@ -75,4 +82,4 @@ class EventTranslationJob:
             event = await EventRepository(s).get(int(payload["event_id"]))
             if event is not None and event.status == "published" and payload.get("notify"):
                 category_id, region_id = payload["notify"]
-                await notify_subscribers(s, event.id, int(category_id), int(region_id))
+                await announce(s, [(event.id, int(category_id), int(region_id))], self.clock())

@@ -5,26 +5,32 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
+from bot.services import reminders
+from bot.services.digests import NEW_EVENT, announce
 from bot.services.jobs import JobQueue
-from bot.services.rsvp import fit_capacity
+from bot.services.notify import queue
+from bot.services.seats import Seats
 from storage.db import Database
-from storage.records import Counts, EventRecord, RsvpRecord, TextRecord
+from storage.records import Counts, EventRecord, OfferRecord, RsvpRecord, TextRecord
 from storage.repositories import (
     CatalogRepository,
     EventRepository,
-    OutboxRepository,
+    OfferRepository,
     RsvpRepository,
     Session,
 )
 
+__all__ = ["NEW_EVENT", "EventService", "EventView", "pick_text", "tell_attendees"]
+
 STATEWIDE = "saxony"
-NEW_EVENT = "new_event"
 CHANGED = "event_changed"
 LINK_ADDED = "event_link"
 CANCELLED = "event_cancelled"
 TRANSLATE_EVENT = "translate_event"
+# Changes to an event closer than this reach people at once, also in their quiet hours.
+SOON = timedelta(hours=24)
 
 
 @dataclass(frozen=True)
@@ -35,12 +41,15 @@ class EventView:
     counts: Counts
     mine: RsvpRecord | None = None
     waitlist_position: int | None = None
+    # Seats held by open offers, and the open offer to this person, if any.
+    held: int = 0
+    offer: OfferRecord | None = None
 
     @property
     def seats_left(self) -> int | None:
         if self.event.capacity is None:
             return None
-        return max(self.event.capacity - self.counts.going, 0)
+        return max(self.event.capacity - self.counts.going - self.held, 0)
 
 
 @dataclass(frozen=True)
@@ -59,27 +68,38 @@ def pick_text(texts: dict[str, TextRecord], order: Sequence[str]) -> TextRecord 
     return next(iter(sorted(texts.values(), key=lambda t: t.locale)), None)
 
 
-async def notify_subscribers(s: Session, event_id: int, category_id: int, region_id: int) -> int:
-    """Queue the news of a new event, once, to everyone who follows its topic and region."""
-    subscribers = await CatalogRepository(s).subscribers(category_id, region_id)
-    return await OutboxRepository(s).add_many(
-        NEW_EVENT, str(event_id), subscribers, {"event_id": event_id}
-    )
-
-
-async def tell_attendees(s: Session, event_id: int, kind: str, ref: str, changed: list[str]) -> int:
+async def tell_attendees(
+    s: Session, event_id: int, kind: str, ref: str, changed: list[str], *, now: datetime
+) -> int:
     """Queue a notice (changed, cancelled) to everyone who answered going, maybe or waits."""
     attendees = await EventRepository(s).attendees(event_id)
-    return await OutboxRepository(s).add_many(
-        kind, ref, attendees, {"event_id": event_id, "changed": changed}
-    )
+    payload = {"event_id": event_id, "changed": changed}
+    return await queue(s, kind, ref, attendees, payload, now=now)
+
+
+async def cancel_event(s: Session, event_id: int, seats: Seats, now: datetime) -> int:
+    """Cancel an event: no more reminders or offers, and everyone who answered is told
+    (at once when it was to start within a day). Returns how many are told."""
+    events = EventRepository(s)
+    if not await events.change(event_id, status="cancelled"):
+        return 0
+    await reminders.call_off(s, event_id)
+    await seats.withdraw_all(s, event_id)
+    event = await events.get(event_id)
+    attendees = await events.attendees(event_id)
+    payload = {"event_id": event_id, "changed": []}
+    urgent = event is not None and event.starts_at - now < SOON
+    return await queue(s, CANCELLED, str(event_id), attendees, payload, now=now, urgent=urgent)
 
 
 class EventService:
-    def __init__(self, db: Database, clock: Callable[[], datetime], jobs: JobQueue) -> None:
+    def __init__(
+        self, db: Database, clock: Callable[[], datetime], jobs: JobQueue, seats: Seats
+    ) -> None:
         self.db = db
         self.clock = clock
         self.jobs = jobs
+        self.seats = seats
 
     async def page(
         self, user_id: int | None, *, everything: bool, offset: int, limit: int
@@ -144,8 +164,10 @@ class EventService:
                 registration_deadline=registration_deadline,
                 timezone=timezone,
             )
+            now = self.clock()
+            await reminders.plan(s, event_id, starts_at, timezone, now)
             if not translate_to:
-                return event_id, await notify_subscribers(s, event_id, category_id, region_id)
+                return event_id, await announce(s, [(event_id, category_id, region_id)], now)
             payload = {
                 "event_id": event_id,
                 "source": locale,
@@ -187,34 +209,38 @@ class EventService:
                 )
             if not changed:
                 return [], 0
+            now = self.clock()
+            refreshed = await events.get(event_id)
+            assert refreshed is not None
+            if {"starts_at", "timezone"} & set(changed):
+                await reminders.plan(s, event_id, refreshed.starts_at, refreshed.timezone, now)
             # One reference per change: two edits within a second are two notices. A retried
             # update draws a new one, but its first try committed nothing.
             ref = f"{event_id}:{uuid.uuid4().hex[:16]}"
             told: set[int] = set()
             if "capacity" in changed:
-                refreshed = await events.get(event_id)
-                assert refreshed is not None
-                told.update(await fit_capacity(s, refreshed))
+                told.update(await self.seats.fit(s, refreshed))
             if event.online_url is None and fields.get("online_url"):
                 going = await RsvpRepository(s).user_ids(event_id, "going")
                 news = {"event_id": event_id}
-                await OutboxRepository(s).add_many(LINK_ADDED, ref, set(going) - told, news)
+                await queue(s, LINK_ADDED, ref, set(going) - told, news, now=now)
                 told.update(going)
             news_for_all = [name for name in changed if name != "capacity"]
             if news_for_all:
                 others = [u for u in await events.attendees(event_id) if u not in told]
                 payload = {"event_id": event_id, "changed": news_for_all}
-                await OutboxRepository(s).add_many(CHANGED, ref, others, payload)
+                await queue(s, CHANGED, ref, others, payload, now=now, urgent=self._soon(refreshed))
                 told.update(others)
         return changed, len(told)
+
+    def _soon(self, event: EventRecord) -> bool:
+        """News of an event that starts within a day does not wait for quiet hours to end."""
+        return event.starts_at - self.clock() < SOON
 
     async def cancel(self, event_id: int) -> int:
         """Cancel an event; everyone who answered is told. Returns how many."""
         async with self.db.transaction() as s:
-            changed = await EventRepository(s).change(event_id, status="cancelled")
-            if not changed:
-                return 0
-            return await tell_attendees(s, event_id, CANCELLED, str(event_id), [])
+            return await cancel_event(s, event_id, self.seats, self.clock())
 
     async def answers(self, event_id: int) -> list[tuple[object, ...]]:
         """Answers for an organiser: a number per person, never a name or an account id."""
@@ -264,12 +290,26 @@ class EventService:
 
     @staticmethod
     async def _views(s: Session, events: list[EventRecord], user_id: int | None) -> list[EventView]:
-        """The events with their counts and the person's own answers: three queries at most."""
+        """The events with their counts, seats held by offers and the person's own answers and
+        offers: a handful of queries for any number of events."""
         ids = [e.id for e in events]
         counts = await EventRepository(s).counts(ids)
+        offers = OfferRepository(s)
+        held = await offers.open_counts(ids)
         if user_id is None:
-            return [EventView(e, counts[e.id]) for e in events]
+            return [EventView(e, counts[e.id], held=held.get(e.id, 0)) for e in events]
         rsvps = RsvpRepository(s)
         mine = await rsvps.of_user_for(user_id, ids)
         positions = await rsvps.waitlist_positions(user_id, ids)
-        return [EventView(e, counts[e.id], mine.get(e.id), positions.get(e.id)) for e in events]
+        offered = {o.event_id: o for o in await offers.open_to(user_id, ids)} if held else {}
+        return [
+            EventView(
+                e,
+                counts[e.id],
+                mine.get(e.id),
+                positions.get(e.id),
+                held.get(e.id, 0),
+                offered.get(e.id),
+            )
+            for e in events
+        ]

@@ -16,13 +16,9 @@ import httpx
 
 from bot.calendar.ical import IcalError, ImportedEvent, parse_calendar
 from bot.i18n import TIER1
-from bot.services.events import (
-    CANCELLED,
-    CHANGED,
-    EventService,
-    notify_subscribers,
-    tell_attendees,
-)
+from bot.services import reminders
+from bot.services.digests import announce
+from bot.services.events import CHANGED, EventService, cancel_event, tell_attendees
 from storage.db import Database
 from storage.records import TextRecord
 from storage.repositories import CatalogRepository, EventRepository, OrganiserRepository
@@ -121,6 +117,8 @@ class ImportService:
         # Parsing a large file takes seconds: off the loop. IcalError means nothing is imported.
         parsed = await asyncio.to_thread(parse_calendar, data, now=self.clock())
         added = updated = cancelled = unchanged = 0
+        now = self.clock()
+        fresh: list[tuple[int, int, int]] = []
         async with self.db.transaction() as s:
             catalog, events = CatalogRepository(s), EventRepository(s)
             organisation = await OrganiserRepository(s).organisation(organisation_id)
@@ -154,13 +152,13 @@ class ImportService:
                         timezone=item.timezone,
                     )
                     await events.change(event_id, source="ical", content_hash=item.fingerprint)
-                    await notify_subscribers(s, event_id, category_id, region_id)
+                    await reminders.plan(s, event_id, item.starts_at, item.timezone, now)
+                    fresh.append((event_id, category_id, region_id))
                     added += 1
                     continue
                 if item.cancelled:
                     if existing.status != "cancelled":
-                        await events.change(existing.id, status="cancelled")
-                        await tell_attendees(s, existing.id, CANCELLED, str(existing.id), [])
+                        await cancel_event(s, existing.id, self.events.seats, now)
                         cancelled += 1
                     else:
                         unchanged += 1
@@ -170,10 +168,14 @@ class ImportService:
                     continue
                 changed = await self._update(events, existing.id, item, locale)
                 await events.change(existing.id, content_hash=item.fingerprint)
+                if {"starts_at", "timezone", "status"} & set(changed):
+                    await reminders.plan(s, existing.id, item.starts_at, item.timezone, now)
                 if changed:
                     ref = f"{existing.id}:{item.fingerprint[:12]}"
-                    await tell_attendees(s, existing.id, CHANGED, ref, changed)
+                    await tell_attendees(s, existing.id, CHANGED, ref, changed, now=now)
                 updated += 1
+            # Every new event of the file in one message per follower, not one each.
+            await announce(s, fresh, now)
         return ImportResult(added, updated, cancelled, unchanged)
 
     @staticmethod

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from bot.services import codes
-from bot.services.rsvp import promote_waiting
+from bot.services.seats import Seats
 from storage.db import Database
 from storage.repositories import EventRepository, LinkRepository
 
@@ -23,9 +23,10 @@ class LinkOutcome(StrEnum):
 
 
 class LinkService:
-    def __init__(self, db: Database, clock: Callable[[], datetime]) -> None:
+    def __init__(self, db: Database, clock: Callable[[], datetime], seats: Seats) -> None:
         self.db = db
         self.clock = clock
+        self.seats = seats
         self._failures: dict[tuple[str, str], list[datetime]] = {}
 
     async def new_code(self, user_id: int) -> str:
@@ -66,5 +67,5 @@ class LinkService:
                 for event_id in await repo.merge(keep=target, gone=owner):
                     event = await EventRepository(s).get(event_id, lock=True)
                     if event is not None:
-                        await promote_waiting(s, event)
+                        await self.seats.fill(s, event)
         return LinkOutcome.LINKED

@@ -10,12 +10,12 @@ from typing import Literal
 from bot.app.settings import Settings
 from bot.i18n.text import slug
 from bot.services import codes
+from bot.services.notify import queue
 from storage.db import Database
 from storage.repositories import (
     CatalogRepository,
     OrganisationRecord,
     OrganiserRepository,
-    OutboxRepository,
 )
 from storage.repositories.organisers import MemberRecord
 
@@ -153,11 +153,9 @@ class OrganiserService:
                 f"{member.role} {membership_id}",
                 at=self.clock(),
             )
-            await OutboxRepository(s).add(
-                ROLE_REMOVED,
-                str(membership_id),
-                member.user_id,
-                {"organisation_id": member.organisation_id, "role": member.role},
+            payload = {"organisation_id": member.organisation_id, "role": member.role}
+            await queue(
+                s, ROLE_REMOVED, str(membership_id), [member.user_id], payload, now=self.clock()
             )
         return member
 

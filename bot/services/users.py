@@ -8,10 +8,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.app.settings import Settings
-from bot.services.rsvp import leave_event
+from bot.services.seats import Seats
 from storage.db import Database
 from storage.records import UserRecord
-from storage.repositories import RsvpRepository, UserRepository
+from storage.repositories import OfferRepository, RsvpRepository, UserRepository
 
 # Raise when the privacy notice changes in substance; people are asked again.
 CONSENT_VERSION = 1
@@ -48,8 +48,11 @@ class PendingLanguages:
 
 
 class UserService:
-    def __init__(self, db: Database, settings: Settings, clock: Callable[[], datetime]) -> None:
+    def __init__(
+        self, db: Database, settings: Settings, clock: Callable[[], datetime], seats: Seats
+    ) -> None:
         self.db = db
+        self.seats = seats
         self.settings = settings
         self.clock = clock
         self.pending = PendingLanguages(clock)
@@ -115,6 +118,7 @@ class UserService:
     async def delete(self, user_id: int) -> None:
         """Forget the person completely; their seats go to the next people waiting."""
         async with self.db.transaction() as s:
-            for event_id in await RsvpRepository(s).event_ids_going(user_id):
-                await leave_event(s, event_id, user_id)
+            held = await OfferRepository(s).open_event_ids_of(user_id)
+            for event_id in sorted({*await RsvpRepository(s).event_ids_going(user_id), *held}):
+                await self.seats.leave(s, event_id, user_id)
             await UserRepository(s).delete(user_id)

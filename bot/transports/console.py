@@ -115,6 +115,10 @@ class ConsoleTransport:
         replies = await self.core.dispatcher.handle(self.to_incoming(line))
         self._show(replies)
         # Notices this update caused (someone moved up from a waitlist) come right after.
+        await self.deliver()
+
+    async def deliver(self) -> None:
+        """Send what is due in the outbox now (the console runs no delivery loop of its own)."""
         await self.core.delivery.run_once()
 
     def _read_lines(self, loop: asyncio.AbstractEventLoop) -> None:

@@ -13,6 +13,12 @@ from storage.repositories.links import LinkRepository
 from storage.repositories.messages import MessageRepository
 from storage.repositories.organisers import OrganisationRecord, OrganiserRepository
 from storage.repositories.outbox import OutboxRepository
+from storage.repositories.planning import (
+    DigestRepository,
+    NoticeRepository,
+    OfferRepository,
+    ReminderRepository,
+)
 from storage.repositories.rsvps import RsvpRepository
 from storage.repositories.users import UserRepository
 
@@ -21,14 +27,18 @@ __all__ = [
     "CatalogRepository",
     "ConversationRecord",
     "ConversationRepository",
+    "DigestRepository",
     "EventRepository",
     "JobRecord",
     "JobRepository",
     "LinkRepository",
     "MessageRepository",
+    "NoticeRepository",
+    "OfferRepository",
     "OrganisationRecord",
     "OrganiserRepository",
     "OutboxRepository",
+    "ReminderRepository",
     "RsvpRepository",
     "Session",
     "UserRepository",

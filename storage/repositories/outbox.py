@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select, true, update
+from sqlalchemy import func, or_, select, true, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -36,15 +36,30 @@ class OutboxRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def add(self, kind: str, ref: str, user_id: int, payload: dict[str, Any]) -> bool:
+    async def add(
+        self,
+        kind: str,
+        ref: str,
+        user_id: int,
+        payload: dict[str, Any],
+        *,
+        not_before: datetime | None = None,
+    ) -> bool:
         """Queue one message; False when (kind, ref, user) was queued before."""
-        return await self.add_many(kind, ref, [user_id], payload) == 1
+        return await self.add_many(kind, ref, [user_id], payload, not_before=not_before) == 1
 
     async def add_many(
-        self, kind: str, ref: str, user_ids: Iterable[int], payload: dict[str, Any]
+        self,
+        kind: str,
+        ref: str,
+        user_ids: Iterable[int],
+        payload: dict[str, Any],
+        *,
+        not_before: datetime | None = None,
     ) -> int:
         """Queue one message to each person, a few statements for any number of people;
-        returns how many were new (a (kind, ref, user) queued before is left alone)."""
+        returns how many were new (a (kind, ref, user) queued before is left alone).
+        ``not_before``: the messages wait until then (the people's quiet hours)."""
         dialect = self.session.get_bind().dialect.name
         insert = pg_insert if dialect == "postgresql" else sqlite_insert
         now = utcnow()
@@ -59,6 +74,7 @@ class OutboxRepository:
                     "payload": payload,
                     "status": "pending",
                     "attempts": 0,
+                    "next_attempt_at": not_before,
                     "created_at": now,
                     "updated_at": now,
                 }
@@ -147,6 +163,20 @@ class OutboxRepository:
             key = f"{status}:{error}" if status == "failed" and error else status
             tally[key] = tally.get(key, 0) + 1
         return tally
+
+    async def sent_count(self, kind: str, ref_prefix: str) -> int:
+        """Rows of ``kind`` whose reference starts with ``ref_prefix`` that were sent."""
+        escaped = ref_prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        return (
+            await self.session.scalar(
+                select(func.count(OutboxMessage.id)).where(
+                    OutboxMessage.kind == kind,
+                    OutboxMessage.ref.like(f"{escaped}%", escape="\\"),
+                    OutboxMessage.status == "sent",
+                )
+            )
+            or 0
+        )
 
     async def by_status(self) -> dict[str, int]:
         rows = await self.session.scalars(select(OutboxMessage.status))

@@ -17,12 +17,14 @@ from storage.models import (
     Broadcast,
     Category,
     Conversation,
+    DigestItem,
     Event,
     EventText,
     Identity,
     InviteCode,
     LinkCode,
     Membership,
+    Offer,
     Organisation,
     OutboxMessage,
     Region,
@@ -71,6 +73,8 @@ PERSONAL: tuple[PersonalTable, ...] = (
     PersonalTable("invite_codes", InviteCode, "created_by", secret=frozenset({"code_hash"})),
     PersonalTable("broadcasts_you_wrote", Broadcast, "author_user_id"),
     PersonalTable("audit_entries", AuditEntry, "actor_user_id"),
+    PersonalTable("seat_offers", Offer, "user_id"),
+    PersonalTable("events_for_your_digest", DigestItem, "user_id"),
 )
 # The sections whose rows are codes the person made: shown only as "a code, valid until …".
 CODE_SECTIONS = frozenset(t.section for t in PERSONAL if t.secret)
@@ -141,7 +145,19 @@ def _user(row: User) -> UserRecord:
         consent_version=row.consent_version,
         consent_at=row.consent_at,
         created_at=row.created_at,
+        reminder_minutes=minutes_of(row.reminder_minutes),
+        news_mode=row.news_mode,
+        digest_hour=row.digest_hour,
+        digest_weekday=row.digest_weekday,
+        quiet_from=row.quiet_from,
+        quiet_until=row.quiet_until,
     )
+
+
+def minutes_of(stored: str | None) -> tuple[int, ...]:
+    """The reminder offsets as stored ("1440,120"), longest first."""
+    found = {int(part) for part in (stored or "").split(",") if part.strip().isdigit()}
+    return tuple(sorted(found, reverse=True))
 
 
 def _identity(row: Identity) -> IdentityRecord:

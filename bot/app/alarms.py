@@ -1,0 +1,137 @@
+"""The alarm clock: APScheduler wakes the bot when planned work is due.
+
+Our tables are the record (reminders with their due instants, seat offers with their expiry,
+people's next digests); the scheduler only holds one date job per kind of work, with a stable
+id ("reminders", "offers", "digests"), aimed at the earliest due instant in that table. After
+each run it is aimed again; after each update (an event edited or cancelled, settings changed,
+an offer made) it is re-aimed from the tables, so it always follows them. A restart builds the
+same jobs from the same tables: nothing is multiplied, nothing lost.
+
+APScheduler drops a date job once it hands it to the executor, and its default misfire grace is
+one second: here a job is never dropped for being late (``misfire_grace_time=None``), a crash
+while it runs loses nothing (the rows stay due), and what is late is judged by our own rule
+(bot/services/reminders.py). An alarm is never aimed further than a minute ahead, so work
+planned by another process (a calendar import from the command line) is found within a minute.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.app.logs import failure_summary
+from bot.services import Services
+
+log = logging.getLogger(__name__)
+
+KINDS = ("reminders", "offers", "digests")
+HEARTBEAT = timedelta(seconds=60)
+RETRY = timedelta(seconds=15)
+# Due work found within this of now runs at once rather than being scheduled.
+SLACK = timedelta(milliseconds=10)
+
+
+Work = tuple[Callable[[], Awaitable[int]], Callable[[], Awaitable[datetime | None]]]
+
+
+def system_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Alarms:
+    """One date job per kind of due work, aimed from the tables."""
+
+    def __init__(
+        self,
+        services: Services,
+        scheduler: AsyncIOScheduler,
+        after_run: Callable[[], Awaitable[None] | None],
+        now: Callable[[], datetime] = system_now,
+    ) -> None:
+        self.scheduler = scheduler
+        self.after_run = after_run
+        self.now = now
+        self.work: dict[str, Work] = {
+            "reminders": (services.reminders.run_due, services.reminders.next_due),
+            "offers": (services.seats.expire_due, services.seats.next_due),
+            "digests": (services.digests.run_due, services.digests.next_due),
+        }
+        self._locks = {kind: asyncio.Lock() for kind in KINDS}
+        self._aiming: asyncio.Task[None] | None = None
+        self._stopped = False
+
+    def start(self) -> None:
+        """Every kind runs once now (work that fell due while the bot was down), then follows
+        its table."""
+        for kind in KINDS:
+            self._set(kind, self.now())
+
+    def job_ids(self) -> list[str]:
+        return sorted(job.id for job in self.scheduler.get_jobs())
+
+    def _set(self, kind: str, at: datetime) -> None:
+        if self._stopped:
+            return
+        self.scheduler.add_job(
+            self.fire,
+            "date",
+            run_date=at,
+            args=[kind],
+            id=kind,
+            replace_existing=True,
+            misfire_grace_time=None,
+            coalesce=True,
+            max_instances=3,
+        )
+
+    async def fire(self, kind: str) -> None:
+        """Run the due work of ``kind`` (one run at a time per kind), then aim again."""
+        run, _next_due = self.work[kind]
+        async with self._locks[kind]:
+            try:
+                done = await run()
+            except Exception as exc:
+                # The database may be away: nothing is lost, the rows stay due.
+                log.warning("due %s could not run:\n%s", kind, failure_summary(exc))
+                self._set(kind, self.now() + RETRY)
+                return
+            if done:
+                log.info("due %s: %d handled", kind, done)
+                result = self.after_run()
+                if result is not None:
+                    await result
+            await self.aim(kind)
+
+    async def aim(self, kind: str) -> None:
+        """Aim the alarm of ``kind`` at the earliest due instant in its table."""
+        _run, next_due = self.work[kind]
+        now = self.now()
+        try:
+            due = await next_due()
+        except Exception as exc:
+            log.warning("due %s could not be read:\n%s", kind, failure_summary(exc))
+            self._set(kind, now + RETRY)
+            return
+        at = now + HEARTBEAT if due is None else min(due, now + HEARTBEAT)
+        self._set(kind, max(at, now))
+
+    def poke(self) -> None:
+        """Something may have changed what is planned: re-aim every alarm soon (once for a
+        burst of updates), never delaying the update itself."""
+        if self._stopped or (self._aiming is not None and not self._aiming.done()):
+            return
+        self._aiming = asyncio.get_running_loop().create_task(self._aim_all())
+
+    async def _aim_all(self) -> None:
+        await asyncio.sleep(0)
+        for kind in KINDS:
+            await self.aim(kind)
+
+    async def stop(self) -> None:
+        self._stopped = True
+        if self._aiming is not None:
+            await asyncio.gather(self._aiming, return_exceptions=True)

@@ -1,0 +1,64 @@
+"""How a notice reaches people: through the outbox, and not in their quiet hours.
+
+Every notice to people other than the one pressing a button is queued here, in the unit of
+work of the change it reports. A person in their quiet hours (by default 22:00–08:00 in their
+own time zone) gets it when they end; only what would be useless by then is pushed at once (a
+reminder of an event that starts before the quiet hours end, a seat offer that expires before).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot.calendar.wallclock import quiet_end
+from storage.repositories import NoticeRepository, OutboxRepository, Session
+
+FALLBACK_ZONE = "Europe/Berlin"
+
+
+def zone(name: str | None) -> ZoneInfo:
+    """A person's time zone; a name this machine does not know reads as Berlin's."""
+    try:
+        return ZoneInfo(name or FALLBACK_ZONE)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo(FALLBACK_ZONE)
+
+
+async def queue(
+    s: Session,
+    kind: str,
+    ref: str,
+    user_ids: Iterable[int],
+    payload: dict[str, Any],
+    *,
+    now: datetime,
+    urgent: bool = False,
+    useful_until: datetime | None = None,
+) -> int:
+    """Queue the notice to each person, once; returns how many were new.
+
+    Without ``urgent``, people in their quiet hours get it when these end, unless that is at
+    or after ``useful_until``: then it goes at once (it would be of no use later)."""
+    ids = list(dict.fromkeys(user_ids))
+    if not ids:
+        return 0
+    outbox = OutboxRepository(s)
+    if urgent:
+        return await outbox.add_many(kind, ref, ids, payload)
+    ends: dict[tuple[str, int | None, int | None], datetime | None] = {}
+    held: dict[datetime | None, list[int]] = {}
+    for person in await NoticeRepository(s).quiet(ids):
+        key = (person.timezone, person.quiet_from, person.quiet_until)
+        if key not in ends:
+            ends[key] = quiet_end(now, zone(person.timezone), person.quiet_from, person.quiet_until)
+        until = ends[key]
+        if until is not None and useful_until is not None and until >= useful_until:
+            until = None
+        held.setdefault(until, []).append(person.user_id)
+    added = 0
+    for until, people in held.items():
+        added += await outbox.add_many(kind, ref, people, payload, not_before=until)
+    return added

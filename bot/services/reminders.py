@@ -1,0 +1,162 @@
+"""Reminders before events: planned per event and offset, sent per person when due.
+
+An event's reminders are rows, one per offset a person can choose (one week, one day, two
+hours, 30 minutes before), each due at a UTC instant. Whole days are counted on the wall clock
+of the event's time zone (a day before 10:00 is 10:00, also across a change of the clocks).
+When a row is due, one unit of work writes one outbox row per person who answered going or
+maybe, or waits, and wants that offset, and marks the row sent: a crash before the commit
+leaves it due, after it the outbox sends each message once.
+
+A row found due after downtime is still sent while the event has not started (unless a nearer
+reminder of the same event is due too, which says the same); otherwise it is recorded as
+``skipped_late`` with the number of people it would have reached, and logged.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from bot.calendar.wallclock import before
+from bot.services.notify import queue, zone
+from storage.db import Database
+from storage.records import EventRecord, ReminderRecord
+from storage.repositories import EventRepository, OutboxRepository, ReminderRepository, Session
+
+log = logging.getLogger(__name__)
+
+REMINDER = "reminder"
+# What people can choose in /settings, longest first; DEFAULT_MINUTES for everyone at first.
+CHOICES = (7 * 24 * 60, 24 * 60, 120, 30)
+DEFAULT_MINUTES = (24 * 60, 120)
+
+
+def dues(starts_at: datetime, timezone: str, now: datetime) -> dict[int, datetime]:
+    """When each reminder of an event that starts at ``starts_at`` is due, if still ahead."""
+    tz = zone(timezone)
+    planned = {minutes: before(starts_at, minutes, tz) for minutes in CHOICES}
+    return {minutes: due for minutes, due in planned.items() if due > now}
+
+
+async def plan(
+    s: Session, event_id: int, starts_at: datetime, timezone: str, now: datetime
+) -> None:
+    """Plan (or plan again, after a change of time) the reminders of an event."""
+    await ReminderRepository(s).plan(event_id, dues(starts_at, timezone, now))
+
+
+async def call_off(s: Session, event_id: int) -> None:
+    await ReminderRepository(s).call_off(event_id)
+
+
+def reminder_ref(row: ReminderRecord) -> str:
+    """One reference per event, offset and due instant: a reminder planned again for a new
+    time is a new message; the same one written twice is one."""
+    return f"{row.event_id}:{row.minutes_before}:{int(row.due_at.timestamp())}"
+
+
+@dataclass(frozen=True)
+class ReminderStats:
+    """What an organiser sees per event: reminders sent, skipped and "can't come" answers."""
+
+    sent: int
+    skipped_late: int
+    cant_come: int
+    planned: list[datetime]
+
+
+class ReminderService:
+    def __init__(self, db: Database, clock: Callable[[], datetime]) -> None:
+        self.db = db
+        self.clock = clock
+
+    async def run_due(self) -> int:
+        """Send every reminder that is due (each in its own unit of work); returns how many
+        reminder rows were handled."""
+        handled = 0
+        while True:
+            async with self.db.unit_of_work() as unit:
+                due = await ReminderRepository(unit.session).due(self.clock(), 1)
+                if not due:
+                    return handled
+                await self._fan_out(unit.session, due[0].id)
+            handled += 1
+
+    async def _fan_out(self, s: Session, reminder_id: int) -> None:
+        now = self.clock()
+        reminders = ReminderRepository(s)
+        row = await reminders.get(reminder_id, lock=True)
+        if row is None or row.status != "planned" or row.due_at > now:
+            return  # another process took it, or it was planned again meanwhile
+        event = await EventRepository(s).get(row.event_id)
+        if event is None or event.status != "published":
+            await reminders.finish(row.id, "cancelled", now, recipients=0, late=0)
+            return
+        wanted = [
+            user_id
+            for user_id, _status, minutes in await reminders.recipients(event.id)
+            if row.minutes_before in minutes
+        ]
+        if now >= event.starts_at or await self._superseded(s, row, now):
+            await reminders.finish(row.id, "skipped_late", now, recipients=0, late=len(wanted))
+            log.warning(
+                "reminder %d of event %d (%d minutes before) skipped: %d people, %d s late",
+                row.id,
+                event.id,
+                row.minutes_before,
+                len(wanted),
+                int((now - row.due_at).total_seconds()),
+            )
+            return
+        payload = {
+            "event_id": event.id,
+            "minutes": row.minutes_before,
+            "due": row.due_at.isoformat(),
+        }
+        await queue(
+            s, REMINDER, reminder_ref(row), wanted, payload, now=now, useful_until=event.starts_at
+        )
+        await reminders.finish(row.id, "sent", now, recipients=len(wanted), late=0)
+
+    @staticmethod
+    async def _superseded(s: Session, row: ReminderRecord, now: datetime) -> bool:
+        """A nearer reminder of the same event is due as well: it says the same, better."""
+        for other in await ReminderRepository(s).of_event(row.event_id):
+            if other.minutes_before < row.minutes_before and other.due_at <= now:
+                return other.status in ("planned", "sent")
+        return False
+
+    async def is_current(self, event_id: int, minutes: int, due: str) -> bool:
+        """The reminder of this payload is still the planned one (the event was not moved)."""
+        async with self.db.transaction() as s:
+            for row in await ReminderRepository(s).of_event(event_id):
+                if row.minutes_before == minutes:
+                    return row.due_at.isoformat() == due and row.status == "sent"
+        return False
+
+    async def count_cant_come(self, event_id: int, minutes: int) -> None:
+        async with self.db.transaction() as s:
+            await ReminderRepository(s).count_cant_come(event_id, minutes)
+
+    async def planned_for(self, user_id: int, minutes: tuple[int, ...]) -> list[ReminderRecord]:
+        """The person's reminders still to come, for the offsets they chose."""
+        async with self.db.transaction() as s:
+            rows = await ReminderRepository(s).planned_for(user_id, self.clock())
+        return [r for r in rows if r.minutes_before in minutes]
+
+    async def stats(self, event: EventRecord) -> ReminderStats:
+        async with self.db.transaction() as s:
+            rows = await ReminderRepository(s).of_event(event.id)
+            sent = await OutboxRepository(s).sent_count(REMINDER, f"{event.id}:")
+        return ReminderStats(
+            sent=sent,
+            skipped_late=sum(r.skipped_late for r in rows),
+            cant_come=sum(r.cant_come for r in rows),
+            planned=sorted(r.due_at for r in rows if r.status == "planned"),
+        )
+
+    async def next_due(self) -> datetime | None:
+        async with self.db.transaction() as s:
+            return await ReminderRepository(s).next_due()

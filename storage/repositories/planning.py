@@ -1,0 +1,331 @@
+"""What is planned to happen at an instant: reminders, seat offers, digests."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Mapping
+from datetime import datetime
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.models import DigestItem, Event, Offer, Reminder, Rsvp, User
+from storage.records import OfferRecord, QuietRecord, ReminderRecord
+from storage.repositories.users import minutes_of
+
+# Rows per IN (…) list: far below SQLite's and asyncpg's parameter limits.
+CHUNK = 1000
+REMINDED = ("going", "maybe", "waitlisted")
+
+
+def _reminder(row: Reminder) -> ReminderRecord:
+    return ReminderRecord(
+        id=row.id,
+        event_id=row.event_id,
+        minutes_before=row.minutes_before,
+        due_at=row.due_at,
+        status=row.status,
+        recipients=row.recipients,
+        skipped_late=row.skipped_late,
+        cant_come=row.cant_come,
+    )
+
+
+def _offer(row: Offer) -> OfferRecord:
+    return OfferRecord(
+        id=row.id,
+        event_id=row.event_id,
+        user_id=row.user_id,
+        status=row.status,
+        created_at=row.created_at,
+        expires_at=row.expires_at,
+    )
+
+
+def _chunks(ids: Collection[int]) -> Iterable[list[int]]:
+    items = list(ids)
+    for start in range(0, len(items), CHUNK):
+        yield items[start : start + CHUNK]
+
+
+class ReminderRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def plan(self, event_id: int, dues: Mapping[int, datetime]) -> None:
+        """The event's reminders are due at ``dues`` (minutes before → instant): rows with a
+        new instant are planned again; offsets not in ``dues`` that wait are called off."""
+        rows = {
+            r.minutes_before: r
+            for r in await self.session.scalars(
+                select(Reminder).where(Reminder.event_id == event_id)
+            )
+        }
+        for minutes, due in dues.items():
+            row = rows.get(minutes)
+            if row is None:
+                self.session.add(Reminder(event_id=event_id, minutes_before=minutes, due_at=due))
+            elif row.due_at != due or row.status == "cancelled":
+                row.due_at, row.status, row.done_at = due, "planned", None
+        for minutes, row in rows.items():
+            if minutes not in dues and row.status == "planned":
+                row.status = "cancelled"
+        await self.session.flush()
+
+    async def call_off(self, event_id: int) -> None:
+        """The event is cancelled: nothing more is reminded."""
+        await self.session.execute(
+            update(Reminder)
+            .where(Reminder.event_id == event_id, Reminder.status == "planned")
+            .values(status="cancelled")
+        )
+
+    async def due(self, now: datetime, limit: int) -> list[ReminderRecord]:
+        rows = await self.session.scalars(
+            select(Reminder)
+            .where(Reminder.status == "planned", Reminder.due_at <= now)
+            .order_by(Reminder.due_at, Reminder.id)
+            .limit(limit)
+        )
+        return [_reminder(r) for r in rows]
+
+    async def get(self, reminder_id: int, *, lock: bool = False) -> ReminderRecord | None:
+        query = select(Reminder).where(Reminder.id == reminder_id)
+        if lock:
+            query = query.with_for_update()
+        row = await self.session.scalar(query)
+        return _reminder(row) if row else None
+
+    async def next_due(self) -> datetime | None:
+        return await self.session.scalar(
+            select(func.min(Reminder.due_at)).where(Reminder.status == "planned")
+        )
+
+    async def finish(
+        self, reminder_id: int, status: str, now: datetime, *, recipients: int, late: int
+    ) -> None:
+        await self.session.execute(
+            update(Reminder)
+            .where(Reminder.id == reminder_id)
+            .values(
+                status=status,
+                recipients=Reminder.recipients + recipients,
+                skipped_late=Reminder.skipped_late + late,
+                done_at=now,
+            )
+        )
+
+    async def count_cant_come(self, event_id: int, minutes_before: int) -> None:
+        await self.session.execute(
+            update(Reminder)
+            .where(Reminder.event_id == event_id, Reminder.minutes_before == minutes_before)
+            .values(cant_come=Reminder.cant_come + 1)
+        )
+
+    async def of_event(self, event_id: int) -> list[ReminderRecord]:
+        rows = await self.session.scalars(
+            select(Reminder)
+            .where(Reminder.event_id == event_id)
+            .order_by(Reminder.minutes_before.desc())
+        )
+        return [_reminder(r) for r in rows]
+
+    async def recipients(self, event_id: int) -> list[tuple[int, str, tuple[int, ...]]]:
+        """Everyone who answered going or maybe, or waits: (user, answer, their offsets)."""
+        rows = await self.session.execute(
+            select(Rsvp.user_id, Rsvp.status, User.reminder_minutes)
+            .join(User, User.id == Rsvp.user_id)
+            .where(Rsvp.event_id == event_id, Rsvp.status.in_(REMINDED))
+            .order_by(Rsvp.id)
+        )
+        return [(user_id, status, minutes_of(stored)) for user_id, status, stored in rows]
+
+    async def planned_for(self, user_id: int, now: datetime) -> list[ReminderRecord]:
+        """The planned reminders of events the person answered, soonest first."""
+        rows = await self.session.scalars(
+            select(Reminder)
+            .join(Rsvp, Rsvp.event_id == Reminder.event_id)
+            .join(Event, Event.id == Reminder.event_id)
+            .where(
+                Rsvp.user_id == user_id,
+                Rsvp.status.in_(REMINDED),
+                Reminder.status == "planned",
+                Reminder.due_at > now,
+                Event.status == "published",
+            )
+            .order_by(Reminder.due_at, Reminder.id)
+        )
+        return [_reminder(r) for r in rows]
+
+
+class OfferRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def add(self, event_id: int, user_id: int, now: datetime, expires_at: datetime) -> int:
+        row = Offer(
+            event_id=event_id,
+            user_id=user_id,
+            status="open",
+            created_at=now,
+            expires_at=expires_at,
+        )
+        self.session.add(row)
+        await self.session.flush()
+        return row.id
+
+    async def get(self, offer_id: int) -> OfferRecord | None:
+        row = await self.session.get(Offer, offer_id)
+        return _offer(row) if row else None
+
+    async def open_of(self, event_id: int, user_id: int) -> OfferRecord | None:
+        row = await self.session.scalar(
+            select(Offer).where(
+                Offer.event_id == event_id, Offer.user_id == user_id, Offer.status == "open"
+            )
+        )
+        return _offer(row) if row else None
+
+    async def open_to(self, user_id: int, event_ids: Collection[int]) -> list[OfferRecord]:
+        rows = await self.session.scalars(
+            select(Offer).where(
+                Offer.user_id == user_id,
+                Offer.event_id.in_(list(event_ids)),
+                Offer.status == "open",
+            )
+        )
+        return [_offer(r) for r in rows]
+
+    async def open_event_ids_of(self, user_id: int) -> list[int]:
+        rows = await self.session.scalars(
+            select(Offer.event_id).where(Offer.user_id == user_id, Offer.status == "open")
+        )
+        return list(rows)
+
+    async def open_for(self, event_id: int) -> list[OfferRecord]:
+        """The event's open offers, the oldest first."""
+        rows = await self.session.scalars(
+            select(Offer)
+            .where(Offer.event_id == event_id, Offer.status == "open")
+            .order_by(Offer.id)
+        )
+        return [_offer(r) for r in rows]
+
+    async def open_counts(self, event_ids: Collection[int]) -> dict[int, int]:
+        if not event_ids:
+            return {}
+        rows = await self.session.execute(
+            select(Offer.event_id, func.count(Offer.id))
+            .where(Offer.event_id.in_(list(event_ids)), Offer.status == "open")
+            .group_by(Offer.event_id)
+        )
+        return {event_id: int(n) for event_id, n in rows}
+
+    async def close(self, offer_id: int, status: str, now: datetime) -> bool:
+        """Close an open offer; False when it was not open any more."""
+        result = await self.session.execute(
+            update(Offer)
+            .where(Offer.id == offer_id, Offer.status == "open")
+            .values(status=status, answered_at=now)
+        )
+        return int(getattr(result, "rowcount", 0) or 0) == 1
+
+    async def expired(self, now: datetime, limit: int) -> list[OfferRecord]:
+        rows = await self.session.scalars(
+            select(Offer)
+            .where(Offer.status == "open", Offer.expires_at <= now)
+            .order_by(Offer.expires_at, Offer.id)
+            .limit(limit)
+        )
+        return [_offer(r) for r in rows]
+
+    async def next_due(self) -> datetime | None:
+        return await self.session.scalar(
+            select(func.min(Offer.expires_at)).where(Offer.status == "open")
+        )
+
+
+class DigestRepository:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def keep(self, items: Iterable[tuple[int, int]], now: datetime) -> None:
+        """Keep (person, event) pairs for the next digests; a pair kept before stays once."""
+        values = [{"user_id": u, "event_id": e, "added_at": now} for u, e in items]
+        if not values:
+            return
+        dialect = self.session.get_bind().dialect.name
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        for start in range(0, len(values), CHUNK // 2):
+            await self.session.execute(
+                insert(DigestItem)
+                .values(values[start : start + CHUNK // 2])
+                .on_conflict_do_nothing()
+            )
+
+    async def due(self, now: datetime, limit: int) -> list[int]:
+        """People whose digest is due."""
+        rows = await self.session.scalars(
+            select(User.id)
+            .where(User.news_mode != "instant", User.digest_next_at <= now)
+            .order_by(User.digest_next_at, User.id)
+            .limit(limit)
+        )
+        return list(rows)
+
+    async def take(self, user_id: int) -> list[int]:
+        """The events kept for the person's digest, which are forgotten here."""
+        ids = list(
+            await self.session.scalars(
+                select(DigestItem.event_id)
+                .where(DigestItem.user_id == user_id)
+                .order_by(DigestItem.event_id)
+            )
+        )
+        await self.session.execute(delete(DigestItem).where(DigestItem.user_id == user_id))
+        return ids
+
+    async def waiting(self, user_id: int) -> int:
+        return (
+            await self.session.scalar(
+                select(func.count()).select_from(DigestItem).where(DigestItem.user_id == user_id)
+            )
+            or 0
+        )
+
+    async def set_next(self, user_id: int, at: datetime | None) -> None:
+        await self.session.execute(update(User).where(User.id == user_id).values(digest_next_at=at))
+
+    async def next_due(self) -> datetime | None:
+        return await self.session.scalar(
+            select(func.min(User.digest_next_at)).where(User.news_mode != "instant")
+        )
+
+
+class NoticeRepository:
+    """What decides how a notice reaches people: their quiet hours and how they want news."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def quiet(self, user_ids: Collection[int]) -> list[QuietRecord]:
+        found: list[QuietRecord] = []
+        for chunk in _chunks(user_ids):
+            rows = await self.session.execute(
+                select(User.id, User.timezone, User.quiet_from, User.quiet_until).where(
+                    User.id.in_(chunk)
+                )
+            )
+            found.extend(QuietRecord(*row) for row in rows)
+        return found
+
+    async def digest_readers(self, user_ids: Collection[int]) -> set[int]:
+        """Those of ``user_ids`` who want new events in a digest, not at once."""
+        found: set[int] = set()
+        for chunk in _chunks(user_ids):
+            rows = await self.session.scalars(
+                select(User.id).where(User.id.in_(chunk), User.news_mode != "instant")
+            )
+            found.update(rows)
+        return found
