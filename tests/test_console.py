@@ -36,6 +36,8 @@ def chat(tmp_path: Path, conversation: str | bytes, **env: str) -> str:
         "TREFFPUNKT_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'console.sqlite3'}",
         "TREFFPUNKT_FILES_DIR": str(tmp_path / "files"),
         "TREFFPUNKT_ENV_FILE": str(tmp_path / "no-such.env"),
+        # The console runs on the real clock: quiet hours would hold notices at night.
+        "TREFFPUNKT_QUIET_HOURS": "off",
         **env,
     }
     environment.pop("TELEGRAM_BOT_TOKEN", None)

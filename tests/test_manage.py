@@ -252,7 +252,7 @@ async def test_fewer_seats_move_the_last_to_answer_back_to_the_waitlist(
     await waiting.presses(f"e:{event_id}:-")
     waiting.sees("Your answer: ⏳ waitlist, position {position}", position=3)
 
-    # More seats again: the first two waiting move up, and only they are told, once.
+    # More seats again: the first two waiting are offered a seat, and only they are told, once.
     await change_seats(orga, event_id, "3")
     orga.sees_n(
         "Saved. I told {n} person who answered.",
@@ -260,17 +260,23 @@ async def test_fewer_seats_move_the_last_to_answer_back_to_the_waitlist(
         2,
     )
     assert [len(p.inbox) for p in people] == [0, 2, 2, 0]
-    assert second.t(
-        "🎉 Good news: a seat became free, and it is yours. You are now registered as going. "
-        "If you cannot come, please tap “Not going” so that someone else can have it."
-    ) in plain(second.inbox[-1].text)
+    offered = second.t(
+        "🎟 A seat became free, and it is offered to you. It is held for you until {until}. "
+        "Do you want it?"
+    ).split("{until}")[0]
+    assert offered in plain(second.inbox[-1].text)
+    for person in (second, third):
+        person.last = [person.inbox[-1]]
+        await person.taps("✅ Yes, I take the seat")
     async with core.db.transaction() as s:
         rows = list(await s.scalars(select(Rsvp).where(Rsvp.event_id == event_id)))
     assert sorted(r.status for r in rows) == ["going", "going", "going", "waitlisted"]
 
-    # No limit at all: nobody waits any more.
+    # No limit at all: whoever waits is offered a seat; nobody moves up without saying yes.
     await change_seats(orga, event_id, "-")
     assert len(waiting.inbox) == 1 and [len(p.inbox) for p in people[:3]] == [0, 2, 2]
+    waiting.last = [waiting.inbox[-1]]
+    await waiting.taps("✅ Yes, I take the seat")
     async with core.db.transaction() as s:
         statuses = {r.status for r in await s.scalars(select(Rsvp))}
     assert statuses == {"going"}

@@ -11,9 +11,11 @@ from handlers.data import retention
 from storage.models import (
     Base,
     Broadcast,
+    DigestItem,
     InviteCode,
     LinkCode,
     Membership,
+    Offer,
     OutboxMessage,
     Rsvp,
 )
@@ -97,10 +99,11 @@ async def test_delete_data_leaves_no_row_and_gives_the_seat_away(
     remaining = await rows_referring_to(core, 1)
     assert set(remaining) >= {"users", "identities", "rsvps", "subscriptions", "outbox"}
     assert sum(remaining.values()) == 0, remaining
-    # The person waiting got the seat and was told.
+    # The person waiting is offered the seat and told; it is held for them.
     async with core.db.transaction() as s:
         status = await s.scalar(select(Rsvp.status).where(Rsvp.user_id == 4))
-    assert status == "going"
+        offered = await s.scalar(select(Offer.status).where(Offer.user_id == 4))
+    assert (status, offered) == ("waitlisted", "open")
     assert len(people[3].inbox) == 1
 
     # Repeating is harmless: the bot no longer knows the person and asks for consent.
@@ -149,6 +152,9 @@ async def test_my_data_holds_every_row_and_column_and_never_a_code(
         assert organisation is not None
         s.add(Broadcast(organisation_id=organisation, author_user_id=2, texts={"ar": "…"}))
         s.add(OutboxMessage(kind="broadcast", ref="1", user_id=2, payload={"broadcast_id": 1}))
+        now = core.services.users.clock()
+        s.add(Offer(event_id=event.id, user_id=2, created_at=now, expires_at=now))
+        s.add(DigestItem(user_id=2, event_id=event.id, added_at=now))
     async with core.db.transaction() as s:
         hashes = [
             *await s.scalars(select(LinkCode.code_hash)),

@@ -89,29 +89,41 @@ async def test_full_event_waitlist_and_moving_up(room: Chatroom, core: Core) -> 
     await answer(waiting_fa, event.id, "g")
     waiting_fa.sees("Your answer: ⏳ waitlist, position {position}", position=2)
 
-    # Someone who is going cancels: the first person waiting moves up and is told, in Arabic.
+    # Someone who is going cancels: the first person waiting is offered the seat, in Arabic;
+    # nobody moves up without saying yes, and the seat is held for them meanwhile.
     await answer(people[1], event.id, "n")
     state = await rsvps(core, event.id)
-    assert sorted(state["going"]) == sorted([1, 3, 4])
-    assert state["waitlisted"] == [5]
+    assert sorted(state["going"]) == sorted([1, 3])
+    assert state["waitlisted"] == [4, 5]
     assert len(waiting_ar.inbox) == 1
-    notice = waiting_ar.inbox[0]
+    offer = waiting_ar.inbox[0]
     assert waiting_ar.t(
-        "🎉 Good news: a seat became free, and it is yours. You are now registered as going. "
-        "If you cannot come, please tap “Not going” so that someone else can have it."
-    ) in plain(notice.text)
-    assert any(b.data == f"r:{event.id}:n:-" for b in notice.all_buttons())
+        "🎟 A seat became free, and it is offered to you. It is held for you until {until}. "
+        "Do you want it?"
+    ).split("{until}")[0] in plain(offer.text)
     assert waiting_fa.inbox == []
+    newcomer = await registered(room, "p-late", "en")
+    await answer(newcomer, event.id, "g")
+    newcomer.sees(
+        "⏳ The event is full. You are number {position} on the waitlist; "
+        "I will tell you when a seat becomes free.",
+        position=3,
+    )
 
-    # The one still waiting is now first in line.
+    # The Arabic reader takes it; the one still waiting is now first in line.
+    waiting_ar.last = [offer]
+    await waiting_ar.taps("✅ Yes, I take the seat")
+    waiting_ar.sees("🎉 The seat is yours. You are registered as going – see you there!")
+    state = await rsvps(core, event.id)
+    assert sorted(state["going"]) == sorted([1, 3, 4])
     await waiting_fa.presses(f"e:{event.id}:-")
     waiting_fa.sees("Your answer: ⏳ waitlist, position {position}", position=1)
 
-    # The notice is written once, however often deliveries run.
+    # The offer is written once, however often deliveries run.
     await core.delivery.run_once()
     async with core.db.transaction() as s:
         rows = list(await s.scalars(select(OutboxMessage)))
-    assert [(r.kind, r.status) for r in rows] == [("waitlist_promoted", "sent")]
+    assert [(r.kind, r.status) for r in rows] == [("seat_offer", "sent")]
 
 
 async def test_waitlisted_person_leaving_does_not_move_anyone(room: Chatroom, core: Core) -> None:

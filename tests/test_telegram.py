@@ -103,6 +103,7 @@ def tg_settings(tmp_path: Path, fake_api: FakeBotAPI) -> Settings:
         demo_data="yes",
         telegram_bot_token=TOKEN,
         telegram_base_url=fake_api.url,
+        quiet_hours=None,  # these tests run at any hour of the real clock
     )
 
 
@@ -294,15 +295,16 @@ async def test_seat_notice_reaches_the_person_on_telegram(tg: Telegram) -> None:
     before = len(tg.api.bot_messages(waiting.id))
     await tg.presses(people[0], tg.last(people[0].id), f"r:{event}:n:-")
     await tg.api.wait_for(lambda: len(tg.api.bot_messages(waiting.id)) > before)
-    notice = tg.last(waiting.id)
-    assert (
-        t(
-            "ru",
-            "🎉 Good news: a seat became free, and it is yours. You are now registered as going. "
-            "If you cannot come, please tap “Not going” so that someone else can have it.",
-        )
-        in notice.visible_text
+    offer = tg.last(waiting.id)
+    question = t(
+        "ru",
+        "🎟 A seat became free, and it is offered to you. It is held for you until {until}. "
+        "Do you want it?",
     )
+    assert question.split("{until}")[0] in offer.visible_text
+    await tg.taps(waiting, offer, t("ru", "✅ Yes, I take the seat"))
+    taken = t("ru", "🎉 The seat is yours. You are registered as going – see you there!")
+    assert taken in tg.last(waiting.id).visible_text
 
 
 async def test_long_and_hostile_texts_stay_valid_html(tg: Telegram) -> None:

@@ -32,7 +32,7 @@ from bot.app.core import Core
 from bot.app.settings import Settings
 from bot.core.chat import Incoming, Sender
 from bot.demo.events import load_demo
-from storage.models import Base, Broadcast, Event, EventText, OutboxMessage, Rsvp, SeenEvent
+from storage.models import Base, Broadcast, Event, EventText, Offer, OutboxMessage, Rsvp, SeenEvent
 from tests.conftest import LOCALES, PG_ENV
 from tests.fakes import Chatroom, FakeClock, Person, registered
 from tests.test_journey import event_by_uid
@@ -214,11 +214,13 @@ async def leave_full_event(room: Chatroom, core: Core) -> tuple[Person, Incoming
     return leaving, press(leaving, "❌")
 
 
-async def one_promotion(room: Chatroom, core: Core) -> None:
+async def one_offer(room: Chatroom, core: Core) -> None:
     event = await event_by_uid(core, "beratung-anerkennung")
     async with core.db.transaction() as s:
         going = Counter(await s.scalars(select(Rsvp.status).where(Rsvp.event_id == event.id)))
-    assert going == {"going": 3, "not_going": 1}
+        offers = list(await s.scalars(select(Offer.status).where(Offer.event_id == event.id)))
+    assert going == {"going": 2, "waitlisted": 1, "not_going": 1}
+    assert offers == ["open"], "one seat, offered once"
     assert len(room.person("p3").inbox) == 1, "the first person waiting is told once"
 
 
@@ -255,15 +257,16 @@ async def delete_data(room: Chatroom, core: Core) -> tuple[Person, Incoming]:
 async def one_deletion(room: Chatroom, core: Core) -> None:
     async with core.db.transaction() as s:
         assert await s.scalar(select(func.count()).select_from(Rsvp).where(Rsvp.user_id == 1)) == 0
-        promoted = await s.scalar(select(Rsvp.status).where(Rsvp.user_id == 4))
-    assert promoted == "going"
+        waiting = await s.scalar(select(Rsvp.status).where(Rsvp.user_id == 4))
+        offers = list(await s.scalars(select(Offer.status).where(Offer.user_id == 4)))
+    assert (waiting, offers) == ("waitlisted", ["open"])
     assert len(room.person("d3").inbox) == 1, "the person waiting is told once"
 
 
 SCENARIOS: dict[str, tuple[Action, Check]] = {
     "broadcast": (broadcast, one_broadcast),
     "newevent-publish": (publish, one_event),
-    "rsvp-waitlist-promotion": (leave_full_event, one_promotion),
+    "rsvp-waitlist-offer": (leave_full_event, one_offer),
     "editevent": (edit_event, one_change_notice),
     "deletedata": (delete_data, one_deletion),
 }

@@ -31,8 +31,7 @@ log = logging.getLogger(__name__)
 KINDS = ("reminders", "offers", "digests")
 HEARTBEAT = timedelta(seconds=60)
 RETRY = timedelta(seconds=15)
-# Due work found within this of now runs at once rather than being scheduled.
-SLACK = timedelta(milliseconds=10)
+STOP_WAIT = 30.0
 
 
 Work = tuple[Callable[[], Awaitable[int]], Callable[[], Awaitable[datetime | None]]]
@@ -62,6 +61,7 @@ class Alarms:
         }
         self._locks = {kind: asyncio.Lock() for kind in KINDS}
         self._aiming: asyncio.Task[None] | None = None
+        self._running: set[asyncio.Task[object]] = set()
         self._stopped = False
 
     def start(self) -> None:
@@ -90,6 +90,12 @@ class Alarms:
 
     async def fire(self, kind: str) -> None:
         """Run the due work of ``kind`` (one run at a time per kind), then aim again."""
+        if self._stopped:
+            return
+        task = asyncio.current_task()
+        if task is not None:
+            self._running.add(task)
+            task.add_done_callback(self._running.discard)
         run, _next_due = self.work[kind]
         async with self._locks[kind]:
             try:
@@ -132,6 +138,8 @@ class Alarms:
             await self.aim(kind)
 
     async def stop(self) -> None:
+        """No new runs; the ones running finish their unit of work (before the database goes)."""
         self._stopped = True
-        if self._aiming is not None:
-            await asyncio.gather(self._aiming, return_exceptions=True)
+        pending = [t for t in (self._aiming, *self._running) if t is not None and not t.done()]
+        if pending:
+            await asyncio.wait(pending, timeout=STOP_WAIT)

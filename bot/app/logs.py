@@ -56,7 +56,10 @@ def configure(level: str, secrets: Iterable[str] = (), *, verbose: bool = False)
     # DEBUG; python-telegram-bot logs payloads (and a wrong webhook secret) at DEBUG.
     for noisy in ("httpx", "httpcore", "aiosqlite", "asyncio", "tornado.access", "peewee"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    for chatty in ("telegram", "apscheduler", "nio"):
+    for chatty in ("telegram", "nio"):
         logging.getLogger(chatty).setLevel(max(logging.INFO, root.level))
+    # The alarms are re-aimed after updates: APScheduler's line per job only when debugging.
+    debugging = root.level <= logging.DEBUG
+    logging.getLogger("apscheduler").setLevel(logging.DEBUG if debugging else logging.WARNING)
     logging.getLogger("alembic").setLevel(logging.INFO if verbose else logging.WARNING)
     return redactor

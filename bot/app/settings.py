@@ -71,6 +71,25 @@ def _time_zone(name: str) -> str:
     return name
 
 
+def _quiet_hours(value: object) -> object:
+    """ "22-8" (from 22:00 to 08:00), or "off"; given in code as a pair or None."""
+    if not isinstance(value, str):
+        return value
+    text = value.strip().lower()
+    if text in {"", "off", "none", "no"}:
+        return None
+    match = re.fullmatch(r"(\d{1,2})\s*-\s*(\d{1,2})", text)
+    if match is None:
+        raise ValueError('must be like "22-8" (from 22:00 to 08:00) or "off"')
+    return int(match[1]), int(match[2])
+
+
+def _hours_pair(value: tuple[int, int] | None) -> tuple[int, int] | None:
+    if value is not None and (not all(0 <= h <= 23 for h in value) or value[0] == value[1]):
+        raise ValueError("hours go from 0 to 23, and the quiet hours cannot start as they end")
+    return value
+
+
 def _matrix_user(user_id: str | None) -> str | None:
     if user_id is not None and not _MATRIX_USER.fullmatch(user_id):
         raise ValueError("must look like @bot:example.org")
@@ -164,6 +183,19 @@ class Settings(BaseSettings):
         le=24 * 7,
         validation_alias="TREFFPUNKT_FEED_HOURS",
         description="hours between two readings of the iCal feeds",
+    )
+    quiet_hours: Annotated[
+        tuple[int, int] | None,
+        NoDecode,
+        BeforeValidator(_quiet_hours),
+        AfterValidator(_hours_pair),
+    ] = Field(
+        default=(22, 8),
+        validation_alias="TREFFPUNKT_QUIET_HOURS",
+        description=(
+            'quiet hours new people start with, in their time zone: "22-8" is 22:00 to 08:00, '
+            '"off" none; each person can change theirs with /settings'
+        ),
     )
     offer_hours: float = Field(
         default=12.0,

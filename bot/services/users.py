@@ -98,6 +98,7 @@ class UserService:
                 timezone=self.settings.timezone,
                 consent_version=CONSENT_VERSION,
                 consent_at=self.clock(),
+                quiet_hours=self.settings.quiet_hours,
             )
 
     async def set_language(self, user_id: int, locale: str) -> UserRecord:

@@ -197,13 +197,17 @@ class UserRepository:
         timezone: str,
         consent_version: int,
         consent_at: datetime,
+        quiet_hours: tuple[int, int] | None = (22, 8),
     ) -> UserRecord:
+        start, end = quiet_hours if quiet_hours is not None else (None, None)
         user = User(
             locale=locale,
             timezone=timezone,
             consent_version=consent_version,
             consent_at=consent_at,
             created_at=consent_at,
+            quiet_from=start,
+            quiet_until=end,
         )
         self.session.add(user)
         await self.session.flush()
