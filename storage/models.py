@@ -80,8 +80,10 @@ class User(Base):
     digest_hour: Mapped[int] = mapped_column(Integer, default=18, server_default="18")
     digest_weekday: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     digest_next_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
-    quiet_from: Mapped[int | None] = mapped_column(Integer, default=22, server_default="22")
-    quiet_until: Mapped[int | None] = mapped_column(Integer, default=8, server_default="8")
+    # No default here: the ORM would put it in place of an explicit None (no quiet hours).
+    # People are created with the configured ones; rows from before 0007 got 22–8.
+    quiet_from: Mapped[int | None] = mapped_column(Integer)
+    quiet_until: Mapped[int | None] = mapped_column(Integer)
 
 
 class Identity(Base):
