@@ -8,6 +8,8 @@ import io
 from datetime import time, timedelta
 from typing import Any
 
+from markupsafe import Markup
+
 from bot.calendar.dates import DateProblem, exact, parse
 from bot.calendar.ics_export import calendar_ics, event_ics, ics_filename
 from bot.core.chat import Attachment, Button, Reply
@@ -15,7 +17,7 @@ from bot.core.context import Context, NoticeContext
 from bot.core.conversations import Check, Finish, Goto, Outcome, Prompt, Stay, Step, Turn, Wizard
 from bot.core.errors import StaleButton
 from bot.core.numbers import parse_id
-from bot.i18n import N_, _, current, language_name, native_name, ngettext
+from bot.i18n import N_, _, current, format_when, language_name, native_name, ngettext
 from bot.i18n.text import fmt, join
 from bot.services.events import EventView, pick_text
 from handlers import event_fields as fields
@@ -342,7 +344,7 @@ async def attendees(ctx: Context) -> Reply:
     await ctx.services.organisers.audit(
         ctx.me.id, "attendees", view.event.organisation_id, True, f"event {view.event.id}"
     )
-    return Reply(
+    lines = [
         fmt(
             ngettext(
                 "The answers to “{title}”: {n} person. People appear by number only.",
@@ -352,8 +354,53 @@ async def attendees(ctx: Context) -> Reply:
             title=title_of(view),
             n=len(rows),
         ),
+        *await _reminders_and_offers(ctx, view),
+    ]
+    return Reply(
+        join(lines),
         attachment=Attachment(f"attendees-event-{view.event.id}.csv", _csv(table), "text/csv"),
     )
+
+
+async def _reminders_and_offers(ctx: Context, view: EventView) -> list[Markup]:
+    """What the organiser sees of reminders and seat offers for one event."""
+    stats = await ctx.services.reminders.stats(view.event)
+    lines = [
+        fmt(
+            ngettext(
+                "⏰ {n} reminder went out; “can't come” after a reminder: {cant}.",
+                "⏰ {n} reminders went out; “can't come” after a reminder: {cant}.",
+                stats.sent,
+            ),
+            n=stats.sent,
+            cant=stats.cant_come,
+        )
+    ]
+    if stats.skipped_late:
+        lines.append(
+            fmt(
+                ngettext(
+                    "⚠️ {n} reminder could not go out in time (the bot was not running).",
+                    "⚠️ {n} reminders could not go out in time (the bot was not running).",
+                    stats.skipped_late,
+                ),
+                n=stats.skipped_late,
+            )
+        )
+    offers = await ctx.services.seats.open_offers(view.event.id)
+    if offers:
+        lines.append(
+            fmt(
+                ngettext(
+                    "🎟 {n} seat is offered to the next person waiting, until {until}.",
+                    "🎟 {n} seats are offered to the next people waiting, the first until {until}.",
+                    len(offers),
+                ),
+                n=len(offers),
+                until=format_when(min(o.expires_at for o in offers), None, ctx.tz),
+            )
+        )
+    return lines
 
 
 async def report(ctx: Context) -> Reply:

@@ -12,7 +12,7 @@ from markupsafe import Markup
 from bot.core.chat import Button, Reply
 from bot.core.context import Context, NoticeContext
 from bot.core.errors import EventUnavailable, StaleButton
-from bot.i18n import _, format_offset, format_time_left, format_when, ngettext
+from bot.i18n import _, format_offset, format_time_left, format_when, isolate, ngettext
 from bot.i18n.text import bold, fmt, join, plain, shorten
 from bot.services import Services
 from bot.services.events import EventView
@@ -43,7 +43,7 @@ def _now(services: Services) -> datetime:
 def _reminder(view: EventView, tz: ZoneInfo, now: datetime, status: Markup) -> Markup:
     heading = fmt(
         _("⏰ Reminder: {title} starts {when}."),
-        title=bold(title_of(view)),
+        title=bold(isolate(title_of(view))),
         when=format_time_left(view.event.starts_at - now),
     )
     body = event_text(view, tz, description_limit=REMINDER_DESCRIPTION)
@@ -310,7 +310,7 @@ async def planned(ctx: Context) -> Reply:
                 fmt(
                     "• {when} – {title} ({offset})",
                     when=format_when(row.due_at, None, ctx.tz),
-                    title=bold(title_of(view)),
+                    title=bold(isolate(title_of(view))),
                     offset=format_offset(row.minutes_before),
                 )
             )
@@ -332,7 +332,7 @@ async def planned(ctx: Context) -> Reply:
             lines.append(
                 fmt(
                     _("🎟 A seat is offered to you for {title} until {until}."),
-                    title=bold(title_of(view)),
+                    title=bold(isolate(title_of(view))),
                     until=format_when(offer.expires_at, None, ctx.tz),
                 )
             )

@@ -211,7 +211,7 @@ def _zones_page(user: UserRecord, now: datetime) -> Reply:
     text = join(
         [
             fmt(_("Which time zone should I use for your reminders and digests?")),
-            fmt(_("Events are always shown with the time where they take place.")),
+            fmt(_("Times of events, reminders and digests are shown in it.")),
         ],
         "\n\n",
     )

@@ -294,8 +294,9 @@ def format_time_left(left: timedelta) -> str:
     """How long until something starts, rounded the way people say it: days, else hours,
     else minutes."""
     minutes = max(int(left.total_seconds() // 60), 0)
-    if minutes >= 24 * 60 - 30:
-        days = round(minutes / (24 * 60))
+    if minutes >= 20 * 60:
+        # "In 1 day" for the day-before reminder also when a clock change made it 23 hours.
+        days = max(1, round(minutes / (24 * 60)))
         return ngettext("in {n} day", "in {n} days", days).format(n=days)
     if minutes >= 90:
         hours = round(minutes / 60)

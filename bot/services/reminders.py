@@ -7,9 +7,9 @@ When a row is due, one unit of work writes one outbox row per person who answere
 maybe, or waits, and wants that offset, and marks the row sent: a crash before the commit
 leaves it due, after it the outbox sends each message once.
 
-A row found due after downtime is still sent while the event has not started (unless a nearer
-reminder of the same event is due too, which says the same); otherwise it is recorded as
-``skipped_late`` with the number of people it would have reached, and logged.
+A row found due after downtime is still sent while the event has not started (except to people
+for whom a nearer reminder of the same event is due too, which says the same); otherwise it is
+recorded as ``skipped_late`` with the number of people it would have reached, and logged.
 """
 
 from __future__ import annotations
@@ -94,39 +94,47 @@ class ReminderService:
         if event is None or event.status != "published":
             await reminders.finish(row.id, "cancelled", now, recipients=0, late=0)
             return
-        wanted = [
-            user_id
+        recipients = [
+            (user_id, minutes)
             for user_id, _status, minutes in await reminders.recipients(event.id)
             if row.minutes_before in minutes
         ]
-        if now >= event.starts_at or await self._superseded(s, row, now):
-            await reminders.finish(row.id, "skipped_late", now, recipients=0, late=len(wanted))
+        if now >= event.starts_at:
+            await reminders.finish(row.id, "skipped_late", now, recipients=0, late=len(recipients))
             log.warning(
                 "reminder %d of event %d (%d minutes before) skipped: %d people, %d s late",
                 row.id,
                 event.id,
                 row.minutes_before,
-                len(wanted),
+                len(recipients),
                 int((now - row.due_at).total_seconds()),
             )
             return
+        # After downtime a nearer reminder may be due as well: whoever gets that one does
+        # not get this one too (it would say the same, twice).
+        nearer = await self._nearer_due(s, row, now)
+        wanted = [user_id for user_id, minutes in recipients if not nearer & set(minutes)]
+        superseded = len(recipients) - len(wanted)
         payload = {
             "event_id": event.id,
             "minutes": row.minutes_before,
             "due": row.due_at.isoformat(),
         }
-        await queue(
-            s, REMINDER, reminder_ref(row), wanted, payload, now=now, useful_until=event.starts_at
-        )
-        await reminders.finish(row.id, "sent", now, recipients=len(wanted), late=0)
+        ref = reminder_ref(row)
+        await queue(s, REMINDER, ref, wanted, payload, now=now, useful_until=event.starts_at)
+        status = "skipped_late" if superseded and not wanted else "sent"
+        await reminders.finish(row.id, status, now, recipients=len(wanted), late=superseded)
 
     @staticmethod
-    async def _superseded(s: Session, row: ReminderRecord, now: datetime) -> bool:
-        """A nearer reminder of the same event is due as well: it says the same, better."""
-        for other in await ReminderRepository(s).of_event(row.event_id):
-            if other.minutes_before < row.minutes_before and other.due_at <= now:
-                return other.status in ("planned", "sent")
-        return False
+    async def _nearer_due(s: Session, row: ReminderRecord, now: datetime) -> set[int]:
+        """The offsets of the same event nearer to its start that are due as well."""
+        return {
+            other.minutes_before
+            for other in await ReminderRepository(s).of_event(row.event_id)
+            if other.minutes_before < row.minutes_before
+            and other.due_at <= now
+            and other.status in ("planned", "sent")
+        }
 
     async def is_current(self, event_id: int, minutes: int, due: str) -> bool:
         """The reminder of this payload is still the planned one (the event was not moved)."""
