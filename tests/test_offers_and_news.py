@@ -1,0 +1,275 @@
+"""Seat offers down a waitlist, quiet hours, daily and weekly digests, and many new events at
+once as one message — on the bot's clock."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from babel.dates import get_day_names
+from sqlalchemy import select
+
+from bot.app.core import Core
+from bot.i18n.text import plain
+from storage.models import Identity, Offer, OutboxMessage, User
+from tests.fakes import Chatroom, FakeClock, Person, registered
+from tests.test_import_events import organisation_id
+from tests.test_reminders import answer_of, at, due_work, publish, utc
+
+OFFERED = (
+    "🎟 A seat became free, and it is offered to you. It is held for you until {until}. "
+    "Do you want it?"
+)
+EXPIRED = (
+    "⌛ You did not answer in time, so the seat offered to you went to the next person "
+    "waiting. If you still want to come, tap “Going” to join the waitlist again."
+)
+
+
+def got(person: Person, message: str) -> list[str]:
+    start = person.t(message).split("{")[0]
+    return [plain(r.text) for r in person.inbox if start in plain(r.text)]
+
+
+async def offers(core: Core, event_id: int) -> list[tuple[int, str, datetime]]:
+    async with core.db.transaction() as s:
+        rows = await s.scalars(select(Offer).where(Offer.event_id == event_id).order_by(Offer.id))
+        return [(o.user_id, o.status, o.expires_at) for o in rows]
+
+
+async def test_a_free_seat_is_offered_down_a_waitlist_of_three(
+    room: Chatroom, core: Core, clock: FakeClock
+) -> None:
+    clock.now = utc(2026, 11, 23, 7)  # 08:00 in Berlin: the whole day is outside quiet hours
+    event_id = await publish(core, utc(2026, 12, 4, 17), capacity=1, title="Rechtsberatung")
+    holder = await registered(room, "holder", "de")
+    first, second, third = [
+        await registered(room, name, code) for name, code in (("b", "ar"), ("c", "fa"), ("d", "uk"))
+    ]
+    for person in (holder, first, second, third):
+        await person.presses(f"r:{event_id}:g:-")
+    await holder.presses(f"r:{event_id}:n:-")
+
+    # The first waiting is offered the seat for 12 hours; nobody moves up by themselves.
+    assert len(got(first, OFFERED)) == 1
+    assert [(status, until) for _u, status, until in await offers(core, event_id)] == [
+        ("open", utc(2026, 11, 23, 19))
+    ]
+    assert await answer_of(core, "b", event_id) == "waitlisted"
+    # Someone new cannot take the held seat.
+    late = await registered(room, "late", "en")
+    await late.presses(f"r:{event_id}:g:-")
+    assert await answer_of(core, "late", event_id) == "waitlisted"
+
+    # Unanswered, it expires and passes on; the first is told, and may queue again.
+    await at(core, clock, utc(2026, 11, 23, 18, 59))
+    assert got(second, OFFERED) == []
+    await at(core, clock, utc(2026, 11, 23, 19))
+    assert len(got(first, EXPIRED)) == 1
+    assert await answer_of(core, "b", event_id) == "not_going"
+    assert len(got(second, OFFERED)) == 1
+    first.last = [first.inbox[0]]
+    await first.taps("✅ Yes, I take the seat")  # the expired offer's button
+    first.sees("This offer has expired, and the seat went to the next person waiting.")
+
+    # The second declines: it passes on at once.
+    second.last = [second.inbox[-1]]
+    await second.taps("✖ No, give it to someone else")
+    second.sees("Thank you. The seat goes to the next person waiting.")
+    assert await answer_of(core, "c", event_id) == "not_going"
+    (offer_third,) = got(third, OFFERED)
+    assert "Rechtsberatung" in offer_third
+
+    # The third accepts; pressing again is answered without a change.
+    third.last = [third.inbox[-1]]
+    await third.taps("✅ Yes, I take the seat")
+    third.sees("🎉 The seat is yours. You are registered as going – see you there!")
+    await third.presses(third.inbox[-1].buttons[0][0].data)
+    third.sees("You have already taken this seat.")
+    assert await answer_of(core, "d", event_id) == "going"
+    assert [status for _u, status, _x in await offers(core, event_id)] == [
+        "expired",
+        "declined",
+        "accepted",
+    ]
+    assert await answer_of(core, "late", event_id) == "waitlisted"
+
+
+async def test_an_offer_is_shorter_close_to_the_event_and_never_past_the_deadline(
+    room: Chatroom, core: Core, clock: FakeClock
+) -> None:
+    soon = await publish(core, utc(2026, 11, 23, 13), capacity=1, title="Heute Abend")
+    a, b = await registered(room, "a", "de"), await registered(room, "b", "de")
+    for person in (a, b):
+        await person.presses(f"r:{soon}:g:-")
+    await a.presses(f"r:{soon}:n:-")
+    # Four hours before the start: valid for half of them.
+    assert [until for _u, _s, until in await offers(core, soon)] == [utc(2026, 11, 23, 11)]
+
+    closing = await publish(core, utc(2026, 11, 30, 17), capacity=1, title="Mit Anmeldeschluss")
+    await core.services.events.change(closing, registration_deadline=utc(2026, 11, 23, 15))
+    for person in (a, b):
+        await person.presses(f"r:{closing}:g:-")
+    await a.presses(f"r:{closing}:n:-")
+    assert [until for _u, _s, until in await offers(core, closing)] == [utc(2026, 11, 23, 15)]
+
+
+async def test_quiet_hours_hold_news_until_morning_but_not_an_offer_about_to_expire(
+    room: Chatroom, core: Core, clock: FakeClock
+) -> None:
+    reader = await registered(room, "reader", "ru")
+    await reader.taps("Networking and open meetings")  # the topics follow the consent
+    clock.now = utc(2026, 11, 23, 22)  # 23:00 in Berlin
+    await publish(core, utc(2026, 12, 2, 17), title="Neujahrsempfang")
+    await due_work(core)
+    news = "🆕 New event from {organiser}:"
+    assert got(reader, news) == []
+    await at(core, clock, utc(2026, 11, 24, 6, 59))
+    assert got(reader, news) == []
+    await at(core, clock, utc(2026, 11, 24, 7))  # 08:00 in Berlin
+    assert len(got(reader, news)) == 1
+
+    # At night a seat of an event early tomorrow frees up: the offer expires before the
+    # quiet hours end, so it comes at once.
+    clock.now = utc(2026, 11, 24, 22)
+    early = await publish(core, utc(2026, 11, 25, 5), capacity=1, title="Frühstück")
+    holder = await registered(room, "holder", "de")
+    await holder.presses(f"r:{early}:g:-")
+    await reader.presses(f"r:{early}:g:-")
+    await holder.presses(f"r:{early}:n:-")
+    assert len(got(reader, OFFERED)) == 1
+
+
+async def test_digests_collect_new_events_for_the_hour_and_day_people_chose(
+    room: Chatroom, core: Core, clock: FakeClock
+) -> None:
+    daily, weekly = await registered(room, "daily", "de"), await registered(room, "weekly", "ar")
+    for person in (daily, weekly):
+        await person.says("/topics")
+        await person.taps("Networking and open meetings")
+        await person.says("/settings")
+        await person.taps("🆕 New events")
+    await daily.taps("Daily digest")
+    await weekly.taps("Weekly digest")
+    await weekly.taps("📆 On {day}", day=weekly_day(weekly, 0))
+    await weekly.presses("st:w:2")  # Wednesday
+    await weekly.presses("st:h")  # a forged press: an hour is missing
+    await weekly.presses("st:h:8")  # 08:00 is one of the hours on offer
+    await daily.says("/settings")
+    at_six = daily.t("a daily digest at {hour}").format(hour="18:00")
+    daily.sees("🆕 New events: {value}", value=at_six)
+
+    first = await publish(core, utc(2026, 11, 30, 17), title="Lesung")
+    second = await publish(core, utc(2026, 12, 1, 17), title="Filmabend")
+    await due_work(core)
+    assert daily.inbox == [] and weekly.inbox == [], "no news at once"
+
+    await at(core, clock, utc(2026, 11, 23, 16, 59))
+    assert daily.inbox == []
+    await at(core, clock, utc(2026, 11, 23, 17))  # 18:00 in Berlin
+    (digest,) = daily.inbox
+    text = plain(digest.text)
+    assert (
+        daily.tn(
+            "📰 Your daily digest: {n} new event for your topics.",
+            "📰 Your daily digest: {n} new events for your topics.",
+            2,
+        )
+        in text
+    )
+    assert "Lesung" in text and "Filmabend" in text
+    assert {b.data for b in digest.all_buttons()} == {f"e:{first}:-", f"e:{second}:-"}
+    await at(core, clock, utc(2026, 11, 24, 17))
+    assert len(daily.inbox) == 1, "nothing new, no digest"
+
+    assert weekly.inbox == []
+    await at(core, clock, utc(2026, 11, 25, 7))  # Wednesday, 08:00 in Berlin
+    (digest,) = weekly.inbox
+    assert weekly.tn(
+        "📰 Your weekly digest: {n} new event for your topics.",
+        "📰 Your weekly digest: {n} new events for your topics.",
+        2,
+    ) in plain(digest.text)
+
+    # Back to each at once: what the digest kept comes now, in one message.
+    third = await publish(core, utc(2026, 12, 3, 17), title="Tanzabend")
+    await due_work(core)
+    await weekly.says("/settings")
+    await weekly.taps("🆕 New events")
+    await weekly.taps("Each at once")
+    await due_work(core)
+    assert "Tanzabend" in plain(weekly.inbox[-1].text)
+    assert {b.data for b in weekly.inbox[-1].all_buttons()} == {f"e:{third}:-"}
+
+
+def weekly_day(person: Person, weekday: int) -> str:
+    return str(get_day_names("wide", locale=person.locale)[weekday])
+
+
+async def test_thirty_imported_events_are_one_message_per_follower(
+    room: Chatroom, core: Core, clock: FakeClock
+) -> None:
+    at_once, in_digest = await registered(room, "at-once", "uk"), await registered(room, "dg", "de")
+    for person in (at_once, in_digest):
+        await person.says("/topics")
+        await person.taps("Networking and open meetings")
+    await in_digest.says("/settings")
+    await in_digest.taps("🆕 New events")
+    await in_digest.taps("Daily digest")
+
+    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", "PRODID:-//test//EN"]
+    for day in range(30):
+        start = (datetime(2026, 12, 1, 18) + timedelta(days=day)).strftime("%Y%m%dT%H%M%S")
+        lines += [
+            "BEGIN:VEVENT",
+            f"UID:import-{day}@example.org",
+            f"DTSTART;TZID=Europe/Berlin:{start}",
+            f"SUMMARY:Abend {day + 1}",
+            "END:VEVENT",
+        ]
+    lines.append("END:VCALENDAR")
+    org = await organisation_id(core)
+    result = await core.services.imports.import_calendar("\r\n".join(lines).encode(), org)
+    assert result.added == 30
+    await due_work(core)
+
+    (message,) = at_once.inbox
+    text = plain(message.text)
+    assert (
+        at_once.tn("🆕 {n} new event for your topics:", "🆕 {n} new events for your topics:", 30)
+        in text
+    )
+    assert len(message.all_buttons()) == 10, "the first ten open their cards"
+    assert (
+        at_once.tn(
+            "… and {n} more: /events shows everything.",
+            "… and {n} more: /events shows everything.",
+            20,
+        )
+        in text
+    )
+    assert in_digest.inbox == []
+    async with core.db.transaction() as s:
+        kinds = await s.execute(
+            select(Identity.platform_user_id, OutboxMessage.kind).join(
+                Identity, Identity.user_id == OutboxMessage.user_id
+            )
+        )
+        assert sorted(kinds) == [("at-once", "new_events")]
+        digest_user = await s.scalar(
+            select(User.news_mode)
+            .join(Identity, Identity.user_id == User.id)
+            .where(Identity.platform_user_id == "dg")
+        )
+    assert digest_user == "daily"
+    # Importing the same file again tells nobody anything.
+    again = await core.services.imports.import_calendar("\r\n".join(lines).encode(), org)
+    assert again.unchanged == 30
+    await due_work(core)
+    assert len(at_once.inbox) == 1
+    await at(core, clock, utc(2026, 11, 23, 17))
+    (digest,) = in_digest.inbox
+    assert in_digest.tn(
+        "📰 Your daily digest: {n} new event for your topics.",
+        "📰 Your daily digest: {n} new events for your topics.",
+        30,
+    ) in plain(digest.text)
