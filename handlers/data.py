@@ -22,6 +22,7 @@ from bot.i18n import (
 )
 from bot.i18n.text import fmt, join
 from handlers.buttons import DeleteData
+from handlers.settings import news_summary, quiet_summary, reminders_summary
 from handlers.views import category_name, region_name, status_name
 from storage.repositories.users import CODE_SECTIONS
 
@@ -111,6 +112,9 @@ async def my_data(ctx: Context) -> Reply:
         fmt(_("Language: {language}"), language=language_name(user["language"])),
         fmt(_("Second language: {language}"), language=language_name(second) if second else none),
         fmt(_("Time zone: {timezone}"), timezone=timezone_name(user["timezone"])),
+        fmt(_("⏰ Reminders: {value}"), value=reminders_summary(ctx.me)),
+        fmt(_("🆕 New events: {value}"), value=news_summary(ctx.me)),
+        fmt(_("🌙 Quiet hours: {value}"), value=quiet_summary(ctx.me)),
         fmt(
             _("Privacy notice accepted on {date}"),
             date=format_date(ctx.me.consent_at, ctx.tz),

@@ -157,6 +157,10 @@ async def start(env: dict[str, str], log: Path) -> asyncio.subprocess.Process:
         )
 
 
+def text_of(log: Path | None) -> str:
+    return log.read_text(errors="replace") if log is not None else ""
+
+
 async def until(
     condition: Callable[[], object],
     what: str,
@@ -169,12 +173,12 @@ async def until(
     deadline = time.monotonic() + within
     while not condition():
         if process is not None and process.returncode is not None:
-            shown = log.read_text(errors="replace") if log is not None else ""
+            shown = text_of(log)
             raise AssertionError(
                 f"the process ended ({process.returncode}) before {what}:\n{shown}"
             )
         if time.monotonic() > deadline:
-            shown = log.read_text(errors="replace") if log is not None else ""
+            shown = text_of(log)
             raise AssertionError(f"no {what} within {within} s:\n{shown}")
         await asyncio.sleep(0.05)
 
@@ -183,11 +187,14 @@ async def running(api: FakeBotAPI, env: dict[str, str], log: Path) -> asyncio.su
     """Start the process and wait until it logged its jobs and polls the fake."""
     polls = sum(1 for method, _ in api.calls if method == "getUpdates")
     process = await start(env, log)
+
+    def started() -> bool:
+        text = text_of(log)
+        polled = sum(1 for method, _ in api.calls if method == "getUpdates") > polls
+        return "scheduler jobs: " in text and "Treffpunkt is running" in text and polled
+
     await until(
-        lambda: (
-            "Treffpunkt is running" in log.read_text(errors="replace")
-            and sum(1 for method, _ in api.calls if method == "getUpdates") > polls
-        ),
+        started,
         "start (scheduler jobs logged, updates polled)",
         process,
         log,
@@ -257,26 +264,28 @@ async def test_reminders_survive_kills_before_due_and_while_sending(tmp_path: Pa
         # 2. Started again, it sends when due; killed in the middle of sending.
         process = await running(api, env, logs[1])
         await until(lambda: delivered() >= PEOPLE // 3, "reminders sent", process, logs[1])
+        # Between two sends the worker marks the next row "sending", then waits its turn on
+        # the lane (1 / RATE s): killed in that gap, that row's outcome is unknown.
+        await asyncio.sleep(0.4 / RATE)
         await kill(process)
         halfway = delivered()
         assert 0 < halfway < PEOPLE, "killed in the middle of sending"
         rows = await outbox(db)
         assert len(rows) == PEOPLE, "one unit of work wrote every person's reminder"
         assert list(rows.values()).count("pending") > 0, "some were still to send"
+        assert list(rows.values()).count("sending") <= 1, "one row at a time is in flight"
         assert await two_hour_reminder(db) == ("sent", PEOPLE)
 
         # 3. Started a third time, it sends the rest; stopped with SIGTERM when all are final.
         process = await running(api, env, logs[2])
-        rows = {}
 
         async def all_final() -> None:
-            nonlocal rows
             while True:
-                rows = await outbox(db)
-                if len(rows) == PEOPLE and set(rows.values()) <= FINAL:
+                now = await outbox(db)
+                if len(now) == PEOPLE and set(now.values()) <= FINAL:
                     return
                 if process is not None and process.returncode is not None:
-                    raise AssertionError(logs[2].read_text(errors="replace"))
+                    raise AssertionError(text_of(logs[2]))
                 await asyncio.sleep(0.25)
 
         await asyncio.wait_for(all_final(), WAIT)
@@ -287,7 +296,7 @@ async def test_reminders_survive_kills_before_due_and_while_sending(tmp_path: Pa
                 seen, stable_since = delivered(), time.monotonic()
         process.send_signal(signal.SIGTERM)
         await asyncio.wait_for(process.wait(), 30)
-        assert process.returncode == 0, logs[2].read_text(errors="replace")
+        assert process.returncode == 0, text_of(logs[2])
         rows = await outbox(db)
         reminder = await two_hour_reminder(db)
     finally:
@@ -321,7 +330,7 @@ async def test_reminders_survive_kills_before_due_and_while_sending(tmp_path: Pa
     assert reminder == ("sent", PEOPLE), "written once, for everyone who answered"
 
     # Each start built the same jobs: a restart does not multiply them.
-    texts = [log.read_text(errors="replace") for log in logs]
+    texts = [text_of(log) for log in logs]
     jobs = []
     for n, text in enumerate(texts, 1):
         found = JOBS.findall(text)

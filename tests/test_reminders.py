@@ -4,10 +4,13 @@ reminder; late work after downtime."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import select
 
+from bot.app.alarms import Alarms
 from bot.app.core import Core
 from bot.i18n.text import plain
 from storage.models import Identity, Reminder, Rsvp
@@ -17,8 +20,8 @@ from tests.fakes import Chatroom, FakeClock, Person, registered
 REMINDER_START = "⏰ Reminder: {title} starts {when}."
 
 
-def utc(*parts: int) -> datetime:
-    return datetime(*parts, tzinfo=UTC)
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 async def publish(
@@ -338,3 +341,38 @@ async def test_reminders_shows_what_is_planned(room: Chatroom, core: Core) -> No
     lena.sees("⏰ Your next reminders:")
     assert lena.text.count("Sprachcafé am Montag") == 2
     assert lena.tn("{n} day before", "{n} days before", 1) in lena.text
+
+
+async def test_the_alarms_run_due_work_and_keep_one_job_per_kind(
+    room: Chatroom, core: Core, clock: FakeClock
+) -> None:
+    event_id = await publish(core, utc(2026, 11, 24, 18))
+    mia = await registered(room, "mia", "uk")
+    await mia.presses(f"r:{event_id}:g:-")
+    clock.now = utc(2026, 11, 23, 18)  # the day-before reminder is due now
+    delivered = asyncio.Event()
+
+    async def deliver() -> None:
+        await core.delivery.run_once()
+        delivered.set()
+
+    alarms = Alarms(core.services, AsyncIOScheduler(timezone="UTC"), deliver)
+    alarms.scheduler.start()
+    try:
+        alarms.start()
+        assert alarms.job_ids() == ["digests", "offers", "reminders"]
+        await asyncio.wait_for(delivered.wait(), 10)
+        assert len(reminders_in(mia)) == 1
+        for _ in range(5):
+            alarms.poke()
+            await asyncio.sleep(0.05)
+        assert alarms.job_ids() == ["digests", "offers", "reminders"], "re-aimed, not added"
+        # Aimed at the table's next due instant, at most a minute ahead (this test's planned
+        # reminders lie in the real clock's past: a run that finds nothing waits a little).
+        reminders = alarms.scheduler.get_job("reminders")
+        assert reminders is not None
+        wait = reminders.next_run_time - datetime.now(UTC)
+        assert timedelta(0) < wait <= timedelta(seconds=61)
+    finally:
+        await alarms.stop()
+        alarms.scheduler.shutdown(wait=False)

@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 KINDS = ("reminders", "offers", "digests")
 HEARTBEAT = timedelta(seconds=60)
 RETRY = timedelta(seconds=15)
+IDLE = timedelta(seconds=5)
 STOP_WAIT = 30.0
 
 
@@ -110,12 +111,14 @@ class Alarms:
                 result = self.after_run()
                 if result is not None:
                     await result
-            await self.aim(kind)
+            # A run that found nothing never goes again at once (no busy loop, whatever the
+            # tables say).
+            await self.aim(kind, not_before=None if done else self.now() + IDLE)
 
-    async def aim(self, kind: str) -> None:
+    async def aim(self, kind: str, *, not_before: datetime | None = None) -> None:
         """Aim the alarm of ``kind`` at the earliest due instant in its table."""
         _run, next_due = self.work[kind]
-        now = self.now()
+        now = max(self.now(), not_before) if not_before is not None else self.now()
         try:
             due = await next_due()
         except Exception as exc:
