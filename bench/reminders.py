@@ -35,7 +35,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.calendar.wallclock import before, instant
 from bot.services.notify import zone
-from bot.services.reminders import plan
+from bot.services.reminders import plan_all
 from storage.db import Database, migrate
 from storage.models import Category, Event, EventText, Organisation, Region, Reminder, Rsvp, User
 from storage.repositories import ReminderRepository
@@ -217,8 +217,7 @@ async def project_round(db: Database, now: datetime, statements: Statements) -> 
                 select(Event.id, Event.starts_at, Event.timezone).where(Event.status == "published")
             )
         ).all()
-        for event_id, starts_at, timezone in events:
-            await plan(s, event_id, starts_at, timezone, now)
+        await plan_all(s, [(e.id, e.starts_at, e.timezone) for e in events], now)
     async with db.transaction() as s:
         due = await ReminderRepository(s).next_due()
     scheduler.add_job(

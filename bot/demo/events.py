@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.demo.translations import TRANSLATIONS
+from bot.services import reminders
 from storage.db import Database
 from storage.records import TextRecord
 from storage.repositories import CatalogRepository, EventRepository
@@ -317,12 +318,13 @@ async def load_demo(db: Database, today: date | None = None, tz_name: str = "Eur
                 TextRecord(code, title, description)
                 for code, (title, description) in TRANSLATIONS.get(demo.uid, {}).items()
             ]
-            await events.add(
+            starts_at = _instant(start_day, demo.start, tz)
+            event_id = await events.add(
                 organisation_id=org_ids[demo.organisation],
                 category_id=category_id,
                 region_id=region_id,
                 uid=f"demo-{demo.uid}",
-                starts_at=_instant(start_day, demo.start, tz),
+                starts_at=starts_at,
                 ends_at=_instant(end_day, demo.end, tz) if demo.end else None,
                 place=demo.place,
                 capacity=demo.capacity,
@@ -334,5 +336,7 @@ async def load_demo(db: Database, today: date | None = None, tz_name: str = "Eur
                 texts=texts,
                 timezone=tz_name,
             )
+            # Reminders still ahead of the start of ``today``, as for any new event.
+            await reminders.plan(s, event_id, starts_at, tz_name, _instant(today, time(0), tz))
             added += 1
     return added

@@ -119,6 +119,7 @@ class ImportService:
         added = updated = cancelled = unchanged = 0
         now = self.clock()
         fresh: list[tuple[int, int, int]] = []
+        timed: list[tuple[int, datetime, str]] = []  # events whose reminders are planned
         async with self.db.transaction() as s:
             catalog, events = CatalogRepository(s), EventRepository(s)
             organisation = await OrganiserRepository(s).organisation(organisation_id)
@@ -152,7 +153,7 @@ class ImportService:
                         timezone=item.timezone,
                     )
                     await events.change(event_id, source="ical", content_hash=item.fingerprint)
-                    await reminders.plan(s, event_id, item.starts_at, item.timezone, now)
+                    timed.append((event_id, item.starts_at, item.timezone))
                     fresh.append((event_id, category_id, region_id))
                     added += 1
                     continue
@@ -169,11 +170,12 @@ class ImportService:
                 changed = await self._update(events, existing.id, item, locale)
                 await events.change(existing.id, content_hash=item.fingerprint)
                 if {"starts_at", "timezone", "status"} & set(changed):
-                    await reminders.plan(s, existing.id, item.starts_at, item.timezone, now)
+                    timed.append((existing.id, item.starts_at, item.timezone))
                 if changed:
                     ref = f"{existing.id}:{item.fingerprint[:12]}"
                     await tell_attendees(s, existing.id, CHANGED, ref, changed, now=now)
                 updated += 1
+            await reminders.plan_all(s, timed, now)
             # Every new event of the file in one message per follower, not one each.
             await announce(s, fresh, now)
         return ImportResult(added, updated, cancelled, unchanged)

@@ -15,7 +15,7 @@ recorded as ``skipped_late`` with the number of people it would have reached, an
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -44,7 +44,14 @@ async def plan(
     s: Session, event_id: int, starts_at: datetime, timezone: str, now: datetime
 ) -> None:
     """Plan (or plan again, after a change of time) the reminders of an event."""
-    await ReminderRepository(s).plan(event_id, dues(starts_at, timezone, now))
+    await plan_all(s, [(event_id, starts_at, timezone)], now)
+
+
+async def plan_all(s: Session, events: Iterable[tuple[int, datetime, str]], now: datetime) -> None:
+    """Plan the reminders of many events (id, start, time zone) at once: a few statements for
+    any number of events (an import, the demo)."""
+    plans = {event_id: dues(starts_at, tz, now) for event_id, starts_at, tz in events}
+    await ReminderRepository(s).plan_many(plans)
 
 
 async def call_off(s: Session, event_id: int) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping
 from datetime import datetime
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -54,24 +54,44 @@ class ReminderRepository:
         self.session = session
 
     async def plan(self, event_id: int, dues: Mapping[int, datetime]) -> None:
-        """The event's reminders are due at ``dues`` (minutes before → instant): rows with a
-        new instant are planned again; offsets not in ``dues`` that wait are called off."""
-        rows = {
-            r.minutes_before: r
-            for r in await self.session.scalars(
-                select(Reminder).where(Reminder.event_id == event_id)
-            )
-        }
-        for minutes, due in dues.items():
-            row = rows.get(minutes)
-            if row is None:
-                self.session.add(Reminder(event_id=event_id, minutes_before=minutes, due_at=due))
-            elif row.due_at != due or row.status == "cancelled":
-                row.due_at, row.status, row.done_at = due, "planned", None
-        for minutes, row in rows.items():
-            if minutes not in dues and row.status == "planned":
-                row.status = "cancelled"
+        """The event's reminders are due at ``dues`` (minutes before → instant)."""
+        await self.plan_many({event_id: dues})
+
+    async def plan_many(self, plans: Mapping[int, Mapping[int, datetime]]) -> None:
+        """Per event, its reminders are due at the instants given (minutes before → instant):
+        new ones are added (a few statements for any number of events), those with a new
+        instant are planned again, and offsets no longer given that still wait are called off."""
+        existing: dict[int, dict[int, Reminder]] = {}
+        for chunk in _chunks(plans):
+            found = await self.session.scalars(select(Reminder).where(Reminder.event_id.in_(chunk)))
+            for planned in found:
+                existing.setdefault(planned.event_id, {})[planned.minutes_before] = planned
+        new: list[dict[str, object]] = []
+        for event_id, dues in plans.items():
+            rows = existing.get(event_id, {})
+            for minutes, due in dues.items():
+                row = rows.get(minutes)
+                if row is None:
+                    new.append(
+                        {
+                            "event_id": event_id,
+                            "minutes_before": minutes,
+                            "due_at": due,
+                            "status": "planned",
+                            "recipients": 0,
+                            "skipped_late": 0,
+                            "cant_come": 0,
+                        }
+                    )
+                elif row.due_at != due or row.status == "cancelled":
+                    row.due_at, row.status, row.done_at = due, "planned", None
+            for minutes, row in rows.items():
+                if minutes not in dues and row.status == "planned":
+                    row.status = "cancelled"
         await self.session.flush()
+        if new:
+            # One executemany: SQLAlchemy batches it into few INSERT statements, compiled once.
+            await self.session.execute(insert(Reminder), new)
 
     async def call_off(self, event_id: int) -> None:
         """The event is cancelled: nothing more is reminded."""
