@@ -138,6 +138,19 @@ async def test_quiet_hours_hold_news_until_morning_but_not_an_offer_about_to_exp
     await holder.presses(f"r:{early}:n:-")
     assert len(got(reader, OFFERED)) == 1
 
+    # Cancelled at night: for the breakfast at 06:00 the news comes at once; for an evening
+    # event it waits for the morning.
+    evening = await publish(core, utc(2026, 11, 25, 17), title="Abendessen")
+    await reader.presses(f"r:{evening}:g:-")
+    for event_id in (early, evening):
+        await core.services.events.cancel(event_id)
+    await due_work(core)
+    gone = "❌ Cancelled: “{title}” ({organiser}) does not take place."
+    cancelled = got(reader, gone)
+    assert len(cancelled) == 1 and "Frühstück" in cancelled[0]
+    await at(core, clock, utc(2026, 11, 25, 7))
+    assert len(got(reader, gone)) == 2
+
 
 async def test_digests_collect_new_events_for_the_hour_and_day_people_chose(
     room: Chatroom, core: Core, clock: FakeClock

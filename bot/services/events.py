@@ -29,8 +29,9 @@ CHANGED = "event_changed"
 LINK_ADDED = "event_link"
 CANCELLED = "event_cancelled"
 TRANSLATE_EVENT = "translate_event"
-# Changes to an event closer than this reach people at once, also in their quiet hours.
-SOON = timedelta(hours=24)
+# News of an event waits for the end of people's quiet hours only if it then still comes at
+# least this long before the event begins; otherwise it is sent at once.
+BEFORE_START = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -78,8 +79,8 @@ async def tell_attendees(
 
 
 async def cancel_event(s: Session, event_id: int, seats: Seats, now: datetime) -> int:
-    """Cancel an event: no more reminders or offers, and everyone who answered is told
-    (at once when it was to start within a day). Returns how many are told."""
+    """Cancel an event: no more reminders or offers, and everyone who answered is told (in
+    their quiet hours only if the end of these would be too late). Returns how many."""
     events = EventRepository(s)
     if not await events.change(event_id, status="cancelled"):
         return 0
@@ -88,8 +89,10 @@ async def cancel_event(s: Session, event_id: int, seats: Seats, now: datetime) -
     event = await events.get(event_id)
     attendees = await events.attendees(event_id)
     payload = {"event_id": event_id, "changed": []}
-    urgent = event is not None and event.starts_at - now < SOON
-    return await queue(s, CANCELLED, str(event_id), attendees, payload, now=now, urgent=urgent)
+    useful_until = event.starts_at - BEFORE_START if event is not None else None
+    return await queue(
+        s, CANCELLED, str(event_id), attendees, payload, now=now, useful_until=useful_until
+    )
 
 
 class EventService:
@@ -223,19 +226,24 @@ class EventService:
             if event.online_url is None and fields.get("online_url"):
                 going = await RsvpRepository(s).user_ids(event_id, "going")
                 news = {"event_id": event_id}
-                await queue(s, LINK_ADDED, ref, set(going) - told, news, now=now)
+                await queue(
+                    s,
+                    LINK_ADDED,
+                    ref,
+                    set(going) - told,
+                    news,
+                    now=now,
+                    useful_until=refreshed.starts_at,
+                )
                 told.update(going)
             news_for_all = [name for name in changed if name != "capacity"]
             if news_for_all:
                 others = [u for u in await events.attendees(event_id) if u not in told]
                 payload = {"event_id": event_id, "changed": news_for_all}
-                await queue(s, CHANGED, ref, others, payload, now=now, urgent=self._soon(refreshed))
+                useful_until = refreshed.starts_at - BEFORE_START
+                await queue(s, CHANGED, ref, others, payload, now=now, useful_until=useful_until)
                 told.update(others)
         return changed, len(told)
-
-    def _soon(self, event: EventRecord) -> bool:
-        """News of an event that starts within a day does not wait for quiet hours to end."""
-        return event.starts_at - self.clock() < SOON
 
     async def cancel(self, event_id: int) -> int:
         """Cancel an event; everyone who answered is told. Returns how many."""
