@@ -81,20 +81,23 @@ class DigestService:
         people were handled (a digest with nothing new sends nothing)."""
         handled = 0
         while True:
-            async with self.db.unit_of_work() as unit:
+            # Looking takes no write lock: an alarm that finds nothing due blocks nobody.
+            async with self.db.unit_of_work(write=False) as unit:
                 due = await DigestRepository(unit.session).due(self.clock(), 1)
-                if not due:
-                    return handled
-                await self._send(unit.session, due[0])
+            if not due:
+                return handled
+            async with self.db.unit_of_work() as unit:
+                await self._send(unit.session, *due[0])
             handled += 1
 
-    async def _send(self, s: Session, user_id: int) -> None:
+    async def _send(self, s: Session, user_id: int, due_at: datetime) -> None:
         now = self.clock()
-        user = await UserRepository(s).get(user_id)
-        if user is None:
-            return
-        await flush(s, user, now, kind=DIGEST)
-        await DigestRepository(s).set_next(user_id, next_digest(user, now))
+        user = await UserRepository(s).get(user_id, lock=True)
+        digests = DigestRepository(s)
+        if user is None or await digests.next_of(user_id) != due_at:
+            return  # sent by another process, or the settings changed meanwhile
+        await flush(s, user, now, kind=DIGEST, ref=f"{user_id}:{int(due_at.timestamp())}")
+        await digests.set_next(user_id, next_digest(user, now))
 
     async def next_due(self) -> datetime | None:
         async with self.db.transaction() as s:
@@ -105,9 +108,11 @@ class DigestService:
             return await DigestRepository(s).waiting(user_id)
 
 
-async def flush(s: Session, user: UserRecord, now: datetime, *, kind: str) -> int:
-    """Send the events kept for the person's digest now (those still ahead), as one message;
-    returns how many events it lists."""
+async def flush(
+    s: Session, user: UserRecord, now: datetime, *, kind: str, ref: str | None = None
+) -> int:
+    """Send the events kept for the person's digest now (those still ahead), as one message
+    (``ref``: the digest's own reference); returns how many events it lists."""
     kept = await DigestRepository(s).take(user.id)
     events = EventRepository(s)
     ahead = []
@@ -117,6 +122,6 @@ async def flush(s: Session, user: UserRecord, now: datetime, *, kind: str) -> in
             ahead.append(event_id)
     if not ahead:
         return 0
-    ref = f"{user.id}:{int(now.timestamp())}"
+    ref = ref or f"{user.id}:{int(now.timestamp())}"
     await queue(s, kind, ref, [user.id], {"event_ids": ahead}, now=now, urgent=kind == DIGEST)
     return len(ahead)

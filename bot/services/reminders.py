@@ -84,10 +84,12 @@ class ReminderService:
         reminder rows were handled."""
         handled = 0
         while True:
-            async with self.db.unit_of_work() as unit:
+            # Looking takes no write lock: an alarm that finds nothing due blocks nobody.
+            async with self.db.unit_of_work(write=False) as unit:
                 due = await ReminderRepository(unit.session).due(self.clock(), 1)
-                if not due:
-                    return handled
+            if not due:
+                return handled
+            async with self.db.unit_of_work() as unit:
                 await self._fan_out(unit.session, due[0].id)
             handled += 1
 

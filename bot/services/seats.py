@@ -28,7 +28,6 @@ DEMOTED = "waitlist_demoted"
 PROMOTED = "waitlist_promoted"
 # An offer is pushed in quiet hours when less than this would be left after them.
 OFFER_NOTICE = timedelta(hours=1)
-EXPIRE_BATCH = 50
 
 
 class OfferGone(Exception):
@@ -159,10 +158,12 @@ class Seats:
         """Offers not answered in time expire and pass to the next person; returns how many."""
         expired = 0
         while True:
-            async with self.db.unit_of_work() as unit:
+            # Looking takes no write lock: an alarm that finds nothing due blocks nobody.
+            async with self.db.unit_of_work(write=False) as unit:
                 due = await OfferRepository(unit.session).expired(self.clock(), 1)
-                if not due:
-                    return expired
+            if not due:
+                return expired
+            async with self.db.unit_of_work() as unit:
                 await self._expire(unit.session, due[0])
             expired += 1
 

@@ -284,15 +284,18 @@ class DigestRepository:
                 .on_conflict_do_nothing()
             )
 
-    async def due(self, now: datetime, limit: int) -> list[int]:
-        """People whose digest is due."""
-        rows = await self.session.scalars(
-            select(User.id)
+    async def due(self, now: datetime, limit: int) -> list[tuple[int, datetime]]:
+        """People whose digest is due, with the instant it was due at."""
+        rows = await self.session.execute(
+            select(User.id, User.digest_next_at)
             .where(User.news_mode != "instant", User.digest_next_at <= now)
             .order_by(User.digest_next_at, User.id)
             .limit(limit)
         )
-        return list(rows)
+        return [(user_id, at) for user_id, at in rows if at is not None]
+
+    async def next_of(self, user_id: int) -> datetime | None:
+        return await self.session.scalar(select(User.digest_next_at).where(User.id == user_id))
 
     async def take(self, user_id: int) -> list[int]:
         """The events kept for the person's digest, which are forgotten here."""

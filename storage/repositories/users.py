@@ -183,8 +183,9 @@ class UserRepository:
         )
         return _user(row) if row else None
 
-    async def get(self, user_id: int) -> UserRecord | None:
-        row = await self.session.get(User, user_id)
+    async def get(self, user_id: int, *, lock: bool = False) -> UserRecord | None:
+        """The person; ``lock`` keeps other processes from changing them until the commit."""
+        row = await self.session.get(User, user_id, with_for_update=lock or None)
         return _user(row) if row else None
 
     async def create(
