@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Annotated, Literal, Self, get_args
+from typing import Annotated, Literal, Self, cast, get_args
 
 from bot.core.buttons import Between, ButtonData, EventsPage, Locale, RowId
 from bot.core.errors import StaleButton
@@ -150,6 +150,13 @@ class DeleteData(ButtonData, prefix="x"):
 # -- reminders, seat offers, settings (handlers/reminders.py, handlers/settings.py) -------
 
 ReminderMinutes = Literal[10080, 1440, 120, 30]
+
+
+def reminder_minutes(value: int) -> ReminderMinutes:
+    """An offset as a button carries it; anything else is no reminder of ours."""
+    if value not in get_args(ReminderMinutes):
+        raise StaleButton("not a reminder offset")
+    return cast(ReminderMinutes, value)
 
 
 @dataclass(frozen=True)

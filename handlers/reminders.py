@@ -4,7 +4,6 @@ reader's language and time zone, and the buttons under it; /reminders shows what
 from __future__ import annotations
 
 from datetime import datetime
-from typing import cast, get_args
 from zoneinfo import ZoneInfo
 
 from markupsafe import Markup
@@ -18,19 +17,19 @@ from bot.services import Services
 from bot.services.events import EventView
 from bot.services.rsvp import Answer
 from bot.services.seats import OfferGone
-from handlers.buttons import EventCard, OfferReply, ReminderMinutes, ReminderReply
+from handlers.buttons import (
+    EventCard,
+    OfferReply,
+    ReminderMinutes,
+    ReminderReply,
+    reminder_minutes,
+)
 from handlers.events import answer_line, card, unavailable_text
 from handlers.views import event_text, title_of
 
 REMINDER_DESCRIPTION = 300
 LIST_LIMIT = 10
 REMINDED = ("going", "maybe", "waitlisted")
-
-
-def _minutes(value: int) -> ReminderMinutes:
-    if value not in get_args(ReminderMinutes):
-        raise StaleButton("not a reminder offset")
-    return cast(ReminderMinutes, value)
 
 
 def _now(services: Services) -> datetime:
@@ -75,7 +74,7 @@ def _question(view: EventView, minutes: ReminderMinutes) -> tuple[Markup, tuple[
 async def render_reminder(ctx: NoticeContext) -> Reply | None:
     """A reminder before an event the reader answered going or maybe, or waits for."""
     services, payload = ctx.services, ctx.payload
-    event_id, minutes = int(payload["event_id"]), _minutes(int(payload["minutes"]))
+    event_id, minutes = int(payload["event_id"]), reminder_minutes(int(payload["minutes"]))
     if not await services.reminders.is_current(event_id, minutes, str(payload["due"])):
         return None  # the event moved: the reminder for its new time comes instead
     view = await services.events.view(event_id, ctx.user.id)

@@ -7,7 +7,6 @@ on the same settings; each page is edited in place and shows what is chosen with
 from __future__ import annotations
 
 from datetime import datetime
-from typing import cast
 
 from bot.core.chat import Button, Reply
 from bot.core.context import Context
@@ -25,7 +24,6 @@ from bot.i18n.text import fmt, join
 from bot.services.preferences import DIGEST_HOURS, QUIET_CHOICES, ZONE_CHOICES
 from bot.services.reminders import CHOICES
 from handlers.buttons import (
-    ReminderMinutes,
     SetDigestDay,
     SetDigestHour,
     SetNews,
@@ -33,6 +31,7 @@ from handlers.buttons import (
     SetReminder,
     SettingsView,
     SetZone,
+    reminder_minutes,
 )
 from storage.records import UserRecord
 
@@ -41,10 +40,6 @@ ON, OFF = "✅", "▫️"
 
 def _mark(on: bool, label: str) -> str:
     return f"{ON if on else OFF} {label}"
-
-
-def _minutes(value: int) -> ReminderMinutes:
-    return cast(ReminderMinutes, value)
 
 
 def _back() -> Button:
@@ -108,7 +103,7 @@ def _reminders_page(user: UserRecord) -> Reply:
         (
             Button(
                 _mark(m in user.reminder_minutes, format_offset(m)),
-                SetReminder(_minutes(m), m not in user.reminder_minutes).pack(),
+                SetReminder(reminder_minutes(m), m not in user.reminder_minutes).pack(),
             ),
         )
         for m in CHOICES
