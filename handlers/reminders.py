@@ -168,6 +168,9 @@ async def on_offer_reply(ctx: Context, press: OfferReply) -> Reply:
             raise StaleButton("offer of a vanished event") from exc
         message = unavailable_text(exc.reason)
         return Reply(fmt(message), replace=True, toast=message)
+    if answer == Answer.GOING and not result.accepted_offer:
+        message = _offer_gone_text("expired")  # it ran out between the press and now
+        return Reply(fmt(message), replace=True, toast=message)
     view = await services.events.view(offer.event_id, ctx.me.id)
     if view is None:
         raise StaleButton("event vanished")

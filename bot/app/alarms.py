@@ -62,6 +62,7 @@ class Alarms:
         }
         self._locks = {kind: asyncio.Lock() for kind in KINDS}
         self._aiming: asyncio.Task[None] | None = None
+        self._again = False
         self._running: set[asyncio.Task[object]] = set()
         self._stopped = False
 
@@ -131,14 +132,20 @@ class Alarms:
     def poke(self) -> None:
         """Something may have changed what is planned: re-aim every alarm soon (once for a
         burst of updates), never delaying the update itself."""
-        if self._stopped or (self._aiming is not None and not self._aiming.done()):
+        if self._stopped:
+            return
+        if self._aiming is not None and not self._aiming.done():
+            self._again = True  # read the tables once more when this aiming is done
             return
         self._aiming = asyncio.get_running_loop().create_task(self._aim_all())
 
     async def _aim_all(self) -> None:
         await asyncio.sleep(0)
-        for kind in KINDS:
-            await self.aim(kind)
+        self._again = True
+        while self._again and not self._stopped:
+            self._again = False
+            for kind in KINDS:
+                await self.aim(kind)
 
     async def stop(self) -> None:
         """No new runs; the ones running finish their unit of work (before the database goes)."""
