@@ -442,6 +442,8 @@ async def report(ctx: Context) -> Reply:
             "not_going",
             "waitlisted",
             "languages",
+            "reminders",
+            "cant_come_after_reminder",
             "interpreter_requests",
         ]
     ]

@@ -99,7 +99,12 @@ async def test_translate_attendees_and_report(room: Chatroom, core: Core) -> Non
     report = orga.last[0].attachment
     assert report is not None
     table = list(csv.reader(io.StringIO(report.content.decode("utf-8-sig"))))
-    assert table[0][-2:] == ["languages", "interpreter_requests"]
+    assert table[0][-4:] == [
+        "languages",
+        "reminders",
+        "cant_come_after_reminder",
+        "interpreter_requests",
+    ]
     assert any(r[1] == str(event_id) and r[4] == "1" and "fa:1" in r[8] for r in table[1:])
 
 

@@ -5,6 +5,8 @@ reminder; late work after downtime."""
 from __future__ import annotations
 
 import asyncio
+import csv
+import io
 from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -278,6 +280,12 @@ async def test_cant_come_frees_the_seat_and_the_organiser_sees_the_counts(
         until="{until}",
     )
     assert offered.split("{until}")[0] in orga.text
+    await orga.says("/report")
+    report = orga.last[0].attachment
+    assert report is not None
+    table = list(csv.DictReader(io.StringIO(report.content.decode("utf-8-sig"))))
+    (row,) = [r for r in table if r["event"] == str(event_id)]
+    assert (row["reminders"], row["cant_come_after_reminder"]) == ("3", "1")
 
 
 async def answer_of(core: Core, name: str, event_id: int) -> str | None:

@@ -18,6 +18,7 @@ from storage.repositories import (
     CatalogRepository,
     EventRepository,
     OfferRepository,
+    ReminderRepository,
     RsvpRepository,
     Session,
 )
@@ -273,8 +274,10 @@ class EventService:
         participants. The same few queries for any number of events."""
         async with self.db.transaction() as s:
             records = await EventRepository(s).report(organisation_ids, first, last)
+            reminded = await ReminderRepository(s).totals([r.event_id for r in records])
         result: dict[int, list[tuple[object, ...]]] = {}
         for r in records:
+            sent, cant_come = reminded.get(r.event_id, (0, 0))
             result.setdefault(r.organisation_id, []).append(
                 (
                     r.event_id,
@@ -285,6 +288,8 @@ class EventService:
                     r.counts.not_going,
                     r.counts.waitlisted,
                     " ".join(f"{k}:{v}" for k, v in sorted(r.languages.items())),
+                    sent,
+                    cant_come,
                 )
             )
         return result

@@ -151,6 +151,20 @@ class ReminderRepository:
         )
         return [_reminder(r) for r in rows]
 
+    async def totals(self, event_ids: Collection[int]) -> dict[int, tuple[int, int]]:
+        """Per event: reminders written for people, and "can't come" answers to them."""
+        found: dict[int, tuple[int, int]] = {}
+        for chunk in _chunks(event_ids):
+            rows = await self.session.execute(
+                select(
+                    Reminder.event_id, func.sum(Reminder.recipients), func.sum(Reminder.cant_come)
+                )
+                .where(Reminder.event_id.in_(chunk))
+                .group_by(Reminder.event_id)
+            )
+            found.update({e: (int(sent or 0), int(cant or 0)) for e, sent, cant in rows})
+        return found
+
     async def recipients(self, event_id: int) -> list[tuple[int, str, tuple[int, ...]]]:
         """Everyone who answered going or maybe, or waits: (user, answer, their offsets)."""
         rows = await self.session.execute(
