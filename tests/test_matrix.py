@@ -11,6 +11,7 @@ import urllib.request
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -32,9 +33,10 @@ from bot.core.chat import Button, Reply
 from bot.i18n import I18n
 from bot.i18n.text import fmt
 from bot.services.events import NEW_EVENT
+from bot.services.reminders import plan
 from bot.transports.matrix import option_key, render
 from storage.db import Database
-from storage.models import Identity
+from storage.models import Event, Identity, Rsvp
 from storage.repositories import OutboxRepository
 from tests.synapse import DEFAULT_PASSWORD, Synapse, fresh_user
 from tests.telegram_fake import FakeBotAPI, FakeUser
@@ -455,3 +457,51 @@ async def test_a_number_presses_only_the_latest_answers_buttons(
         assert t("de", "Sorry, I did not understand that. /help shows what I can do.") in (
             answer[-1].body
         )
+
+
+async def test_a_reminder_reaches_matrix_and_its_numbered_options_answer_it(
+    synapse: Synapse, bot_settings: Settings, tmp_path: Path
+) -> None:
+    bot_id = str(bot_settings.matrix_user_id)
+    async with bot_running(bot_settings), person(synapse, tmp_path, "rami") as p:
+        await onboard(p, bot_id, "ar", "العربية")
+        # An event in two hours and a few seconds: its two-hour reminder is due right away.
+        db = Database(bot_settings.database_url)
+        try:
+            async with db.transaction() as s:
+                user_id = await s.scalar(
+                    select(Identity.user_id).where(Identity.platform_user_id == p.user_id)
+                )
+                event = await s.scalar(
+                    select(Event).where(Event.uid == "demo-beratung-anerkennung")
+                )
+                assert user_id is not None and event is not None
+                event.starts_at = datetime.now(UTC) + timedelta(hours=2, seconds=6)
+                s.add(Rsvp(event_id=event.id, user_id=user_id, status="going"))
+                await plan(s, event.id, event.starts_at, event.timezone, datetime.now(UTC))
+                event_id = event.id
+        finally:
+            await db.dispose()
+        planned = await p.says("/reminders")  # any update re-aims the alarms
+        assert t("ar", "⏰ Your next reminders:") in planned[-1].body
+        opening = t("ar", "⏰ Reminder: {title} starts {when}.").split("{")[0]
+        await p.until(lambda: any(opening in s.body for s in p.heard), within=30)
+        reminder = [s for s in p.heard if opening in s.body]
+        assert len(reminder) == 1 and reminder[0].encrypted
+        answered = await p.says(option(reminder, t("ar", "❌ Can't come")))
+        assert (
+            t(
+                "ar",
+                "❌ Thank you for telling us. Your seat goes to the next person waiting, if any.",
+            )
+            in answered[-1].body
+        )
+    db = Database(bot_settings.database_url)
+    try:
+        async with db.transaction() as s:
+            status = await s.scalar(
+                select(Rsvp.status).where(Rsvp.event_id == event_id, Rsvp.user_id == user_id)
+            )
+    finally:
+        await db.dispose()
+    assert status == "not_going"

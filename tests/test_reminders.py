@@ -15,9 +15,10 @@ from sqlalchemy import select
 from bot.app.alarms import Alarms
 from bot.app.core import Core
 from bot.i18n.text import plain
-from storage.models import Identity, Reminder, Rsvp
+from storage.models import Event, Identity, Reminder, Rsvp
 from storage.repositories import CatalogRepository
 from tests.fakes import Chatroom, FakeClock, Person, registered
+from tests.test_organisers import organiser
 
 REMINDER_START = "⏰ Reminder: {title} starts {when}."
 
@@ -221,13 +222,9 @@ async def test_settings_changed_after_planning_count_when_the_reminder_is_due(
 async def test_cant_come_frees_the_seat_and_the_organiser_sees_the_counts(
     room: Chatroom, core: Core, clock: FakeClock
 ) -> None:
-    from tests.test_organisers import organiser  # noqa: PLC0415 - an organiser of org 9
-
     orga = await organiser(room, locale="de")
     event_id = await publish(core, utc(2026, 11, 27, 17), capacity=1, title="Bewerbungstraining")
     async with core.db.transaction() as s:
-        from storage.models import Event  # noqa: PLC0415
-
         row = await s.get(Event, event_id)
         assert row is not None
         row.organisation_id = 9
@@ -284,8 +281,8 @@ async def test_cant_come_frees_the_seat_and_the_organiser_sees_the_counts(
     report = orga.last[0].attachment
     assert report is not None
     table = list(csv.DictReader(io.StringIO(report.content.decode("utf-8-sig"))))
-    (row,) = [r for r in table if r["event"] == str(event_id)]
-    assert (row["reminders"], row["cant_come_after_reminder"]) == ("3", "1")
+    (reported,) = [r for r in table if r["event"] == str(event_id)]
+    assert (reported["reminders"], reported["cant_come_after_reminder"]) == ("3", "1")
 
 
 async def answer_of(core: Core, name: str, event_id: int) -> str | None:
