@@ -329,3 +329,23 @@ def test_each_zone_gets_its_own_vtimezone() -> None:
         own_zone = zones[record.timezone].to_tz(lookup_tzid=False)
         local = vevent.decoded("DTSTART").replace(tzinfo=None)
         assert local.replace(tzinfo=own_zone).astimezone(UTC) == record.starts_at
+
+
+def test_all_day_events_are_written_as_dates() -> None:
+    # 12–13 September 2027 in Berlin, all day: midnight to the midnight after the last day.
+    event = make_event(
+        starts_at=datetime(2027, 9, 12, tzinfo=BERLIN).astimezone(UTC),
+        ends_at=datetime(2027, 9, 14, tzinfo=BERLIN).astimezone(UTC),
+    )
+    data = event_ics(event, title="Sommerfest", description="", now=NOW)
+    assert b"DTSTART;VALUE=DATE:20270912" in lines(data)
+    assert b"DTEND;VALUE=DATE:20270914" in lines(data)
+    vevent = only_event(parse(data))
+    assert vevent.decoded("DTSTART") == datetime(2027, 9, 12).date()
+    # An event from midnight to midnight in another zone is not all day in Berlin: it has times.
+    timed = make_event(
+        starts_at=datetime(2027, 9, 12, tzinfo=UTC), ends_at=datetime(2027, 9, 13, tzinfo=UTC)
+    )
+    assert b"DTSTART;TZID=Europe/Berlin:20270912T020000" in lines(
+        event_ics(timed, title="Nachtwanderung", description="", now=NOW)
+    )

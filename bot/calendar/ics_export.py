@@ -14,7 +14,7 @@ time in ``TZOFFSETFROM``, as the RFC requires.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from icalendar import Calendar, Event, Timezone, TimezoneDaylight, TimezoneStandard
@@ -111,8 +111,14 @@ def _vevent(
     vevent = Event()
     vevent.add("UID", f"treffpunkt-event-{event.id}@treffpunkt")
     vevent.add("DTSTAMP", stamp)
-    vevent.add("DTSTART", _local(start, zone))
-    vevent.add("DTEND", _local(end, zone))
+    days = _all_day(start, end, zone)
+    if days is not None:
+        # Dates, not midnights: calendars show the event on its days, in every time zone.
+        vevent.add("DTSTART", days[0])
+        vevent.add("DTEND", days[1])
+    else:
+        vevent.add("DTSTART", _local(start, zone))
+        vevent.add("DTEND", _local(end, zone))
     vevent.add("SUMMARY", title)
     vevent.add("DESCRIPTION", "\n\n".join(line for line in lines if line))
     if location:
@@ -121,6 +127,17 @@ def _vevent(
         vevent.add("URL", link)
     vevent.add("STATUS", "CANCELLED" if event.status == "cancelled" else "CONFIRMED")
     return vevent
+
+
+def _all_day(start: datetime, end: datetime, zone: ZoneInfo | None) -> tuple[date, date] | None:
+    """The first day and the day after the last (iCal's DTEND for dates) of an event that
+    runs from midnight to midnight in its zone, or None for an event with times."""
+    if zone is None:
+        return None
+    first, after = start.astimezone(zone), end.astimezone(zone)
+    if first.time() != time(0) or after.time() != time(0) or after.date() <= first.date():
+        return None
+    return first.date(), after.date()
 
 
 def _local(instant: datetime, zone: ZoneInfo | None) -> datetime:
