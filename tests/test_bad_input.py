@@ -20,13 +20,16 @@ NOT_AN_ID = ["²", "2147483648", "9" * 25, "9" * 5000, "0" * 5000, "-1", "0", "1
 FAILURE = "Sorry, something went wrong on my side. Please try again."
 
 
-@pytest.mark.parametrize("typed", NOT_AN_ID)
-def test_ids_are_ascii_digits_in_range(typed: str) -> None:
+@pytest.mark.parametrize("typed", [*NOT_AN_ID, "١٧x", "۱.۵", "٠"])
+def test_ids_are_digits_in_range(typed: str) -> None:
     assert parse_id(typed) is None
 
 
 def test_ids_and_counts_that_are_read() -> None:
     assert parse_id("17") == 17
+    assert parse_id("١٧") == 17, "Arabic-Indic digits, as an Arabic keyboard types them"
+    assert parse_id("۱۷") == 17, "Persian digits"
+    assert parse_number("۲", 1, 6) == 2
     assert parse_id("2147483647") == 2**31 - 1
     assert parse_id("007") == 7
     assert parse_number("100000", 1, 100_000) == 100_000

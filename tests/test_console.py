@@ -160,3 +160,10 @@ async def test_a_number_presses_only_the_latest_answers_buttons(room: Chatroom, 
         assert await s.scalar(select(func.count()).select_from(Subscription)) == 0
         event = await s.get(Event, event_id)
     assert event is not None and event.capacity == 5
+
+
+def test_arabic_and_persian_digits_press_buttons(tmp_path: Path) -> None:
+    # "٤" (Arabic-Indic four) picks the fourth language, العربية; "۱" (Persian one) agrees.
+    out = chat(tmp_path, "/start\n٤\n۱\n/help\n")
+    assert t("ar", "🔒 A short note on your data.") in out
+    assert t("ar", "Thank you! Now choose the topics you want to hear about.") in out
