@@ -499,7 +499,14 @@ async def my_calendar(ctx: Context) -> Reply:
         return Reply(fmt(_("You are not going to any upcoming event yet.")))
     data = calendar_ics(items, name="Treffpunkt", now=ctx.services.events.clock())
     return Reply(
-        fmt(_("Your events as one calendar file: {n}."), n=len(items)),
+        fmt(
+            ngettext(
+                "The {n} event you are going to, as one calendar file.",
+                "The {n} events you are going to, as one calendar file.",
+                len(items),
+            ),
+            n=len(items),
+        ),
         attachment=Attachment("treffpunkt.ics", data, "text/calendar"),
     )
 

@@ -13,7 +13,7 @@ from bot.core.chat import Button, Reply
 from bot.core.context import Context
 from bot.core.conversations import Finish, Goto, Outcome, Stay, Step, Turn, Wizard
 from bot.core.errors import StaleButton
-from bot.i18n import _, format_when, isolate, language_name, native_name
+from bot.i18n import _, format_when, isolate, language_name, native_name, ngettext
 from bot.i18n.text import bold, fmt, join
 from bot.services.topics import Choice
 from handlers import event_fields as fields
@@ -385,7 +385,11 @@ async def _publish(ctx: Context, data: dict[str, Any], now: datetime) -> Outcome
     return Finish(
         Reply(
             fmt(
-                _("Published (event {id}). I am telling the people who follow this topic: {n}."),
+                ngettext(
+                    "Published (event {id}). {n} person follows this topic and hears of it.",
+                    "Published (event {id}). {n} people follow this topic and hear of it.",
+                    told,
+                ),
                 id=event_id,
                 n=told,
             ),

@@ -146,10 +146,11 @@ async def test_new_event_step_by_step_with_every_check(
     orga.sees("Please check the event:")
     assert "<b>Gästen</b> {0} %s" in orga.text, "organiser text is shown literally"
     await orga.taps("✅ Publish")
-    orga.sees(
-        "Published (event {id}). I am telling the people who follow this topic: {n}.",
+    orga.sees_n(
+        "Published (event {id}). {n} person follows this topic and hears of it.",
+        "Published (event {id}). {n} people follow this topic and hear of it.",
+        1,
         id=17,
-        n=1,
     )
 
     async with core.db.transaction() as s:
