@@ -11,7 +11,7 @@ from bot.core.buttons import EventsPage
 from bot.core.chat import Button, Reply
 from bot.core.context import Context, NoticeContext
 from bot.core.errors import EventUnavailable, StaleButton
-from bot.i18n import N_, _, current, ngettext
+from bot.i18n import N_, _, current, format_when, ngettext
 from bot.i18n.text import bold, chunks, fmt, join, plain, shorten
 from bot.services.events import EventView, pick_text
 from bot.services.rsvp import Answer, AnswerResult
@@ -80,6 +80,13 @@ def card(
     parts = [status_line or Markup(""), event_text(view, tz, description_limit=CARD_DESCRIPTION)]
     parts.append(Markup("\n") + counts_line(view))
     parts.append(my_answer_line(view) or Markup(""))
+    if view.offer is not None:
+        parts.append(
+            fmt(
+                _("🎟 A seat is offered to you until {until}: tap “Going” to take it."),
+                until=format_when(view.offer.expires_at, None, tz),
+            )
+        )
     rows: list[tuple[Button, ...]] = [_answer_buttons(view, back)]
     text = pick_text(view.event.texts, current().content_order())
     extra = [Button(_("📅 Add to calendar"), CalendarFile(view.event.id).pack())]

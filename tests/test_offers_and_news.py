@@ -55,6 +55,9 @@ async def test_a_free_seat_is_offered_down_a_waitlist_of_three(
         ("open", utc(2026, 11, 23, 19))
     ]
     assert await answer_of(core, "b", event_id) == "waitlisted"
+    await first.presses(f"e:{event_id}:-")  # the card says so too, and "Going" takes it
+    offered_here = "🎟 A seat is offered to you until {until}: tap “Going” to take it."
+    assert first.t(offered_here).split("{until}")[0] in first.text
     # Someone new cannot take the held seat.
     late = await registered(room, "late", "en")
     await late.presses(f"r:{event_id}:g:-")
