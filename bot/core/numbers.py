@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from bot.core.buttons import MAX_INT
 
-
 # Arabic-Indic and Persian (extended Arabic-Indic) digits, each to its ASCII digit.
 _EASTERN_DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "0123456789" * 2)
 
