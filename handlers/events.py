@@ -306,6 +306,8 @@ async def render_new_event(ctx: NoticeContext) -> Reply | None:
     view = await ctx.services.events.view(int(ctx.payload["event_id"]), ctx.user.id)
     if view is None or view.event.status != "published":
         return None
+    if view.event.starts_at <= ctx.services.users.clock():
+        return None  # held through the quiet hours until it had begun: no news any more
     line = fmt(_("🆕 New event from {organiser}:"), organiser=view.event.organisation_name)
     return card(view, ctx.tz, None, status_line=line)
 

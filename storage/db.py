@@ -129,6 +129,17 @@ class Database:
         async with self.unit_of_work() as unit:
             yield unit.session
 
+    @asynccontextmanager
+    async def reading(self) -> AsyncIterator[AsyncSession]:
+        """The session of the unit of work already open, else a unit that only reads (on
+        SQLite it takes no write lock, so it never waits behind a long write)."""
+        unit = self._current.get()
+        if unit is not None:
+            yield unit.session
+            return
+        async with self.unit_of_work(write=False) as unit:
+            yield unit.session
+
     async def dispose(self) -> None:
         await self.engine.dispose()
 

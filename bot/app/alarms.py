@@ -102,16 +102,18 @@ class Alarms:
         async with self._locks[kind]:
             try:
                 done = await run()
+                if done:
+                    log.info("due %s: %d handled", kind, done)
+                # Deliver (or wake the delivery worker) after every run: held notices whose
+                # quiet hours ended go out too, also in the console, which has no worker loop.
+                result = self.after_run()
+                if result is not None:
+                    await result
             except Exception as exc:
                 # The database may be away: nothing is lost, the rows stay due.
                 log.warning("due %s could not run:\n%s", kind, failure_summary(exc))
                 self._set(kind, self.now() + RETRY)
                 return
-            if done:
-                log.info("due %s: %d handled", kind, done)
-                result = self.after_run()
-                if result is not None:
-                    await result
             # A run that found nothing never goes again at once (no busy loop, whatever the
             # tables say).
             await self.aim(kind, not_before=None if done else self.now() + IDLE)

@@ -39,6 +39,7 @@ async def run_console(settings: Settings) -> int:
     core = await Core.create(settings, run_migrations=False)
     console = ConsoleTransport(core, sys.stdin.buffer, sys.stdout)
     # Reminders, offers and digests come in the console too, while it waits for a line.
+    await core.services.reminders.plan_missing()
     alarms = alarm_clock(core, console.deliver)
     loop = asyncio.get_running_loop()
     with contextlib.suppress(NotImplementedError):  # no signal handlers on some platforms

@@ -95,6 +95,7 @@ async def serve(
     if settings.matrix_enabled:
         transports.append(MatrixTransport(core, settings))
     await core.services.jobs.recover()
+    await core.services.reminders.plan_missing()
     worker = asyncio.create_task(core.delivery.run(), name="delivery")
     alarms = alarm_clock(core, core.delivery.wake)
     scheduler = alarms.scheduler

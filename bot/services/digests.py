@@ -100,11 +100,11 @@ class DigestService:
         await digests.set_next(user_id, next_digest(user, now))
 
     async def next_due(self) -> datetime | None:
-        async with self.db.transaction() as s:
+        async with self.db.reading() as s:
             return await DigestRepository(s).next_due()
 
     async def waiting(self, user_id: int) -> int:
-        async with self.db.transaction() as s:
+        async with self.db.reading() as s:
             return await DigestRepository(s).waiting(user_id)
 
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from bot.services import reminders
 from bot.services.digests import NEW_EVENT, announce
 from bot.services.jobs import JobQueue
-from bot.services.notify import queue
+from bot.services.notify import BEFORE_START, queue
 from bot.services.seats import Seats
 from storage.db import Database
 from storage.records import Counts, EventRecord, OfferRecord, RsvpRecord, TextRecord
@@ -30,9 +30,6 @@ CHANGED = "event_changed"
 LINK_ADDED = "event_link"
 CANCELLED = "event_cancelled"
 TRANSLATE_EVENT = "translate_event"
-# News of an event waits for the end of people's quiet hours only if it then still comes at
-# least this long before the event begins; otherwise it is sent at once.
-BEFORE_START = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -74,9 +71,12 @@ async def tell_attendees(
     s: Session, event_id: int, kind: str, ref: str, changed: list[str], *, now: datetime
 ) -> int:
     """Queue a notice (changed, cancelled) to everyone who answered going, maybe or waits."""
-    attendees = await EventRepository(s).attendees(event_id)
+    events = EventRepository(s)
+    attendees = await events.attendees(event_id)
+    event = await events.get(event_id)
+    useful_until = event.starts_at - BEFORE_START if event is not None else None
     payload = {"event_id": event_id, "changed": changed}
-    return await queue(s, kind, ref, attendees, payload, now=now)
+    return await queue(s, kind, ref, attendees, payload, now=now, useful_until=useful_until)
 
 
 async def cancel_event(s: Session, event_id: int, seats: Seats, now: datetime) -> int:

@@ -9,7 +9,7 @@ reminder of an event that starts before the quiet hours end, a seat offer that e
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -17,6 +17,9 @@ from bot.calendar.wallclock import quiet_end
 from storage.repositories import NoticeRepository, OutboxRepository, Session
 
 FALLBACK_ZONE = "Europe/Berlin"
+# News of an event waits for the end of people's quiet hours only if it then still comes at
+# least this long before the event begins; otherwise it is sent at once.
+BEFORE_START = timedelta(hours=1)
 
 
 def zone(name: str | None) -> ZoneInfo:

@@ -79,6 +79,18 @@ class ReminderService:
         self.db = db
         self.clock = clock
 
+    async def plan_missing(self) -> int:
+        """Plan the reminders of upcoming events that have none (published before reminders
+        existed); run at every start, it finds nothing the second time. Returns how many."""
+        now = self.clock()
+        async with self.db.reading() as s:
+            missing = await ReminderRepository(s).unplanned(now)
+        if missing:
+            async with self.db.transaction() as s:
+                await plan_all(s, missing, now)
+            log.info("planned the reminders of %d events that had none", len(missing))
+        return len(missing)
+
     async def run_due(self) -> int:
         """Send every reminder that is due (each in its own unit of work); returns how many
         reminder rows were handled."""
@@ -147,11 +159,25 @@ class ReminderService:
 
     async def is_current(self, event_id: int, minutes: int, due: str) -> bool:
         """The reminder of this payload is still the planned one (the event was not moved)."""
-        async with self.db.transaction() as s:
+        async with self.db.reading() as s:
             for row in await ReminderRepository(s).of_event(event_id):
                 if row.minutes_before == minutes:
                     return row.due_at.isoformat() == due and row.status == "sent"
         return False
+
+    async def superseded(self, event_id: int, minutes: int, wanted: tuple[int, ...]) -> bool:
+        """A nearer reminder of the event that the person wants is due too (both were held
+        through their quiet hours, say): this one says nothing more."""
+        now = self.clock()
+        async with self.db.reading() as s:
+            rows = await ReminderRepository(s).of_event(event_id)
+        return any(
+            row.minutes_before < minutes
+            and row.minutes_before in wanted
+            and row.due_at <= now
+            and row.status in ("planned", "sent")
+            for row in rows
+        )
 
     async def count_cant_come(self, event_id: int, minutes: int) -> None:
         async with self.db.transaction() as s:
@@ -159,12 +185,12 @@ class ReminderService:
 
     async def planned_for(self, user_id: int, minutes: tuple[int, ...]) -> list[ReminderRecord]:
         """The person's reminders still to come, for the offsets they chose."""
-        async with self.db.transaction() as s:
+        async with self.db.reading() as s:
             rows = await ReminderRepository(s).planned_for(user_id, self.clock())
         return [r for r in rows if r.minutes_before in minutes]
 
     async def stats(self, event: EventRecord) -> ReminderStats:
-        async with self.db.transaction() as s:
+        async with self.db.reading() as s:
             rows = await ReminderRepository(s).of_event(event.id)
             sent = await OutboxRepository(s).sent_count(REMINDER, f"{event.id}:")
         return ReminderStats(
@@ -175,5 +201,5 @@ class ReminderService:
         )
 
     async def next_due(self) -> datetime | None:
-        async with self.db.transaction() as s:
+        async with self.db.reading() as s:
             return await ReminderRepository(s).next_due()

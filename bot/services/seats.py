@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from bot.services.notify import queue
+from bot.services.notify import BEFORE_START, queue
 from storage.db import Database
 from storage.records import EventRecord, OfferRecord, RsvpRecord
 from storage.repositories import EventRepository, OfferRepository, RsvpRepository, Session
@@ -121,7 +121,15 @@ class Seats:
         for offer in reversed(open_offers[-over:]):
             await offers.close(offer.id, "withdrawn", now)
             payload = {"event_id": event.id, "offer_id": offer.id}
-            await queue(s, OFFER_WITHDRAWN, str(offer.id), [offer.user_id], payload, now=now)
+            await queue(
+                s,
+                OFFER_WITHDRAWN,
+                str(offer.id),
+                [offer.user_id],
+                payload,
+                now=now,
+                useful_until=event.starts_at - BEFORE_START,
+            )
             told.append(offer.user_id)
         over = going - event.capacity
         if over <= 0:
@@ -131,7 +139,15 @@ class Seats:
         first = (front if front is not None else 1) - len(latest)
         for seq, person in enumerate(reversed(latest), start=first):
             record = await rsvps.put(event.id, person.user_id, "waitlisted", seq)
-            await queue(s, DEMOTED, turn(record), [person.user_id], {"event_id": event.id}, now=now)
+            await queue(
+                s,
+                DEMOTED,
+                turn(record),
+                [person.user_id],
+                {"event_id": event.id},
+                now=now,
+                useful_until=event.starts_at - BEFORE_START,
+            )
             told.append(person.user_id)
         return told
 
@@ -207,5 +223,5 @@ class Seats:
             return await OfferRepository(s).open_for(event_id)
 
     async def next_due(self) -> datetime | None:
-        async with self.db.transaction() as s:
+        async with self.db.reading() as s:
             return await OfferRepository(s).next_due()

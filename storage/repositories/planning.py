@@ -93,6 +93,17 @@ class ReminderRepository:
             # One executemany: SQLAlchemy batches it into few INSERT statements, compiled once.
             await self.session.execute(insert(Reminder), new)
 
+    async def unplanned(self, now: datetime) -> list[tuple[int, datetime, str]]:
+        """Published events still ahead that have no reminder rows at all (events from before
+        reminders existed): (id, start, time zone)."""
+        planned = select(Reminder.id).where(Reminder.event_id == Event.id).exists()
+        rows = await self.session.execute(
+            select(Event.id, Event.starts_at, Event.timezone).where(
+                Event.status == "published", Event.starts_at > now, ~planned
+            )
+        )
+        return [(event_id, starts_at, tz) for event_id, starts_at, tz in rows]
+
     async def call_off(self, event_id: int) -> None:
         """The event is cancelled: nothing more is reminded."""
         await self.session.execute(
