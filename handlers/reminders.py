@@ -157,7 +157,7 @@ async def on_offer_reply(ctx: Context, press: OfferReply) -> Reply:
     """Accept or decline a seat offered; the offer's message shows the outcome."""
     services = ctx.services
     try:
-        offer = await services.seats.offer_to(press.offer, ctx.me.id)
+        offer = await services.seats.offer_to(press.offer, ctx.me.id, accepting=press.choice == "a")
     except OfferGone as gone:
         if gone.reason == "gone":
             raise StaleButton("not an offer to this person") from gone
@@ -165,14 +165,14 @@ async def on_offer_reply(ctx: Context, press: OfferReply) -> Reply:
         return Reply(fmt(message), replace=True, toast=message)
     answer = Answer.GOING if press.choice == "a" else Answer.NOT_GOING
     try:
-        result = await services.rsvps.answer(ctx.me.id, offer.event_id, answer)
+        result = await services.rsvps.answer(ctx.me.id, offer.event_id, answer, offer_id=offer.id)
+    except OfferGone as gone:  # it ran out, or was withdrawn, between the press and now
+        message = _offer_gone_text(gone.reason)
+        return Reply(fmt(message), replace=True, toast=message)
     except EventUnavailable as exc:
         if exc.reason == "gone":
             raise StaleButton("offer of a vanished event") from exc
         message = unavailable_text(exc.reason)
-        return Reply(fmt(message), replace=True, toast=message)
-    if answer == Answer.GOING and not result.accepted_offer:
-        message = _offer_gone_text("expired")  # it ran out between the press and now
         return Reply(fmt(message), replace=True, toast=message)
     view = await services.events.view(offer.event_id, ctx.me.id)
     if view is None:

@@ -10,6 +10,8 @@ from sqlalchemy import select
 
 from bot.app.core import Core
 from bot.i18n.text import plain
+from bot.services.rsvp import Answer
+from bot.services.seats import OfferGone
 from storage.models import Identity, Offer, OutboxMessage, User
 from tests.fakes import Chatroom, FakeClock, Person, registered
 from tests.test_import_events import organisation_id
@@ -110,10 +112,16 @@ async def test_an_offer_is_shorter_close_to_the_event_and_never_past_the_deadlin
 
     closing = await publish(core, utc(2026, 11, 30, 17), capacity=1, title="Mit Anmeldeschluss")
     await core.services.events.change(closing, registration_deadline=utc(2026, 11, 23, 15))
-    for person in (a, b):
+    c = await registered(room, "c", "de")
+    for person in (a, b, c):
         await person.presses(f"r:{closing}:g:-")
     await a.presses(f"r:{closing}:n:-")
     assert [until for _u, _s, until in await offers(core, closing)] == [utc(2026, 11, 23, 15)]
+    # After the deadline, the person still waiting is offered the seat that was let go.
+    await at(core, clock, utc(2026, 11, 23, 15))
+    assert [status for _u, status, _x in await offers(core, closing)] == ["expired", "open"]
+    assert (await offers(core, closing))[1][2] == utc(2026, 11, 24, 3), "12 hours"
+    assert len(got(c, OFFERED)) == 1
 
 
 async def test_quiet_hours_hold_news_until_morning_but_not_an_offer_about_to_expire(
@@ -289,3 +297,47 @@ async def test_thirty_imported_events_are_one_message_per_follower(
         "📰 Your daily digest: {n} new events for your topics.",
         30,
     ) in plain(digest.text)
+
+
+async def test_an_offer_that_runs_out_meanwhile_changes_nothing_and_a_late_no_still_counts(
+    room: Chatroom, core: Core, clock: FakeClock
+) -> None:
+    clock.now = utc(2026, 11, 23, 7)
+    event_id = await publish(core, utc(2026, 12, 4, 17), capacity=1, title="Nachhilfe")
+    holder, late, next_one = [await registered(room, n, "de") for n in ("h", "late", "next")]
+    for person in (holder, late, next_one):
+        await person.presses(f"r:{event_id}:g:-")
+    await holder.presses(f"r:{event_id}:n:-")
+    ((_user, _status, until),) = await offers(core, event_id)
+
+    # Another process lets the offer expire between the press and its answer.
+    clock.now = until
+    async with core.db.transaction() as s:
+        (offer_id,) = await s.scalars(select(Offer.id).where(Offer.event_id == event_id))
+    await due_work(core)
+    try:
+        await core.services.rsvps.answer(
+            (await user_id_of(core, "late")), event_id, Answer.GOING, offer_id=offer_id
+        )
+    except OfferGone as gone:
+        assert gone.reason == "expired"
+    else:
+        raise AssertionError("an expired offer was accepted")
+    assert await answer_of(core, "late", event_id) == "not_going", "nothing changed"
+
+    # The next one's offer has run out too, but they say No before it was passed on: that
+    # counts as their answer, and they are not told later that they missed it.
+    clock.now = (await offers(core, event_id))[1][2] + timedelta(minutes=1)
+    next_one.last = [next_one.inbox[-1]]
+    await next_one.taps("✖ No, give it to someone else")
+    next_one.sees("Thank you. The seat goes to the next person waiting.")
+    await due_work(core)
+    assert got(next_one, EXPIRED) == []
+    assert [status for _u, status, _x in await offers(core, event_id)] == ["expired", "declined"]
+
+
+async def user_id_of(core: Core, name: str) -> int:
+    async with core.db.transaction() as s:
+        found = await s.scalar(select(Identity.user_id).where(Identity.platform_user_id == name))
+    assert found is not None
+    return found

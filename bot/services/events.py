@@ -222,7 +222,8 @@ class EventService:
             # update draws a new one, but its first try committed nothing.
             ref = f"{event_id}:{uuid.uuid4().hex[:16]}"
             told: set[int] = set()
-            if "capacity" in changed:
+            if {"capacity", "registration_deadline", "starts_at"} & set(changed):
+                # New seats, or a new time that lets an offer be made: the waitlist moves.
                 told.update(await self.seats.fit(s, refreshed))
             if event.online_url is None and fields.get("online_url"):
                 going = await RsvpRepository(s).user_ids(event_id, "going")

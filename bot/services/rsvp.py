@@ -8,9 +8,9 @@ from datetime import datetime
 from enum import StrEnum
 
 from bot.core.errors import EventUnavailable
-from bot.services.seats import Seats
+from bot.services.seats import OfferGone, Seats
 from storage.db import Database
-from storage.records import Counts, EventRecord, RsvpRecord
+from storage.records import Counts, EventRecord, OfferRecord, RsvpRecord
 from storage.repositories import EventRepository, OfferRepository, RsvpRepository, Session
 
 
@@ -41,8 +41,13 @@ class RsvpService:
         self.clock = clock
         self.seats = seats
 
-    async def answer(self, user_id: int, event_id: int, answer: Answer) -> AnswerResult:
-        """Record the answer (pressing the same button twice gives the same result)."""
+    async def answer(
+        self, user_id: int, event_id: int, answer: Answer, *, offer_id: int | None = None
+    ) -> AnswerResult:
+        """Record the answer (pressing the same button twice gives the same result).
+
+        ``offer_id``: the answer to that seat offer (its Yes or No button); if it is no longer
+        open, OfferGone says why and nothing changes."""
         now = self.clock()
         async with self.db.transaction() as s:
             events, rsvps = EventRepository(s), RsvpRepository(s)
@@ -61,7 +66,9 @@ class RsvpService:
 
             offers = OfferRepository(s)
             offer = await offers.open_of(event_id, user_id)
-            if offer is not None and offer.expires_at <= now:
+            if offer_id is not None:
+                await self._check_offer(s, offer, offer_id, accepting=answer == Answer.GOING)
+            if offer is not None and offer.expires_at <= now and answer == Answer.GOING:
                 offer = None  # too late to accept; expiring it passes the seat on
             accepted = False
             record: RsvpRecord
@@ -92,6 +99,17 @@ class RsvpService:
         return AnswerResult(
             event, record.status, previous, position, counts, len(offered), accepted
         )
+
+    async def _check_offer(
+        self, s: Session, offer: OfferRecord | None, offer_id: int, *, accepting: bool
+    ) -> None:
+        """The offer pressed is the person's open one (checked under the event's lock, so an
+        expiry in another process cannot slip in between); a Yes must also be in time."""
+        if offer is None or offer.id != offer_id:
+            pressed = await OfferRepository(s).get(offer_id)
+            raise OfferGone(pressed.status if pressed is not None else "gone")
+        if accepting and offer.expires_at <= self.clock():
+            raise OfferGone("expired")
 
     async def _full(self, s: Session, event: EventRecord, user_id: int) -> bool:
         """No seat left for the person: all are taken or held by offers to others."""

@@ -2,7 +2,8 @@
 
 When a seat frees up, the first person waiting gets an offer with Accept / Decline. The seat
 is held for them while the offer is open; it is valid for ``offer_hours`` (default 12), for at
-most half the time left before the event, and never past the registration deadline. An offer
+most half the time left before the event, and never past the registration deadline (after the
+deadline, those already waiting can still be offered a freed seat). An offer
 that is declined, or that expires unanswered, passes to the next person; whoever let it expire
 is told and may join the waitlist again. Nobody becomes "going" without saying yes.
 """
@@ -53,14 +54,17 @@ class Seats:
         self.offer_hours = offer_hours
 
     def valid_until(self, event: EventRecord, now: datetime) -> datetime | None:
-        """Until when an offer made now holds, or None when nobody can take a seat any more."""
+        """Until when an offer made now holds, or None when nobody can take a seat any more.
+
+        Before the registration deadline an offer ends there at the latest; after it, the
+        people already waiting can still be offered a freed seat (the deadline closes the
+        list to newcomers, not to them), for at most half the time left."""
         if event.status != "published" or event.starts_at <= now:
             return None
-        if event.registration_deadline is not None and event.registration_deadline <= now:
-            return None
         until = min(now + timedelta(hours=self.offer_hours), now + (event.starts_at - now) / 2)
-        if event.registration_deadline is not None:
-            until = min(until, event.registration_deadline)
+        deadline = event.registration_deadline
+        if deadline is not None and deadline > now:
+            until = min(until, deadline)
         return until
 
     async def held(self, s: Session, event_id: int, *, besides: int | None = None) -> int:
@@ -196,13 +200,14 @@ class Seats:
         log.info("seat offer %d expired unanswered", offer.id)
         await self.fill(s, event)
 
-    async def offer_to(self, offer_id: int, user_id: int) -> OfferRecord:
-        """The open offer ``offer_id`` made to ``user_id``; OfferGone says why it is not."""
+    async def offer_to(self, offer_id: int, user_id: int, *, accepting: bool) -> OfferRecord:
+        """The open offer ``offer_id`` made to ``user_id``; OfferGone says why it is not. A No
+        to an offer that ran out but was not passed on yet still counts (and passes it on)."""
         async with self.db.transaction() as s:
             offer = await OfferRepository(s).get(offer_id)
         if offer is None or offer.user_id != user_id:
             raise OfferGone("gone")
-        if offer.status == "open" and offer.expires_at <= self.clock():
+        if accepting and offer.status == "open" and offer.expires_at <= self.clock():
             raise OfferGone("expired")
         if offer.status != "open":
             raise OfferGone(offer.status)
