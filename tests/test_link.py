@@ -7,7 +7,7 @@ import re
 from sqlalchemy import func, select
 
 from bot.app.core import Core
-from storage.models import Identity, Rsvp, Subscription, User
+from storage.models import Identity, Offer, Rsvp, Subscription, User
 from tests.fakes import Chatroom, FakeClock, Person, registered
 from tests.test_journey import event_by_uid
 
@@ -116,3 +116,41 @@ async def test_expired_codes_and_too_many_guesses(
         "Done: this account is now linked with your other one. Your answers, topics and "
         "languages are shared."
     )
+
+
+async def test_a_seat_offered_to_the_linked_account_stays_offered(
+    room: Chatroom, core: Core
+) -> None:
+    """The waiting person holds an offer on Matrix and links to their Telegram account: the
+    offer goes along, and the seat stays held for them."""
+    event = await event_by_uid(core, "beratung-anerkennung")  # three seats
+    telegram = await registered(room, "tg-rami", "ar")
+    matrix = room.person("@rami:example.org", "ar", platform="matrix")
+    await matrix.says("/start")
+    await matrix.presses("l:ar")
+    await matrix.taps("✅ I agree")
+    holders = [await registered(room, f"h{i}", "de") for i in range(3)]
+    for person in (*holders, matrix):
+        await person.presses(f"r:{event.id}:g:-")
+    await holders[0].presses(f"r:{event.id}:n:-")
+    async with core.db.transaction() as s:
+        assert list(await s.scalars(select(Offer.status))) == ["open"]
+
+    code = await code_from(telegram)
+    await matrix.says(f"/link {code}")
+    newcomer = await registered(room, "newcomer", "en")
+    await newcomer.presses(f"r:{event.id}:g:-")
+    async with core.db.transaction() as s:
+        (offer,) = list(await s.scalars(select(Offer)))
+        kept = await s.scalar(
+            select(Identity.user_id).where(Identity.platform_user_id == "tg-rami")
+        )
+        newcomer_status = await s.scalar(
+            select(Rsvp.status)
+            .join(Identity, Identity.user_id == Rsvp.user_id)
+            .where(Identity.platform_user_id == "newcomer")
+        )
+    assert (offer.status, offer.user_id) == ("open", kept)
+    assert newcomer_status == "waitlisted", "the held seat is not taken by someone new"
+    await telegram.presses(f"of:{offer.id}:a")
+    telegram.sees("🎉 The seat is yours. You are registered as going – see you there!")

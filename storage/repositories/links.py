@@ -6,10 +6,13 @@ from datetime import datetime
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from storage.models import (
+    DigestItem,
     Identity,
     LinkCode,
+    Offer,
     OutboxMessage,
     RegionChoice,
     Rsvp,
@@ -60,7 +63,8 @@ class LinkRepository:
     async def merge(self, keep: int, gone: int) -> list[int]:
         """Move everything of person ``gone`` to person ``keep``; on a clash ``keep`` wins.
 
-        Returns the events where a seat of ``gone`` was given up in the clash.
+        Returns the events where a seat (or a seat offered) of ``gone`` was given up in the
+        clash.
         """
         kept_events = set(
             await self.session.scalars(select(Rsvp.event_id).where(Rsvp.user_id == keep))
@@ -72,6 +76,12 @@ class LinkRepository:
                 )
             )
         )
+        # An open seat offer goes with its answer; where ``keep`` already answered, the offer
+        # is declined and the seat goes on (the caller offers it to the next person).
+        clashing = (Offer.user_id == gone, Offer.status == "open", Offer.event_id.in_(kept_events))
+        freed += list(await self.session.scalars(select(Offer.event_id).where(*clashing)))
+        await self.session.execute(update(Offer).where(*clashing).values(status="declined"))
+        await self.session.execute(update(Offer).where(Offer.user_id == gone).values(user_id=keep))
         await self.session.execute(
             delete(Rsvp).where(Rsvp.user_id == gone, Rsvp.event_id.in_(kept_events))
         )
@@ -85,6 +95,33 @@ class LinkRepository:
             await self.session.execute(
                 update(model).where(model.user_id == gone).values(user_id=keep)
             )
+        kept_digest = select(DigestItem.event_id).where(DigestItem.user_id == keep)
+        await self.session.execute(
+            delete(DigestItem).where(
+                DigestItem.user_id == gone, DigestItem.event_id.in_(kept_digest)
+            )
+        )
+        await self.session.execute(
+            update(DigestItem).where(DigestItem.user_id == gone).values(user_id=keep)
+        )
+        # Messages still waiting (held through quiet hours, say) go to the person kept, unless
+        # the same message waits for them already; what was sent is history and goes.
+        theirs = aliased(OutboxMessage)
+        same_for_keep = (
+            select(theirs.id)
+            .where(
+                theirs.user_id == keep,
+                theirs.kind == OutboxMessage.kind,
+                theirs.ref == OutboxMessage.ref,
+            )
+            .exists()
+        )
+        await self.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.user_id == gone, OutboxMessage.status == "pending", ~same_for_keep)
+            .values(user_id=keep)
+            .execution_options(synchronize_session=False)
+        )
         await self.session.execute(delete(OutboxMessage).where(OutboxMessage.user_id == gone))
         await self.session.execute(delete(LinkCode).where(LinkCode.user_id == gone))
         await self.session.execute(
