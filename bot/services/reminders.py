@@ -33,11 +33,10 @@ CHOICES = (7 * 24 * 60, 24 * 60, 120, 30)
 DEFAULT_MINUTES = (24 * 60, 120)
 
 
-def dues(starts_at: datetime, timezone: str, now: datetime) -> dict[int, datetime]:
-    """When each reminder of an event that starts at ``starts_at`` is due, if still ahead."""
+def dues(starts_at: datetime, timezone: str) -> dict[int, datetime]:
+    """When each reminder of an event that starts at ``starts_at`` is due."""
     tz = zone(timezone)
-    planned = {minutes: before(starts_at, minutes, tz) for minutes in CHOICES}
-    return {minutes: due for minutes, due in planned.items() if due > now}
+    return {minutes: before(starts_at, minutes, tz) for minutes in CHOICES}
 
 
 async def plan(
@@ -50,8 +49,8 @@ async def plan(
 async def plan_all(s: Session, events: Iterable[tuple[int, datetime, str]], now: datetime) -> None:
     """Plan the reminders of many events (id, start, time zone) at once: a few statements for
     any number of events (an import, the demo)."""
-    plans = {event_id: dues(starts_at, tz, now) for event_id, starts_at, tz in events}
-    await ReminderRepository(s).plan_many(plans)
+    plans = {event_id: (starts_at, dues(starts_at, tz)) for event_id, starts_at, tz in events}
+    await ReminderRepository(s).plan_many(plans, now)
 
 
 async def call_off(s: Session, event_id: int) -> None:

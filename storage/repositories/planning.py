@@ -43,6 +43,18 @@ def _offer(row: Offer) -> OfferRecord:
     )
 
 
+def _new_reminder(event_id: int, minutes: int, due: datetime) -> dict[str, object]:
+    return {
+        "event_id": event_id,
+        "minutes_before": minutes,
+        "due_at": due,
+        "status": "planned",
+        "recipients": 0,
+        "skipped_late": 0,
+        "cant_come": 0,
+    }
+
+
 def _chunks(ids: Collection[int]) -> Iterable[list[int]]:
     items = list(ids)
     for start in range(0, len(items), CHUNK):
@@ -53,38 +65,36 @@ class ReminderRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def plan(self, event_id: int, dues: Mapping[int, datetime]) -> None:
-        """The event's reminders are due at ``dues`` (minutes before → instant)."""
-        await self.plan_many({event_id: dues})
-
-    async def plan_many(self, plans: Mapping[int, Mapping[int, datetime]]) -> None:
-        """Per event, its reminders are due at the instants given (minutes before → instant):
-        new ones are added (a few statements for any number of events), those with a new
-        instant are planned again, and offsets no longer given that still wait are called off."""
+    async def plan_many(
+        self, plans: Mapping[int, tuple[datetime, Mapping[int, datetime]]], now: datetime
+    ) -> None:
+        """Per event (its start, and its reminders' due instants by minutes before): new
+        reminders still ahead are added (a few statements for any number of events); one with
+        a new instant is planned again — at once when that instant has passed but the event has
+        not begun and it was not sent yet (the event moved closer); one already sent whose new
+        instant has passed stays sent. Offsets no longer given that still wait are called off."""
         existing: dict[int, dict[int, Reminder]] = {}
         for chunk in _chunks(plans):
             found = await self.session.scalars(select(Reminder).where(Reminder.event_id.in_(chunk)))
             for planned in found:
                 existing.setdefault(planned.event_id, {})[planned.minutes_before] = planned
         new: list[dict[str, object]] = []
-        for event_id, dues in plans.items():
+        for event_id, (starts_at, dues) in plans.items():
             rows = existing.get(event_id, {})
             for minutes, due in dues.items():
                 row = rows.get(minutes)
                 if row is None:
-                    new.append(
-                        {
-                            "event_id": event_id,
-                            "minutes_before": minutes,
-                            "due_at": due,
-                            "status": "planned",
-                            "recipients": 0,
-                            "skipped_late": 0,
-                            "cant_come": 0,
-                        }
-                    )
-                elif row.due_at != due or row.status == "cancelled":
+                    if due > now:
+                        new.append(_new_reminder(event_id, minutes, due))
+                    continue
+                if row.due_at == due and row.status != "cancelled":
+                    continue
+                if due > now:
                     row.due_at, row.status, row.done_at = due, "planned", None
+                elif row.status in ("planned", "cancelled") and starts_at > now:
+                    row.due_at, row.status, row.done_at = now, "planned", None
+                elif row.status == "planned":
+                    row.status = "cancelled"
             for minutes, row in rows.items():
                 if minutes not in dues and row.status == "planned":
                     row.status = "cancelled"
