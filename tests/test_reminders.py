@@ -366,6 +366,7 @@ async def test_the_alarms_run_due_work_and_keep_one_job_per_kind(
     try:
         alarms.start()
         assert alarms.job_ids() == ["digests", "offers", "reminders"]
+
         async def reminded() -> None:
             while not reminders_in(mia):
                 await delivered.wait()
