@@ -21,7 +21,7 @@ from bot.i18n import (
     weekday_name,
 )
 from bot.i18n.text import fmt, join
-from bot.services.preferences import DIGEST_HOURS, QUIET_CHOICES, ZONE_CHOICES
+from bot.services.preferences import DIGEST_HOURS, quiet_choices, zone_choices
 from bot.services.reminders import CHOICES
 from handlers.buttons import (
     SetDigestDay,
@@ -177,7 +177,7 @@ def _days_page(user: UserRecord) -> Reply:
     return Reply(fmt(_("On which day should your weekly digest come?")), tuple(rows), replace=True)
 
 
-def _quiet_page(user: UserRecord) -> Reply:
+def _quiet_page(user: UserRecord, default: tuple[int, int] | None) -> Reply:
     text = join(
         [
             fmt(_("During quiet hours I send you nothing; what comes then waits until they end.")),
@@ -191,7 +191,7 @@ def _quiet_page(user: UserRecord) -> Reply:
         "\n\n",
     )
     rows: list[tuple[Button, ...]] = []
-    for start, end in QUIET_CHOICES:
+    for start, end in quiet_choices(default):
         chosen = (start, end) == (user.quiet_from, user.quiet_until)
         if start is None or end is None:
             label = _("No quiet hours")
@@ -202,7 +202,7 @@ def _quiet_page(user: UserRecord) -> Reply:
     return Reply(text, tuple(rows), replace=True)
 
 
-def _zones_page(user: UserRecord, now: datetime) -> Reply:
+def _zones_page(user: UserRecord, now: datetime, default: str) -> Reply:
     text = join(
         [
             fmt(_("Which time zone should I use for your reminders and digests?")),
@@ -215,7 +215,7 @@ def _zones_page(user: UserRecord, now: datetime) -> Reply:
             _mark(name == user.timezone, f"{timezone_name(name)} ({format_clock(now, name)})"),
             SetZone(index).pack(),
         )
-        for index, name in enumerate(ZONE_CHOICES)
+        for index, name in enumerate(zone_choices(default))
     ]
     rows = [tuple(buttons[i : i + 2]) for i in range(0, len(buttons), 2)]
     rows.append((_back(),))
@@ -236,8 +236,8 @@ async def on_view(ctx: Context, press: SettingsView) -> Reply:
         "n": lambda: _news_page(user),
         "h": lambda: _hours_page(user),
         "w": lambda: _days_page(user),
-        "q": lambda: _quiet_page(user),
-        "z": lambda: _zones_page(user, ctx.services.users.clock()),
+        "q": lambda: _quiet_page(user, ctx.settings.quiet_hours),
+        "z": lambda: _zones_page(user, ctx.services.users.clock(), ctx.settings.timezone),
     }
     return pages[press.page]()
 
@@ -276,14 +276,15 @@ async def on_digest_day(ctx: Context, press: SetDigestDay) -> Reply:
 
 
 async def on_quiet(ctx: Context, press: SetQuiet) -> Reply:
-    if (press.start, press.end) not in QUIET_CHOICES:
+    if (press.start, press.end) not in quiet_choices(ctx.settings.quiet_hours):
         raise StaleButton("not quiet hours on offer")
     user = await ctx.services.preferences.set_quiet(ctx.me.id, press.start, press.end)
-    return _saved(_quiet_page(user))
+    return _saved(_quiet_page(user, ctx.settings.quiet_hours))
 
 
 async def on_zone(ctx: Context, press: SetZone) -> Reply:
-    if press.index >= len(ZONE_CHOICES):
+    zones = zone_choices(ctx.settings.timezone)
+    if press.index >= len(zones):
         raise StaleButton("not a time zone on offer")
-    user = await ctx.services.preferences.set_timezone(ctx.me.id, ZONE_CHOICES[press.index])
+    user = await ctx.services.preferences.set_timezone(ctx.me.id, zones[press.index])
     return _saved(_main(user, replace=True))

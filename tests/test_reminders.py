@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from bot.app.alarms import Alarms
 from bot.app.core import Core
+from bot.app.settings import Settings
 from bot.i18n.text import plain
 from storage.models import Event, Identity, Reminder, Rsvp
 from storage.repositories import CatalogRepository
@@ -403,3 +404,27 @@ async def test_an_event_moved_closer_is_reminded_at_once_not_silently_skipped(
     (text,) = reminders_in(yusuf)
     assert "Stadtführung" in text
     assert (await planned(core, event_id))[1440] == (utc(2026, 11, 27, 10), "sent")
+
+
+async def test_the_operators_quiet_hours_and_zone_are_on_offer(
+    settings: Settings, clock: FakeClock
+) -> None:
+    own = settings.model_copy(update={"quiet_hours": (20, 6), "timezone": "Europe/Vienna"})
+    core = await Core.create(own, clock=clock)
+    try:
+        room = Chatroom(core)
+        eva = await registered(room, "eva", "de")
+        await eva.says("/settings")
+        await eva.taps("🌙 Quiet hours")
+        assert "✅ 20:00–06:00" in [
+            plain(b.label).replace("\u2068", "").replace("\u2069", "") for b in eva.buttons()
+        ]
+        await eva.taps("« Settings")
+        await eva.taps("🌍 Time zone")
+        await eva.presses("st:z:1")  # Berlin, after the bot's own zone
+        eva.sees("🌍 Time zone: {value}", value="Berlin")
+        await eva.taps("🌍 Time zone")
+        await eva.presses("st:z:0")  # and back to the bot's own
+        eva.sees("🌍 Time zone: {value}", value="Wien")
+    finally:
+        await core.close()

@@ -35,6 +35,18 @@ ZONE_CHOICES = (
 )
 
 
+def quiet_choices(default: tuple[int, int] | None) -> tuple[tuple[int | None, int | None], ...]:
+    """The quiet hours on offer: the usual ones, and the operator's default if it is another."""
+    if default is None or default in QUIET_CHOICES:
+        return QUIET_CHOICES
+    return (*QUIET_CHOICES, default)
+
+
+def zone_choices(default: str) -> tuple[str, ...]:
+    """The time zones on offer: the bot's own first, then where many readers come from."""
+    return (default, *(name for name in ZONE_CHOICES if name != default))
+
+
 class PreferenceService:
     def __init__(self, db: Database, clock: Callable[[], datetime]) -> None:
         self.db = db
@@ -70,8 +82,11 @@ class PreferenceService:
             return user
 
     async def set_quiet(self, user_id: int, start: int | None, end: int | None) -> UserRecord:
-        if (start, end) not in QUIET_CHOICES:
-            raise ValueError((start, end))
+        """Quiet hours from ``start`` to ``end`` o'clock, or none (both None)."""
+        hours = (start, end)
+        none = hours == (None, None)
+        if not none and (start is None or end is None or start == end):
+            raise ValueError(hours)
         async with self.db.transaction() as s:
             return await UserRepository(s).update(user_id, quiet_from=start, quiet_until=end)
 
