@@ -341,3 +341,19 @@ async def user_id_of(core: Core, name: str) -> int:
         found = await s.scalar(select(Identity.user_id).where(Identity.platform_user_id == name))
     assert found is not None
     return found
+
+
+async def test_an_offer_made_at_night_counts_its_hours_from_the_morning(
+    room: Chatroom, core: Core, clock: FakeClock
+) -> None:
+    event_id = await publish(core, utc(2026, 12, 4, 17), capacity=1, title="Theaterabend")
+    holder, sleeper = await registered(room, "holder", "de"), await registered(room, "sl", "uk")
+    for person in (holder, sleeper):
+        await person.presses(f"r:{event_id}:g:-")
+    clock.now = utc(2026, 11, 23, 21, 30)  # 22:30 in Berlin
+    await holder.presses(f"r:{event_id}:n:-")
+    # Held through the quiet hours, it reaches them at 08:00 and holds the seat 12 hours more.
+    assert [until for _u, _s, until in await offers(core, event_id)] == [utc(2026, 11, 24, 19)]
+    assert got(sleeper, OFFERED) == []
+    await at(core, clock, utc(2026, 11, 24, 7))
+    assert len(got(sleeper, OFFERED)) == 1

@@ -134,7 +134,7 @@ class ReminderService:
         # not get this one too (it would say the same, twice).
         nearer = await self._nearer_due(s, row, now)
         wanted = [user_id for user_id, minutes in recipients if not nearer & set(minutes)]
-        superseded = len(recipients) - len(wanted)
+        superseded = len(recipients) > len(wanted)
         payload = {
             "event_id": event.id,
             "minutes": row.minutes_before,
@@ -142,8 +142,9 @@ class ReminderService:
         }
         ref = reminder_ref(row)
         await queue(s, REMINDER, ref, wanted, payload, now=now, useful_until=event.starts_at)
+        # Those who get the nearer reminder instead are not counted as missed.
         status = "skipped_late" if superseded and not wanted else "sent"
-        await reminders.finish(row.id, status, now, recipients=len(wanted), late=superseded)
+        await reminders.finish(row.id, status, now, recipients=len(wanted), late=0)
 
     @staticmethod
     async def _nearer_due(s: Session, row: ReminderRecord, now: datetime) -> set[int]:

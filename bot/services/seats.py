@@ -14,10 +14,17 @@ import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from bot.services.notify import BEFORE_START, queue
+from bot.calendar.wallclock import quiet_end
+from bot.services.notify import BEFORE_START, queue, zone
 from storage.db import Database
 from storage.records import EventRecord, OfferRecord, RsvpRecord
-from storage.repositories import EventRepository, OfferRepository, RsvpRepository, Session
+from storage.repositories import (
+    EventRepository,
+    NoticeRepository,
+    OfferRepository,
+    RsvpRepository,
+    Session,
+)
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +74,21 @@ class Seats:
             until = min(until, deadline)
         return until
 
+    async def _expiry(
+        self, s: Session, event: EventRecord, user_id: int, now: datetime
+    ) -> datetime:
+        """When an offer to this person made now ends. Its time runs from when it reaches
+        them: an offer made in their quiet hours, which it waits through, ends that much
+        later (unless the event is too close for waiting: then it is sent at once)."""
+        expires = self.valid_until(event, now)
+        assert expires is not None
+        (person,) = await NoticeRepository(s).quiet([user_id])
+        held = quiet_end(now, zone(person.timezone), person.quiet_from, person.quiet_until)
+        later = self.valid_until(event, held) if held is not None else None
+        if held is not None and later is not None and held < later - OFFER_NOTICE:
+            return later
+        return expires
+
     async def held(self, s: Session, event_id: int, *, besides: int | None = None) -> int:
         """Seats held by open offers (other than the one to ``besides``)."""
         offers = await OfferRepository(s).open_for(event_id)
@@ -84,13 +106,13 @@ class Seats:
             free = event.capacity - await rsvps.going_count(event.id) - len(open_offers)
         if free <= 0:
             return []
-        expires = self.valid_until(event, now)
-        if expires is None:
+        if self.valid_until(event, now) is None:
             return []
         made: list[int] = []
         for person in await rsvps.first_waiting(event.id, free + len(offered)):
             if person.user_id in offered:
                 continue
+            expires = await self._expiry(s, event, person.user_id, now)
             offer_id = await offers.add(event.id, person.user_id, now, expires)
             payload = {"event_id": event.id, "offer_id": offer_id}
             useful_until = expires - OFFER_NOTICE
