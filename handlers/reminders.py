@@ -49,10 +49,14 @@ def _reminder(view: EventView, tz: ZoneInfo, now: datetime, status: Markup) -> M
     return join([heading, body, Markup("\n") + status])
 
 
-def _question(view: EventView, minutes: ReminderMinutes) -> tuple[Markup, tuple[Button, ...]]:
+def _question(
+    view: EventView, minutes: ReminderMinutes, tz: ZoneInfo
+) -> tuple[Markup, tuple[Button, ...]]:
     """What the reminder says about the reader's answer, and the buttons that change it."""
     assert view.mine is not None
     event, status = view.event.id, view.mine.status
+    if view.offer is not None:  # waiting, and a seat is offered to them right now
+        return _offer_question(view.offer.id, view.offer.expires_at, tz)
     cant = Button(_("❌ Can't come"), ReminderReply(event, minutes, "n").pack())
     if status == "going":
         still = Button(_("👍 Still going"), ReminderReply(event, minutes, "s").pack())
@@ -86,7 +90,7 @@ async def render_reminder(ctx: NoticeContext) -> Reply | None:
         return None
     if view.mine is None or view.mine.status not in REMINDED:
         return None
-    status, buttons = _question(view, minutes)
+    status, buttons = _question(view, minutes, ctx.tz)
     return Reply(_reminder(view, ctx.tz, now, status), (buttons,))
 
 
@@ -133,23 +137,30 @@ def _after_cant_come(previous: str | None) -> Markup:
 # -- seat offers --------------------------------------------------------------------------
 
 
+def _offer_question(
+    offer_id: int, expires_at: datetime, tz: ZoneInfo
+) -> tuple[Markup, tuple[Button, ...]]:
+    line = fmt(
+        _(
+            "🎟 A seat became free, and it is offered to you. It is held for you until {until}. "
+            "Do you want it?"
+        ),
+        until=format_when(expires_at, None, tz),
+    )
+    buttons = (
+        Button(_("✅ Yes, I take the seat"), OfferReply(offer_id, "a").pack()),
+        Button(_("✖ No, give it to someone else"), OfferReply(offer_id, "d").pack()),
+    )
+    return line, buttons
+
+
 async def render_offer(ctx: NoticeContext) -> Reply | None:
     """A free seat offered to the reader, with Accept and Decline."""
     offer_id = int(ctx.payload["offer_id"])
     view = await ctx.services.events.view(int(ctx.payload["event_id"]), ctx.user.id)
     if view is None or view.offer is None or view.offer.id != offer_id:
         return None  # answered, expired or withdrawn before it could be sent
-    line = fmt(
-        _(
-            "🎟 A seat became free, and it is offered to you. It is held for you until {until}. "
-            "Do you want it?"
-        ),
-        until=format_when(view.offer.expires_at, None, ctx.tz),
-    )
-    buttons = (
-        Button(_("✅ Yes, I take the seat"), OfferReply(offer_id, "a").pack()),
-        Button(_("✖ No, give it to someone else"), OfferReply(offer_id, "d").pack()),
-    )
+    line, buttons = _offer_question(offer_id, view.offer.expires_at, ctx.tz)
     return Reply(join([line, event_text(view, ctx.tz, description_limit=300)], "\n\n"), (buttons,))
 
 
