@@ -28,7 +28,6 @@ from storage.repositories import (
 NEW_EVENT = "new_event"
 NEW_EVENTS = "new_events"
 DIGEST = "digest"
-MODES = ("instant", "daily", "weekly")
 
 
 def next_digest(user: UserRecord, after: datetime) -> datetime | None:
