@@ -79,11 +79,9 @@ async def render_reminder(ctx: NoticeContext) -> Reply | None:
     """A reminder before an event the reader answered going or maybe, or waits for."""
     services, payload = ctx.services, ctx.payload
     event_id, minutes = int(payload["event_id"]), reminder_minutes(int(payload["minutes"]))
-    if not await services.reminders.is_current(event_id, minutes, str(payload["due"])):
-        return None  # the event moved: the reminder for its new time comes instead
     wanted = ctx.user.reminder_minutes
-    if minutes not in wanted or await services.reminders.superseded(event_id, minutes, wanted):
-        return None  # turned off meanwhile, or a nearer reminder goes out with it
+    if not await services.reminders.still_wanted(event_id, minutes, str(payload["due"]), wanted):
+        return None  # moved, turned off meanwhile, or a nearer reminder goes out with it
     view = await services.events.view(event_id, ctx.user.id)
     now = _now(services)
     if view is None or view.event.status != "published" or view.event.starts_at <= now:

@@ -33,13 +33,8 @@ from handlers.buttons import (
     SetZone,
     reminder_minutes,
 )
+from handlers.views import marked
 from storage.records import UserRecord
-
-ON, OFF = "✅", "▫️"
-
-
-def _mark(on: bool, label: str) -> str:
-    return f"{ON if on else OFF} {label}"
 
 
 def _back() -> Button:
@@ -102,14 +97,14 @@ def _reminders_page(user: UserRecord) -> Reply:
     rows: list[tuple[Button, ...]] = [
         (
             Button(
-                _mark(m in user.reminder_minutes, format_offset(m)),
+                marked(m in user.reminder_minutes, format_offset(m)),
                 SetReminder(reminder_minutes(m), m not in user.reminder_minutes).pack(),
             ),
         )
         for m in CHOICES
     ]
     rows.append(
-        (Button(_mark(not user.reminder_minutes, _("No reminders")), SetReminder(0, True).pack()),)
+        (Button(marked(not user.reminder_minutes, _("No reminders")), SetReminder(0, True).pack()),)
     )
     rows.append((_back(),))
     return Reply(text, tuple(rows), replace=True)
@@ -130,9 +125,9 @@ def _news_page(user: UserRecord) -> Reply:
     )
     mode = user.news_mode
     rows: list[tuple[Button, ...]] = [
-        (Button(_mark(mode == "instant", _("Each at once")), SetNews("i").pack()),),
-        (Button(_mark(mode == "daily", _("Daily digest")), SetNews("d").pack()),),
-        (Button(_mark(mode == "weekly", _("Weekly digest")), SetNews("w").pack()),),
+        (Button(marked(mode == "instant", _("Each at once")), SetNews("i").pack()),),
+        (Button(marked(mode == "daily", _("Daily digest")), SetNews("d").pack()),),
+        (Button(marked(mode == "weekly", _("Weekly digest")), SetNews("w").pack()),),
     ]
     if mode != "instant":
         timing = [
@@ -155,7 +150,7 @@ def _news_page(user: UserRecord) -> Reply:
 
 def _hours_page(user: UserRecord) -> Reply:
     buttons = [
-        Button(_mark(h == user.digest_hour, format_hour(h)), SetDigestHour(h).pack())
+        Button(marked(h == user.digest_hour, format_hour(h)), SetDigestHour(h).pack())
         for h in DIGEST_HOURS
     ]
     rows = [tuple(buttons[i : i + 3]) for i in range(0, len(buttons), 3)]
@@ -169,7 +164,7 @@ def _hours_page(user: UserRecord) -> Reply:
 
 def _days_page(user: UserRecord) -> Reply:
     buttons = [
-        Button(_mark(d == user.digest_weekday, weekday_name(d)), SetDigestDay(d).pack())
+        Button(marked(d == user.digest_weekday, weekday_name(d)), SetDigestDay(d).pack())
         for d in range(7)
     ]
     rows = [tuple(buttons[i : i + 2]) for i in range(0, len(buttons), 2)]
@@ -197,7 +192,7 @@ def _quiet_page(user: UserRecord, default: tuple[int, int] | None) -> Reply:
             label = _("No quiet hours")
         else:
             label = _("{start}–{end}").format(start=format_hour(start), end=format_hour(end))
-        rows.append((Button(_mark(chosen, label), SetQuiet(start, end).pack()),))
+        rows.append((Button(marked(chosen, label), SetQuiet(start, end).pack()),))
     rows.append((_back(),))
     return Reply(text, tuple(rows), replace=True)
 
@@ -212,7 +207,7 @@ def _zones_page(user: UserRecord, now: datetime, default: str) -> Reply:
     )
     buttons = [
         Button(
-            _mark(name == user.timezone, f"{timezone_name(name)} ({format_clock(now, name)})"),
+            marked(name == user.timezone, f"{timezone_name(name)} ({format_clock(now, name)})"),
             SetZone(index).pack(),
         )
         for index, name in enumerate(zone_choices(default))

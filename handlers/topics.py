@@ -10,14 +10,12 @@ from bot.i18n import _, join_list
 from bot.i18n.text import fmt, join
 from bot.services.topics import Choice, TopicState
 from handlers.buttons import TopicToggle, TopicView
-from handlers.views import category_name, region_name
-
-ON, OFF = "✅", "▫️"
+from handlers.views import category_name, marked, region_name
 
 
 def _toggle(choice: Choice, kind: Literal["c", "g"], name: str) -> Button:
     data = TopicToggle(kind, choice.id, not choice.on).pack()
-    return Button(f"{ON if choice.on else OFF} {name}", data)
+    return Button(marked(choice.on, name), data)
 
 
 def _categories_reply(state: TopicState, *, replace: bool) -> Reply:

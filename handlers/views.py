@@ -63,6 +63,11 @@ ANSWER_ICONS = {"going": "✅", "maybe": "❔", "not_going": "❌", "waitlisted"
 _YEARLESS = re.compile(r"\s*\d{1,2}\.\d{1,2}\.(?!\d{2})")
 
 
+def marked(on: bool, label: str) -> str:
+    """A choice's label with ✅ when it is chosen (topics, settings)."""
+    return f"{'✅' if on else '▫️'} {label}"
+
+
 def category_name(slug: str) -> str:
     return _(CATEGORY_NAMES[slug]) if slug in CATEGORY_NAMES else slug
 

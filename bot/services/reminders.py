@@ -157,21 +157,22 @@ class ReminderService:
             and other.status in ("planned", "sent")
         }
 
-    async def is_current(self, event_id: int, minutes: int, due: str) -> bool:
-        """The reminder of this payload is still the planned one (the event was not moved)."""
-        async with self.db.reading() as s:
-            for row in await ReminderRepository(s).of_event(event_id):
-                if row.minutes_before == minutes:
-                    return row.due_at.isoformat() == due and row.status == "sent"
-        return False
-
-    async def superseded(self, event_id: int, minutes: int, wanted: tuple[int, ...]) -> bool:
-        """A nearer reminder of the event that the person wants is due too (both were held
-        through their quiet hours, say): this one says nothing more."""
+    async def still_wanted(
+        self, event_id: int, minutes: int, due: str, wanted: tuple[int, ...]
+    ) -> bool:
+        """The reminder of this payload is still worth sending to someone who wants the
+        offsets ``wanted``: the event was not moved since (``due`` is still its instant), the
+        person did not turn this offset off, and no nearer reminder they want is due as well
+        (both held through their quiet hours, say). One read per message."""
+        if minutes not in wanted:
+            return False
         now = self.clock()
         async with self.db.reading() as s:
             rows = await ReminderRepository(s).of_event(event_id)
-        return any(
+        this = [r for r in rows if r.minutes_before == minutes]
+        if not this or this[0].status != "sent" or this[0].due_at.isoformat() != due:
+            return False
+        return not any(
             row.minutes_before < minutes
             and row.minutes_before in wanted
             and row.due_at <= now
