@@ -36,17 +36,9 @@ class OutboxRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def add(
-        self,
-        kind: str,
-        ref: str,
-        user_id: int,
-        payload: dict[str, Any],
-        *,
-        not_before: datetime | None = None,
-    ) -> bool:
+    async def add(self, kind: str, ref: str, user_id: int, payload: dict[str, Any]) -> bool:
         """Queue one message; False when (kind, ref, user) was queued before."""
-        return await self.add_many(kind, ref, [user_id], payload, not_before=not_before) == 1
+        return await self.add_many(kind, ref, [user_id], payload) == 1
 
     async def add_many(
         self,
