@@ -28,9 +28,9 @@ from storage.repositories import EventRepository, OutboxRepository, ReminderRepo
 log = logging.getLogger(__name__)
 
 REMINDER = "reminder"
-# What people can choose in /settings, longest first; DEFAULT_MINUTES for everyone at first.
+# What people can choose in /settings, longest first (everyone starts with a day and two hours
+# before: the default of users.reminder_minutes).
 CHOICES = (7 * 24 * 60, 24 * 60, 120, 30)
-DEFAULT_MINUTES = (24 * 60, 120)
 
 
 def dues(starts_at: datetime, timezone: str) -> dict[int, datetime]:
@@ -70,7 +70,6 @@ class ReminderStats:
     sent: int
     skipped_late: int
     cant_come: int
-    planned: list[datetime]
 
 
 class ReminderService:
@@ -198,7 +197,6 @@ class ReminderService:
             sent=sent,
             skipped_late=sum(r.skipped_late for r in rows),
             cant_come=sum(r.cant_come for r in rows),
-            planned=sorted(r.due_at for r in rows if r.status == "planned"),
         )
 
     async def next_due(self) -> datetime | None:
