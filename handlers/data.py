@@ -55,11 +55,14 @@ def retention(minutes: int) -> dict[str, tuple[str, str]]:
         ),
         "link_codes": (
             _("link codes you made"),
-            _("until the code is used or you make a new one, or you delete your data"),
+            _("until the code is used or expires, or you make a new one or delete your data"),
         ),
         "invite_codes": (
             _("invite codes you made"),
-            _("until the code is used; when you delete your data, it stays without your name"),
+            _(
+                "until the code is used or expires; when you delete your data, it stays without "
+                "your name"
+            ),
         ),
         "broadcasts_you_wrote": (_("announcements you wrote"), kept_without_you),
         "audit_entries": (

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 from sqlalchemy import func, select
 
 from bot.app.core import Core
-from storage.models import Identity, Offer, Rsvp, Subscription, User
+from storage.models import Identity, InviteCode, LinkCode, Offer, Rsvp, Subscription, User
 from tests.fakes import Chatroom, FakeClock, Person, registered
 from tests.test_journey import event_by_uid
+from tests.test_organisers import organiser
 
 CODE = re.compile(r"[A-Z2-9]{4}-[A-Z2-9]{4}")
 
@@ -154,3 +156,28 @@ async def test_a_seat_offered_to_the_linked_account_stays_offered(
     assert newcomer_status == "waitlisted", "the held seat is not taken by someone new"
     await telegram.presses(f"of:{offer.id}:a")
     telegram.sees("🎉 The seat is yours. You are registered as going – see you there!")
+
+
+async def test_expired_codes_are_deleted_when_they_expire(
+    room: Chatroom, core: Core, clock: FakeClock
+) -> None:
+    person = await registered(room, "dana", "de")
+    await code_from(person)
+    orga = await organiser(room, locale="en")
+    await orga.says("/invite coordinator")
+    async with core.db.transaction() as s:
+        assert await s.scalar(select(func.count()).select_from(LinkCode)) == 1
+        invites = await s.scalar(select(func.count()).select_from(InviteCode))
+    assert invites is not None and invites >= 1
+    soonest = await core.services.codes.next_due()
+    assert soonest == clock.now + timedelta(minutes=10), "the alarm is aimed at the first expiry"
+
+    assert await core.services.codes.run_due() == 0, "nothing has expired yet"
+    clock.advance(minutes=10)
+    assert await core.services.codes.run_due() == 1, "the link code"
+    clock.advance(days=7)
+    assert await core.services.codes.run_due() == invites
+    async with core.db.transaction() as s:
+        assert await s.scalar(select(func.count()).select_from(LinkCode)) == 0
+        assert await s.scalar(select(func.count()).select_from(InviteCode)) == 0
+    assert await core.services.codes.next_due() is None

@@ -1,11 +1,12 @@
 """The alarm clock: APScheduler wakes the bot when planned work is due.
 
 Our tables are the record (reminders with their due instants, seat offers with their expiry,
-people's next digests); the scheduler only holds one date job per kind of work, with a stable
-id ("reminders", "offers", "digests"), aimed at the earliest due instant in that table. After
-each run it is aimed again; after each update (an event edited or cancelled, settings changed,
-an offer made) it is re-aimed from the tables, so it always follows them. A restart builds the
-same jobs from the same tables: nothing is multiplied, nothing lost.
+people's next digests, one-time codes with their expiry); the scheduler only holds one date job
+per kind of work, with a stable id ("reminders", "offers", "digests", "codes"), aimed at the
+earliest due instant in that table. After each run it is aimed again; after each update (an
+event edited or cancelled, settings changed, an offer made) it is re-aimed from the tables, so it
+always follows them. A restart builds the same jobs from the same tables: nothing is
+multiplied, nothing lost.
 
 APScheduler drops a date job once it hands it to the executor, and its default misfire grace is
 one second: here a job is never dropped for being late (``misfire_grace_time=None``), a crash
@@ -28,7 +29,7 @@ from bot.services import Services
 
 log = logging.getLogger(__name__)
 
-KINDS = ("reminders", "offers", "digests")
+KINDS = ("reminders", "offers", "digests", "codes")
 HEARTBEAT = timedelta(seconds=60)
 RETRY = timedelta(seconds=15)
 IDLE = timedelta(seconds=5)
@@ -59,6 +60,7 @@ class Alarms:
             "reminders": (services.reminders.run_due, services.reminders.next_due),
             "offers": (services.seats.expire_due, services.seats.next_due),
             "digests": (services.digests.run_due, services.digests.next_due),
+            "codes": (services.codes.run_due, services.codes.next_due),
         }
         self._locks = {kind: asyncio.Lock() for kind in KINDS}
         self._aiming: asyncio.Task[None] | None = None

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 from bot.app.settings import Settings
 from bot.services.broadcasts import BroadcastService
+from bot.services.codes import CodeKeeper
 from bot.services.digests import DigestService
 from bot.services.event_translation import EventTranslationJob
 from bot.services.events import TRANSLATE_EVENT, EventService
@@ -49,6 +50,7 @@ class Services:
     reminders: ReminderService
     digests: DigestService
     preferences: PreferenceService
+    codes: CodeKeeper
     translator: Translator | None = None
 
     @classmethod
@@ -72,6 +74,7 @@ class Services:
             reminders=ReminderService(db, clock),
             digests=DigestService(db, clock),
             preferences=PreferenceService(db, clock),
+            codes=CodeKeeper(db, clock),
             translator=make_translator(settings.mt_backend, settings.mt_url, settings.mt_api_key),
         )
         jobs.register(TRANSLATE_EVENT, EventTranslationJob(db, lambda: services.translator, clock))

@@ -14,6 +14,7 @@ from storage.repositories.messages import MessageRepository
 from storage.repositories.organisers import OrganisationRecord, OrganiserRepository
 from storage.repositories.outbox import OutboxRepository
 from storage.repositories.planning import (
+    CodeRepository,
     DigestRepository,
     NoticeRepository,
     OfferRepository,
@@ -25,6 +26,7 @@ from storage.repositories.users import UserRepository
 __all__ = [
     "BroadcastRepository",
     "CatalogRepository",
+    "CodeRepository",
     "ConversationRecord",
     "ConversationRepository",
     "DigestRepository",

@@ -10,7 +10,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import DigestItem, Event, Offer, Reminder, Rsvp, User
+from storage.models import DigestItem, Event, InviteCode, LinkCode, Offer, Reminder, Rsvp, User
 from storage.records import OfferRecord, QuietRecord, ReminderRecord
 from storage.repositories.users import minutes_of
 
@@ -387,3 +387,25 @@ class NoticeRepository:
             )
             found.update(rows)
         return found
+
+
+class CodeRepository:
+    """One-time codes (account links, invites) are kept until they expire, not longer."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def next_expiry(self) -> datetime | None:
+        found = [
+            await self.session.scalar(select(func.min(model.expires_at)))
+            for model in (LinkCode, InviteCode)
+        ]
+        return min((at for at in found if at is not None), default=None)
+
+    async def purge(self, now: datetime) -> int:
+        """Delete every code that has expired; returns how many."""
+        gone = 0
+        for model in (LinkCode, InviteCode):
+            result = await self.session.execute(delete(model).where(model.expires_at <= now))
+            gone += int(getattr(result, "rowcount", 0) or 0)
+        return gone
