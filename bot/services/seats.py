@@ -237,12 +237,8 @@ class Seats:
 
     async def offers_to(self, user_id: int) -> list[OfferRecord]:
         """The open offers to a person."""
-        async with self.db.transaction() as s:
-            offers = OfferRepository(s)
-            found = [
-                await offers.open_of(e, user_id) for e in await offers.open_event_ids_of(user_id)
-            ]
-        return [o for o in found if o is not None]
+        async with self.db.reading() as s:
+            return await OfferRepository(s).open_of_user(user_id)
 
     async def open_offers(self, event_id: int) -> list[OfferRecord]:
         """The event's open offers (for its organiser), oldest first."""

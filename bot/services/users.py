@@ -119,7 +119,7 @@ class UserService:
     async def delete(self, user_id: int) -> None:
         """Forget the person completely; their seats go to the next people waiting."""
         async with self.db.transaction() as s:
-            held = await OfferRepository(s).open_event_ids_of(user_id)
+            held = [o.event_id for o in await OfferRepository(s).open_of_user(user_id)]
             for event_id in sorted({*await RsvpRepository(s).event_ids_going(user_id), *held}):
                 await self.seats.leave(s, event_id, user_id)
             await UserRepository(s).delete(user_id)

@@ -252,11 +252,12 @@ class OfferRepository:
         )
         return [_offer(r) for r in rows]
 
-    async def open_event_ids_of(self, user_id: int) -> list[int]:
+    async def open_of_user(self, user_id: int) -> list[OfferRecord]:
+        """Every open offer to the person, the oldest first."""
         rows = await self.session.scalars(
-            select(Offer.event_id).where(Offer.user_id == user_id, Offer.status == "open")
+            select(Offer).where(Offer.user_id == user_id, Offer.status == "open").order_by(Offer.id)
         )
-        return list(rows)
+        return [_offer(r) for r in rows]
 
     async def open_for(self, event_id: int) -> list[OfferRecord]:
         """The event's open offers, the oldest first."""
