@@ -27,9 +27,10 @@ from handlers.views import category_name, region_name, status_name
 from storage.repositories.users import CODE_SECTIONS
 
 
-def retention(minutes: int) -> dict[str, tuple[str, str]]:
+def retention(minutes: int, keep_days: int = 30) -> dict[str, tuple[str, str]]:
     """Per section of the export: what it holds, and how long it is kept — the rules the code
-    has (nothing is deleted on a timer; ``minutes`` is TREFFPUNKT_CONVERSATION_MINUTES)."""
+    has (``minutes`` is TREFFPUNKT_CONVERSATION_MINUTES, ``keep_days``
+    TREFFPUNKT_INTERPRETER_KEEP_DAYS)."""
     until_deleted = _("until you delete your data with /deletedata")
     until_changed = _("until you change your choice, or delete your data with /deletedata")
     kept_without_you = _(
@@ -74,6 +75,20 @@ def retention(minutes: int) -> dict[str, tuple[str, str]]:
             _("new events kept for your next digest"),
             _("until your next digest is sent, or you delete your data"),
         ),
+        "interpreter_requests": (
+            _("your requests for an interpreter"),
+            ngettext(
+                "until {n} day after the appointment; then only their language and outcome stay, "
+                "without you",
+                "until {n} days after the appointment; then only their language and outcome "
+                "stay, without you",
+                keep_days,
+            ).format(n=keep_days),
+        ),
+        "interpreter_registrations": (
+            _("your registration as an interpreter"),
+            _("until a coordinator removes you, or you delete your data with /deletedata"),
+        ),
     }
 
 
@@ -99,7 +114,7 @@ def _account(account: dict[str, str]) -> str:
 async def my_data(ctx: Context) -> Reply:
     """/mydata: every stored field, as a message and as a JSON file, only to the person."""
     data = await ctx.services.users.export(ctx.me.id)
-    kinds = retention(ctx.settings.conversation_minutes)
+    kinds = retention(ctx.settings.conversation_minutes, ctx.settings.interpreter_keep_days)
     data["kept"] = {section: kept for section, (_what, kept) in kinds.items()}
     for section in CODE_SECTIONS:
         for row in data[section]:
@@ -175,6 +190,15 @@ def _more(ctx: Context, data: dict[str, Any]) -> list[Markup]:
             "{n} message to you, sent or waiting", "{n} messages to you, sent or waiting", n
         )
         lines.append(fmt(text, n=n))
+    if n := len(data["interpreter_requests"]):
+        text = ngettext(
+            "{n} request for an interpreter (/interpreter)",
+            "{n} requests for an interpreter (/interpreter)",
+            n,
+        )
+        lines.append(fmt(text, n=n))
+    if data["interpreter_registrations"]:
+        lines.append(fmt(_("Registered as an interpreter (/requests)")))
     if n := len(data["broadcasts_you_wrote"]):
         text = ngettext("{n} announcement you wrote", "{n} announcements you wrote", n)
         lines.append(fmt(text, n=n))

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -118,6 +119,14 @@ class Organisation(Base):
     feed_region_id: Mapped[int | None] = mapped_column(
         ForeignKey("regions.id", ondelete="SET NULL")
     )
+    # How interpreter requests find an interpreter: "coordinator" (a coordinator offers each
+    # request to an interpreter, who accepts or declines) or "board" (verified interpreters
+    # of the language see open requests and claim one; a coordinator confirms the claim
+    # unless ``auto_confirm``).
+    interpreting: Mapped[str] = mapped_column(
+        String(16), default="coordinator", server_default="coordinator"
+    )
+    auto_confirm: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class Category(Base):
@@ -185,6 +194,8 @@ class Event(Base):
     status: Mapped[str] = mapped_column(String(16), default="published")
     source: Mapped[str] = mapped_column(String(16), default="chat", server_default="chat")
     content_hash: Mapped[str | None] = mapped_column(String(64))
+    # The organiser offers interpretation on request ("Sprachmittlung auf Anfrage").
+    interpretation: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
@@ -422,3 +433,70 @@ class DigestItem(Base):
         ForeignKey("events.id", ondelete="CASCADE"), primary_key=True
     )
     added_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Interpreter(Base):
+    """A person in an organisation's pool of interpreters. They see no request before a
+    coordinator of that organisation has verified them (and never while paused)."""
+
+    __tablename__ = "interpreters"
+    __table_args__ = (UniqueConstraint("organisation_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    # The first name or pseudonym a requester sees once the interpreter is confirmed.
+    name: Mapped[str] = mapped_column(String(40))
+    # Languages as "ar" (every variety) or "ar-maghrebi" (one variety).
+    languages: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # "woman", "man" or "" (not said: then not chosen for a request that asks for either).
+    gender: Mapped[str] = mapped_column(String(8), default="")
+    # pending (waiting to be verified) → verified ⇄ paused; removing deletes the row.
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    pledged_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Who verified, paused or removed them is in the audit log.
+    verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class InterpreterRequest(Base):
+    """A person's request for an interpreter: for an event, or for an organisation's
+    counselling hours at a date, time and duration. After the retention period the row loses
+    everything that points at people (requester, interpreter, pseudonym, topic); its language,
+    variety and outcome stay for the counts."""
+
+    __tablename__ = "interpreter_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(
+        ForeignKey("organisations.id", ondelete="CASCADE"), index=True
+    )
+    event_id: Mapped[int | None] = mapped_column(
+        ForeignKey("events.id", ondelete="SET NULL"), index=True
+    )
+    user_id: Mapped[int | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"), index=True
+    )
+    language: Mapped[str] = mapped_column(String(8))
+    variety: Mapped[str | None] = mapped_column(String(16))
+    mode: Mapped[str] = mapped_column(String(8))  # onsite, phone, video
+    gender: Mapped[str] = mapped_column(String(8), default="any")  # any, woman, man
+    topic: Mapped[str | None] = mapped_column(String(16))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    duration_minutes: Mapped[int] = mapped_column(Integer)
+    pseudonym: Mapped[str | None] = mapped_column(String(40))
+    # requested → offered | claimed → confirmed → done | cancelled | unfilled
+    status: Mapped[str] = mapped_column(String(16), default="requested", index=True)
+    interpreter_id: Mapped[int | None] = mapped_column(
+        ForeignKey("interpreters.id", ondelete="SET NULL"), index=True
+    )
+    cancelled_by: Mapped[str | None] = mapped_column(String(16))
+    # One more with every change: the references of the notices about it.
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    # The nearest reminder already sent (minutes before the start), if any.
+    reminded: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)

@@ -68,6 +68,8 @@ class EventRecord:
     texts: dict[str, TextRecord] = field(default_factory=dict)
     organisation_id: int = 0
     uid: str | None = None
+    # The organiser offers interpretation on request.
+    interpretation: bool = False
 
 
 @dataclass(frozen=True)
@@ -181,3 +183,64 @@ class QuietRecord:
     timezone: str
     quiet_from: int | None
     quiet_until: int | None
+
+
+@dataclass(frozen=True)
+class InterpreterRecord:
+    """A person in an organisation's pool of interpreters."""
+
+    id: int
+    organisation_id: int
+    user_id: int
+    name: str
+    languages: tuple[str, ...]
+    gender: str
+    status: str
+    created_at: datetime
+
+    def speaks(self, language: str, variety: str | None) -> bool:
+        """Whether they interpret ``language`` (in ``variety``; None: any variety)."""
+        if language in self.languages:
+            return True
+        if variety is None:
+            return any(code.split("-")[0] == language for code in self.languages)
+        return f"{language}-{variety}" in self.languages
+
+
+@dataclass(frozen=True)
+class InterpreterRequestRecord:
+    """A request for an interpreter, with what is needed to show it (never the requester's
+    account: ``user_id`` is only for the bot to reach them)."""
+
+    id: int
+    organisation_id: int
+    organisation_name: str
+    event_id: int | None
+    user_id: int | None
+    language: str
+    variety: str | None
+    mode: str
+    gender: str
+    topic: str | None
+    starts_at: datetime
+    duration_minutes: int
+    pseudonym: str | None
+    status: str
+    interpreter_id: int | None
+    cancelled_by: str | None
+    version: int
+    reminded: int | None
+    created_at: datetime
+
+    @property
+    def open(self) -> bool:
+        """Still looking for an interpreter, or one is about to be confirmed."""
+        return self.status in OPEN_REQUEST
+
+    @property
+    def live(self) -> bool:
+        """Not finished: open, or confirmed and not yet done."""
+        return self.status in OPEN_REQUEST or self.status == "confirmed"
+
+
+OPEN_REQUEST = frozenset({"requested", "offered", "claimed"})

@@ -12,6 +12,8 @@ from storage.models import (
     Base,
     Broadcast,
     DigestItem,
+    Interpreter,
+    InterpreterRequest,
     InviteCode,
     LinkCode,
     Membership,
@@ -155,6 +157,26 @@ async def test_my_data_holds_every_row_and_column_and_never_a_code(
         now = core.services.users.clock()
         s.add(Offer(event_id=event.id, user_id=2, created_at=now, expires_at=now))
         s.add(DigestItem(user_id=2, event_id=event.id, added_at=now))
+        s.add(
+            Interpreter(
+                organisation_id=organisation, user_id=2, name="R.", languages=["ar"], pledged_at=now
+            )
+        )
+        s.add(
+            InterpreterRequest(
+                organisation_id=organisation,
+                event_id=event.id,
+                user_id=2,
+                language="fa",
+                variety="dari",
+                mode="onsite",
+                topic="event",
+                starts_at=event.starts_at,
+                duration_minutes=120,
+                created_at=now,
+                updated_at=now,
+            )
+        )
     async with core.db.transaction() as s:
         hashes = [
             *await s.scalars(select(LinkCode.code_hash)),

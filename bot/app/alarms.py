@@ -29,7 +29,7 @@ from bot.services import Services
 
 log = logging.getLogger(__name__)
 
-KINDS = ("reminders", "offers", "digests", "codes")
+KINDS = ("reminders", "offers", "digests", "codes", "interpreting")
 HEARTBEAT = timedelta(seconds=60)
 RETRY = timedelta(seconds=15)
 IDLE = timedelta(seconds=5)
@@ -61,6 +61,7 @@ class Alarms:
             "offers": (services.seats.expire_due, services.seats.next_due),
             "digests": (services.digests.run_due, services.digests.next_due),
             "codes": (services.codes.run_due, services.codes.next_due),
+            "interpreting": (services.interpreting.run_due, services.interpreting.next_due),
         }
         self._locks = {kind: asyncio.Lock() for kind in KINDS}
         self._aiming: asyncio.Task[None] | None = None

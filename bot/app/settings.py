@@ -207,6 +207,33 @@ class Settings(BaseSettings):
             "event: at most half the time left, and never past the registration deadline)"
         ),
     )
+    interpreter_lead_hours: float = Field(
+        default=24.0,
+        ge=0,
+        le=24 * 30,
+        validation_alias="TREFFPUNKT_INTERPRETER_LEAD_HOURS",
+        description=(
+            "hours before the start at which a request for an interpreter that nobody has "
+            "taken becomes unfilled (the requester and the organisers are told)"
+        ),
+    )
+    interpreter_keep_days: int = Field(
+        default=30,
+        ge=0,
+        le=3650,
+        validation_alias="TREFFPUNKT_INTERPRETER_KEEP_DAYS",
+        description=(
+            "days after the start at which a request for an interpreter is anonymised "
+            "(only its language and outcome stay, for the counts)"
+        ),
+    )
+    interpreter_open_limit: int = Field(
+        default=3,
+        ge=1,
+        le=50,
+        validation_alias="TREFFPUNKT_INTERPRETER_OPEN_LIMIT",
+        description="requests for an interpreter one person may have open at a time",
+    )
     conversation_minutes: int = Field(
         default=60,
         ge=5,

@@ -13,6 +13,7 @@ from bot.services.digests import DigestService
 from bot.services.event_translation import EventTranslationJob
 from bot.services.events import TRANSLATE_EVENT, EventService
 from bot.services.imports import ImportService
+from bot.services.interpreting import InterpreterService
 from bot.services.jobs import JobQueue
 from bot.services.link import LinkService
 from bot.services.messages import MessageService
@@ -51,6 +52,7 @@ class Services:
     digests: DigestService
     preferences: PreferenceService
     codes: CodeKeeper
+    interpreting: InterpreterService
     translator: Translator | None = None
 
     @classmethod
@@ -58,9 +60,10 @@ class Services:
         jobs = JobQueue(db, clock)
         seats = Seats(db, clock, settings.offer_hours)
         events = EventService(db, clock, jobs, seats)
+        interpreting = InterpreterService(db, settings, clock)
         services = cls(
             db=db,
-            users=UserService(db, settings, clock, seats),
+            users=UserService(db, settings, clock, seats, interpreting),
             topics=TopicService(db),
             events=events,
             rsvps=RsvpService(db, clock, seats),
@@ -75,6 +78,7 @@ class Services:
             digests=DigestService(db, clock),
             preferences=PreferenceService(db, clock),
             codes=CodeKeeper(db, clock),
+            interpreting=interpreting,
             translator=make_translator(settings.mt_backend, settings.mt_url, settings.mt_api_key),
         )
         jobs.register(TRANSLATE_EVENT, EventTranslationJob(db, lambda: services.translator, clock))

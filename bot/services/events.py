@@ -9,6 +9,7 @@ from datetime import datetime
 
 from bot.services import reminders
 from bot.services.digests import NEW_EVENT, announce
+from bot.services.interpreting import on_event_cancelled, on_event_changed
 from bot.services.jobs import JobQueue
 from bot.services.notify import BEFORE_START, queue
 from bot.services.seats import Seats
@@ -87,6 +88,7 @@ async def cancel_event(s: Session, event_id: int, seats: Seats, now: datetime) -
         return 0
     await reminders.call_off(s, event_id)
     await seats.withdraw_all(s, event_id)
+    await on_event_cancelled(s, event_id, now)
     event = await events.get(event_id)
     attendees = await events.attendees(event_id)
     payload = {"event_id": event_id, "changed": []}
@@ -146,6 +148,7 @@ class EventService:
         capacity: int | None,
         registration_deadline: datetime | None,
         timezone: str,
+        interpretation: bool = False,
         more_texts: Sequence[TextRecord] = (),
         translate_to: Sequence[str] = (),
     ) -> tuple[int, int]:
@@ -167,6 +170,7 @@ class EventService:
                 capacity=capacity,
                 registration_deadline=registration_deadline,
                 timezone=timezone,
+                interpretation=interpretation,
             )
             now = self.clock()
             await reminders.plan(s, event_id, starts_at, timezone, now)
@@ -218,6 +222,7 @@ class EventService:
             assert refreshed is not None
             if {"starts_at", "timezone"} & set(changed):
                 await reminders.plan(s, event_id, refreshed.starts_at, refreshed.timezone, now)
+            await on_event_changed(s, event_id, changed, now)
             # One reference per change: two edits within a second are two notices. A retried
             # update draws a new one, but its first try committed nothing.
             ref = f"{event_id}:{uuid.uuid4().hex[:16]}"
@@ -238,7 +243,7 @@ class EventService:
                     useful_until=refreshed.starts_at,
                 )
                 told.update(going)
-            news_for_all = [name for name in changed if name != "capacity"]
+            news_for_all = [name for name in changed if name not in ("capacity", "interpretation")]
             if news_for_all:
                 others = [u for u in await events.attendees(event_id) if u not in told]
                 payload = {"event_id": event_id, "changed": news_for_all}

@@ -19,6 +19,7 @@ from bot.i18n import TIER1
 from bot.services import reminders
 from bot.services.digests import announce
 from bot.services.events import CHANGED, EventService, cancel_event, tell_attendees
+from bot.services.interpreting import offers_interpretation, on_event_changed
 from storage.db import Database
 from storage.records import TextRecord
 from storage.repositories import CatalogRepository, EventRepository, OrganiserRepository
@@ -151,6 +152,7 @@ class ImportService:
                         online_url=item.url,
                         uid=item.uid,
                         timezone=item.timezone,
+                        interpretation=offers_interpretation(f"{item.title}\n{item.description}"),
                     )
                     await events.change(event_id, source="ical", content_hash=item.fingerprint)
                     timed.append((event_id, item.starts_at, item.timezone))
@@ -174,6 +176,7 @@ class ImportService:
                 if changed:
                     ref = f"{existing.id}:{item.fingerprint[:12]}"
                     await tell_attendees(s, existing.id, CHANGED, ref, changed, now=now)
+                    await on_event_changed(s, existing.id, changed, now)
                 updated += 1
             await reminders.plan_all(s, timed, now)
             # Every new event of the file in one message per follower, not one each.
@@ -194,6 +197,9 @@ class ImportService:
             status="published",
         )
         changed += await events.set_text(event_id, locale, item.title[:300], item.description)
+        # Whether interpretation is offered follows the text; nobody is told of that alone.
+        text = f"{item.title}\n{item.description}"
+        await events.change(event_id, interpretation=offers_interpretation(text))
         return changed
 
 

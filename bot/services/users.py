@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.app.settings import Settings
+from bot.services.interpreting import InterpreterService
 from bot.services.seats import Seats
 from storage.db import Database
 from storage.records import UserRecord
@@ -49,10 +50,16 @@ class PendingLanguages:
 
 class UserService:
     def __init__(
-        self, db: Database, settings: Settings, clock: Callable[[], datetime], seats: Seats
+        self,
+        db: Database,
+        settings: Settings,
+        clock: Callable[[], datetime],
+        seats: Seats,
+        interpreting: InterpreterService,
     ) -> None:
         self.db = db
         self.seats = seats
+        self.interpreting = interpreting
         self.settings = settings
         self.clock = clock
         self.pending = PendingLanguages(clock)
@@ -122,4 +129,5 @@ class UserService:
             held = [o.event_id for o in await OfferRepository(s).open_of_user(user_id)]
             for event_id in sorted({*await RsvpRepository(s).event_ids_going(user_id), *held}):
                 await self.seats.leave(s, event_id, user_id)
+            await self.interpreting.forget(s, user_id)
             await UserRepository(s).delete(user_id)

@@ -8,6 +8,7 @@ from storage.repositories.broadcasts import BroadcastRepository
 from storage.repositories.catalog import CatalogRepository
 from storage.repositories.conversations import ConversationRecord, ConversationRepository
 from storage.repositories.events import EventRepository
+from storage.repositories.interpreting import InterpreterRepository
 from storage.repositories.jobs import JobRecord, JobRepository
 from storage.repositories.links import LinkRepository
 from storage.repositories.messages import MessageRepository
@@ -31,6 +32,7 @@ __all__ = [
     "ConversationRepository",
     "DigestRepository",
     "EventRepository",
+    "InterpreterRepository",
     "JobRecord",
     "JobRepository",
     "LinkRepository",

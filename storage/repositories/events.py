@@ -63,6 +63,7 @@ class EventRepository:
                 texts=texts[e.id],
                 organisation_id=e.organisation_id,
                 uid=e.uid,
+                interpretation=e.interpretation,
             )
             for e, org, cat, reg in rows
         ]
@@ -201,6 +202,7 @@ class EventRepository:
         registration_deadline: datetime | None = None,
         uid: str | None = None,
         timezone: str = "Europe/Berlin",
+        interpretation: bool = False,
     ) -> int:
         event = Event(
             organisation_id=organisation_id,
@@ -215,6 +217,7 @@ class EventRepository:
             capacity=capacity,
             registration_deadline=registration_deadline,
             status="published",
+            interpretation=interpretation,
         )
         self.session.add(event)
         await self.session.flush()

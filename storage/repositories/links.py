@@ -19,6 +19,7 @@ from storage.models import (
     Subscription,
     User,
 )
+from storage.repositories.interpreting import InterpreterRepository
 
 
 class LinkRepository:
@@ -123,6 +124,7 @@ class LinkRepository:
             .execution_options(synchronize_session=False)
         )
         await self.session.execute(delete(OutboxMessage).where(OutboxMessage.user_id == gone))
+        await InterpreterRepository(self.session).move_person(keep, gone)
         await self.session.execute(delete(LinkCode).where(LinkCode.user_id == gone))
         await self.session.execute(
             update(Identity).where(Identity.user_id == gone).values(user_id=keep)

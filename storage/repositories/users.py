@@ -21,6 +21,8 @@ from storage.models import (
     Event,
     EventText,
     Identity,
+    Interpreter,
+    InterpreterRequest,
     InviteCode,
     LinkCode,
     Membership,
@@ -75,6 +77,8 @@ PERSONAL: tuple[PersonalTable, ...] = (
     PersonalTable("audit_entries", AuditEntry, "actor_user_id"),
     PersonalTable("seat_offers", Offer, "user_id"),
     PersonalTable("events_for_your_digest", DigestItem, "user_id"),
+    PersonalTable("interpreter_requests", InterpreterRequest, "user_id"),
+    PersonalTable("interpreter_registrations", Interpreter, "user_id"),
 )
 # The sections whose rows are codes the person made: shown only as "a code, valid until …".
 CODE_SECTIONS = frozenset(t.section for t in PERSONAL if t.secret)
@@ -314,4 +318,18 @@ class UserRepository:
         await self.session.execute(
             update(InviteCode).where(InviteCode.created_by == user_id).values(created_by=None)
         )
+        # Requests for an interpreter stay for the counts, with nothing pointing at the person;
+        # those they took as an interpreter lose them (the caller gave them back to the pool).
+        await self.session.execute(
+            update(InterpreterRequest)
+            .where(InterpreterRequest.user_id == user_id)
+            .values(user_id=None, pseudonym=None, topic=None, gender="any")
+        )
+        theirs = select(Interpreter.id).where(Interpreter.user_id == user_id)
+        await self.session.execute(
+            update(InterpreterRequest)
+            .where(InterpreterRequest.interpreter_id.in_(theirs))
+            .values(interpreter_id=None)
+        )
+        await self.session.execute(delete(Interpreter).where(Interpreter.user_id == user_id))
         await self.session.execute(delete(User).where(User.id == user_id))

@@ -1,0 +1,901 @@
+"""Interpreter requests: from "I need an interpreter" to a confirmed interpreter.
+
+A person asks for an interpreter for an event whose organiser offers interpretation, or for an
+organisation's counselling hours (a date, a start and a duration). The request carries a
+language and variety, a mode (on site, phone, video), a gender preference and a topic category
+— never free text about the person's matter.
+
+Interpreters register with an organisation, accept a confidentiality pledge and see nothing
+until a coordinator of that organisation has verified them. Each organisation places its
+requests in one of two ways:
+
+* ``coordinator``: its coordinators are told of each request and offer it to an interpreter of
+  the pool, who accepts (confirmed) or declines (open again);
+* ``board``: verified interpreters of the language are told and claim it; the first claim wins
+  and is confirmed by a coordinator, or at once when the organisation confirms claims
+  automatically.
+
+requested → offered | claimed → confirmed → done; or cancelled, or unfilled when nobody has
+taken it ``lead`` hours before the start. Interpreters and coordinators see language, variety,
+time, place or mode and topic category; an interpreter learns the pseudonym the requester
+chose only once confirmed. Messages between the two are relayed by the bot. Every change is
+told to whom it concerns, in their language, through the outbox in the change's unit of work;
+a cancellation or change less than 24 hours before reaches the interpreter at once. Some days
+after the start a request is anonymised: only its language, variety and outcome stay.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+from collections.abc import Callable, Collection, Iterable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal
+
+from bot.app.settings import Settings
+from bot.services.notify import queue
+from storage.db import Database
+from storage.records import InterpreterRecord, InterpreterRequestRecord
+from storage.repositories import EventRepository, InterpreterRepository, Session
+
+log = logging.getLogger(__name__)
+
+# Languages asked for most in Saxony's interpreter pools, with the varieties that matter when
+# placing an interpreter (nationality is not language: Syrian and Maghrebi Arabic, Dari and
+# Farsi, Kurmanji and Sorani).
+LANGUAGES: dict[str, tuple[str, ...]] = {
+    "ar": ("levantine", "iraqi", "egyptian", "maghrebi", "gulf", "sudanese"),
+    "fa": ("farsi", "dari"),
+    "ku": ("kurmanji", "sorani"),
+    "ps": (),
+    "uk": (),
+    "ru": (),
+    "tr": (),
+    "ti": (),
+    "so": (),
+    "es": (),
+    "fr": (),
+    "en": (),
+    "vi": (),
+    "sq": (),
+    "pl": (),
+}
+MODES = ("onsite", "phone", "video")
+GENDERS = ("any", "woman", "man")
+TOPICS = ("event", "health", "school", "authority", "counselling", "work", "housing", "other")
+DURATIONS = (30, 60, 90, 120, 180)
+# Reminders of a confirmed assignment, minutes before its start.
+REMINDERS = (1440, 120)
+# Less than this before the start, a cancellation or change reaches the interpreter at once.
+URGENT = timedelta(hours=24)
+NAME_MAX = 30
+
+TO_REQUESTER = "interp_requester"
+TO_INTERPRETER = "interp_interpreter"
+TO_COORDINATOR = "interp_coordinator"
+TO_ORGANISER = "interp_organiser"
+REMINDER = "interp_reminder"
+RELAY = "interp_message"
+POOL = "interp_pool"
+
+Side = Literal["requester", "interpreter"]
+_SPACES = re.compile(r"\s+")
+
+
+class Refused(Exception):
+    """The change cannot be made: ``reason`` says why (for a clear answer)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Draft:
+    """What a person asks for (the answers of /interpreter)."""
+
+    organisation_id: int
+    event_id: int | None
+    language: str
+    variety: str | None
+    mode: str
+    gender: str
+    topic: str
+    starts_at: datetime
+    duration_minutes: int
+    pseudonym: str | None
+
+
+@dataclass(frozen=True)
+class Board:
+    """What one interpreter sees: their pool entries, requests they may claim, offers to
+    them and their confirmed assignments."""
+
+    entries: list[InterpreterRecord]
+    claimable: list[InterpreterRequestRecord]
+    mine: list[InterpreterRequestRecord]
+
+
+def fits(entry: InterpreterRecord, request: InterpreterRequestRecord) -> bool:
+    """A verified interpreter who may take the request: its language and variety, the gender
+    asked for, and never the requester themself."""
+    return (
+        entry.status == "verified"
+        and entry.user_id != request.user_id
+        and entry.speaks(request.language, request.variety)
+        and request.gender in ("any", entry.gender)
+    )
+
+
+def variety_known(language: str, variety: str | None) -> bool:
+    return language in LANGUAGES and (variety is None or variety in LANGUAGES[language])
+
+
+def clean_name(raw: str) -> str | None:
+    """A first name or pseudonym as typed: one line, at most NAME_MAX characters; None when
+    there is nothing left or it looks like a handle or a link."""
+    name = _SPACES.sub(" ", raw).strip()
+    if not name or len(name) > NAME_MAX or any(c in name for c in "@/:<>"):
+        return None
+    return name
+
+
+def offers_interpretation(text: str) -> bool:
+    """Whether an event's text offers interpretation ("Sprachmittlung auf Anfrage")."""
+    return bool(_OFFERED.search(text))
+
+
+_OFFERED = re.compile(
+    r"sprachmittl|dolmetsch|übersetzung\s+(?:ist\s+)?(?:auf\s+anfrage|möglich)"
+    r"|interpret(?:ation|ers?|ing)\b",
+    re.I,
+)
+
+
+class InterpreterService:
+    def __init__(self, db: Database, settings: Settings, clock: Callable[[], datetime]) -> None:
+        self.db = db
+        self.clock = clock
+        self.lead = timedelta(hours=settings.interpreter_lead_hours)
+        self.keep = timedelta(days=settings.interpreter_keep_days)
+        self.open_limit = settings.interpreter_open_limit
+
+    # -- requesting -------------------------------------------------------------------------
+
+    async def events_open(self, user_id: int) -> list[int]:
+        """Upcoming events that offer interpretation and can still be asked for."""
+        now = self.clock()
+        async with self.db.transaction() as s:
+            ids = await InterpreterRepository(s).events_with_interpretation(now + self.lead)
+        return ids
+
+    async def file(self, user_id: int, draft: Draft) -> InterpreterRequestRecord:
+        """File a request (Refused: ``limit``, ``twice``, ``late``, ``not_offered``)."""
+        now = self.clock()
+        async with self.db.transaction() as s:
+            repo = InterpreterRepository(s)
+            if await repo.open_count(user_id) >= self.open_limit:
+                raise Refused("limit")
+            if draft.event_id is not None:
+                event = await EventRepository(s).get(draft.event_id)
+                if event is None or event.status != "published" or not event.interpretation:
+                    raise Refused("not_offered")
+                if await repo.live_for_event(user_id, draft.event_id) is not None:
+                    raise Refused("twice")
+            if draft.starts_at - self.lead <= now:
+                raise Refused("late")
+            request_id = await repo.add(
+                organisation_id=draft.organisation_id,
+                event_id=draft.event_id,
+                user_id=user_id,
+                language=draft.language,
+                variety=draft.variety,
+                mode=draft.mode,
+                gender=draft.gender,
+                topic=draft.topic,
+                starts_at=draft.starts_at,
+                duration_minutes=draft.duration_minutes,
+                pseudonym=draft.pseudonym,
+                created_at=now,
+                updated_at=now,
+            )
+            request = await repo.get(request_id)
+            assert request is not None
+            await self._announce(s, request, now)
+        return request
+
+    async def _announce(self, s: Session, request: InterpreterRequestRecord, now: datetime) -> None:
+        """A request open (again): to the coordinators, or to the interpreters who may claim."""
+        repo = InterpreterRepository(s)
+        pattern, _auto = await repo.pattern(request.organisation_id)
+        ref = f"{request.id}:{request.version}"
+        payload = {"request": request.id, "say": "new"}
+        if pattern == "board":
+            people = [i.user_id for i in await self._candidates(s, request)]
+            await queue(
+                s, TO_INTERPRETER, ref, people, payload, now=now, useful_until=self._due(request)
+            )
+            if people:
+                return
+            payload = {"request": request.id, "say": "nobody"}
+        coordinators = await repo.coordinators(request.organisation_id)
+        await queue(s, TO_COORDINATOR, ref, coordinators, payload, now=now)
+
+    def _due(self, request: InterpreterRequestRecord) -> datetime:
+        return request.starts_at - self.lead
+
+    async def _candidates(
+        self, s: Session, request: InterpreterRequestRecord
+    ) -> list[InterpreterRecord]:
+        """Verified interpreters of the organisation for the request's language, variety and
+        gender (never the requester themself)."""
+        pool = await InterpreterRepository(s).pool(request.organisation_id)
+        return [i for i in pool if fits(i, request)]
+
+    async def candidates(self, request_id: int) -> list[InterpreterRecord]:
+        async with self.db.transaction() as s:
+            request = await InterpreterRepository(s).get(request_id)
+            return await self._candidates(s, request) if request else []
+
+    async def mine(self, user_id: int) -> list[InterpreterRequestRecord]:
+        """The person's requests: the live ones, then what became of the others."""
+        async with self.db.transaction() as s:
+            found = await InterpreterRepository(s).of_requester(user_id)
+        return sorted(found, key=lambda r: (not r.live, r.starts_at))
+
+    async def for_events(
+        self, user_id: int, event_ids: Collection[int]
+    ) -> dict[int, InterpreterRequestRecord]:
+        async with self.db.transaction() as s:
+            return await InterpreterRepository(s).live_for_events(user_id, event_ids)
+
+    async def request(self, request_id: int) -> InterpreterRequestRecord | None:
+        async with self.db.transaction() as s:
+            return await InterpreterRepository(s).get(request_id)
+
+    async def cancel(self, user_id: int, request_id: int) -> InterpreterRequestRecord:
+        """The requester takes the request back; whoever was working on it is told."""
+        now = self.clock()
+        async with self.db.transaction() as s:
+            repo = InterpreterRepository(s)
+            request = await repo.get(request_id, lock=True)
+            if request is None or request.user_id != user_id:
+                raise Refused("gone")
+            if not request.live:
+                raise Refused(request.status)
+            await repo.move(
+                request_id,
+                from_status=(request.status,),
+                now=now,
+                status="cancelled",
+                cancelled_by="requester",
+            )
+            await _tell_cancelled(s, request, now)
+            return await _get(s, request_id)
+
+    # -- the pool ---------------------------------------------------------------------------
+
+    async def register(
+        self, user_id: int, organisation_id: int, *, name: str, languages: list[str], gender: str
+    ) -> tuple[InterpreterRecord, bool]:
+        """Join an organisation's pool (pledge given): waiting for a coordinator to verify.
+        (entry, new); a changed registration with a new language is verified again."""
+        now = self.clock()
+        async with self.db.transaction() as s:
+            repo = InterpreterRepository(s)
+            interpreter_id, new = await repo.register(
+                organisation_id, user_id, name=name, languages=languages, gender=gender, now=now
+            )
+            entry = await repo.interpreter(interpreter_id)
+            assert entry is not None
+            if entry.status == "pending":
+                coordinators = await repo.coordinators(organisation_id)
+                await queue(
+                    s,
+                    POOL,
+                    f"p{interpreter_id}:{uuid.uuid4().hex[:12]}",
+                    [c for c in coordinators if c != user_id],
+                    {"interpreter": interpreter_id, "say": "registered"},
+                    now=now,
+                )
+        return entry, new
+
+    async def entries(self, user_id: int) -> list[InterpreterRecord]:
+        async with self.db.transaction() as s:
+            return await InterpreterRepository(s).of_user(user_id)
+
+    async def pool(self, organisation_id: int) -> list[InterpreterRecord]:
+        async with self.db.transaction() as s:
+            return await InterpreterRepository(s).pool(organisation_id)
+
+    async def interpreter(self, interpreter_id: int) -> InterpreterRecord | None:
+        async with self.db.transaction() as s:
+            return await InterpreterRepository(s).interpreter(interpreter_id)
+
+    async def set_status(
+        self,
+        actor: int,
+        interpreter_id: int,
+        action: Literal["verify", "pause", "resume", "remove"],
+    ) -> InterpreterRecord:
+        """A coordinator verifies, pauses, resumes or removes an interpreter (the caller
+        checked that they coordinate the organisation). A paused or removed interpreter's
+        open requests go back to the pool; their confirmed ones too, and the requester hears."""
+        now = self.clock()
+        async with self.db.transaction() as s:
+            repo = InterpreterRepository(s)
+            entry = await repo.interpreter(interpreter_id)
+            if entry is None:
+                raise Refused("gone")
+            if action == "remove":
+                await self._release(s, entry, now)
+                await repo.remove(interpreter_id)
+            else:
+                status = {"verify": "verified", "resume": "verified", "pause": "paused"}[action]
+                if action == "resume" and entry.status != "paused":
+                    raise Refused(entry.status)
+                if not await repo.set_status(interpreter_id, status, now=now):
+                    raise Refused(entry.status)
+                if status == "paused":
+                    await self._release(s, entry, now)
+            await queue(
+                s,
+                POOL,
+                f"p{interpreter_id}:{uuid.uuid4().hex[:12]}",
+                [entry.user_id],
+                {
+                    "interpreter": interpreter_id,
+                    "say": action,
+                    "organisation": entry.organisation_id,
+                },
+                now=now,
+            )
+            return await repo.interpreter(interpreter_id) or entry
+
+    async def _release(self, s: Session, entry: InterpreterRecord, now: datetime) -> None:
+        """Everything an interpreter held goes back to the pool (they were paused, removed,
+        gave up or deleted their data)."""
+        for request in await InterpreterRepository(s).of_interpreters([entry.id]):
+            await self._reopen(s, request, now, told="reopened")
+
+    async def _reopen(
+        self, s: Session, request: InterpreterRequestRecord, now: datetime, *, told: str
+    ) -> None:
+        repo = InterpreterRepository(s)
+        if not await repo.move(
+            request.id,
+            from_status=(request.status,),
+            now=now,
+            status="requested",
+            interpreter_id=None,
+            reminded=None,
+        ):
+            return
+        fresh = await _get(s, request.id)
+        if request.status == "confirmed" and request.user_id is not None:
+            await queue(
+                s,
+                TO_REQUESTER,
+                f"{fresh.id}:{fresh.version}",
+                [request.user_id],
+                {"request": fresh.id, "say": told},
+                now=now,
+                useful_until=request.starts_at,
+            )
+        await self._announce(s, fresh, now)
+
+    async def set_pattern(self, actor: int, organisation_id: int, pattern: str, auto: bool) -> None:
+        async with self.db.transaction() as s:
+            await InterpreterRepository(s).set_pattern(organisation_id, pattern, auto)
+
+    async def pattern(self, organisation_id: int) -> tuple[str, bool]:
+        async with self.db.transaction() as s:
+            return await InterpreterRepository(s).pattern(organisation_id)
+
+    # -- interpreters' side -----------------------------------------------------------------
+
+    async def board(self, user_id: int) -> Board:
+        now = self.clock()
+        async with self.db.transaction() as s:
+            repo = InterpreterRepository(s)
+            entries = await repo.of_user(user_id)
+            verified = [e for e in entries if e.status == "verified"]
+            mine = await repo.of_interpreters([e.id for e in entries])
+            claimable: list[InterpreterRequestRecord] = []
+            for entry in verified:
+                pattern, _auto = await repo.pattern(entry.organisation_id)
+                if pattern != "board":
+                    continue
+                for request in await repo.open_in([entry.organisation_id], after=now):
+                    if request.status == "requested" and fits(entry, request):
+                        claimable.append(request)
+        return Board(entries, claimable, mine)
+
+    async def _entry_for(
+        self, s: Session, user_id: int, request: InterpreterRequestRecord
+    ) -> InterpreterRecord:
+        """The person's verified entry in the request's organisation's pool, or Refused."""
+        for entry in await InterpreterRepository(s).of_user(user_id):
+            if entry.organisation_id == request.organisation_id:
+                if entry.status != "verified":
+                    raise Refused("unverified")
+                return entry
+        raise Refused("not_interpreter")
+
+    async def claim(self, user_id: int, request_id: int) -> InterpreterRequestRecord:
+        """Board: the first claim wins; confirmed at once where the organisation says so."""
+        now = self.clock()
+        async with self.db.transaction() as s:
+            repo = InterpreterRepository(s)
+            request = await repo.get(request_id, lock=True)
+            if request is None:
+                raise Refused("gone")
+            entry = await self._entry_for(s, user_id, request)
+            pattern, auto = await repo.pattern(request.organisation_id)
+            if pattern != "board" or not fits(entry, request):
+                raise Refused("not_yours")
+            status = "confirmed" if auto else "claimed"
+            if not await repo.move(
+                request_id,
+                from_status=("requested",),
+                now=now,
+                status=status,
+                interpreter_id=entry.id,
+                reminded=self._passed(request, now) if auto else None,
+            ):
+                raise Refused("taken" if request.status != "cancelled" else "cancelled")
+            fresh = await _get(s, request_id)
+            await _tell_requester(s, fresh, status, now)
+            if not auto:
+                coordinators = await repo.coordinators(request.organisation_id)
+                payload = {"request": request_id, "say": "claimed"}
+                ref = f"{fresh.id}:{fresh.version}"
+                await queue(s, TO_COORDINATOR, ref, coordinators, payload, now=now)
+            return fresh
+
+    def _passed(self, request: InterpreterRequestRecord, now: datetime) -> int | None:
+        """The nearest reminder whose time has passed at confirmation: it is not sent (the
+        confirmation itself says as much)."""
+        passed = [m for m in REMINDERS if request.starts_at - timedelta(minutes=m) <= now]
+        return min(passed) if passed else None
+
+    async def answer_offer(
+        self, user_id: int, request_id: int, accept: bool
+    ) -> InterpreterRequestRecord:
+        """Coordinator pattern: the interpreter asked accepts (confirmed) or declines (open)."""
+        now = self.clock()
+        async with self.db.transaction() as s:
+            repo = InterpreterRepository(s)
+            request = await repo.get(request_id, lock=True)
+            if request is None:
+                raise Refused("gone")
+            entry = await self._entry_for(s, user_id, request)
+            if request.status != "offered" or request.interpreter_id != entry.id:
+                raise Refused("not_yours" if request.live else request.status)
+            coordinators = await repo.coordinators(request.organisation_id)
+            if accept:
+                await repo.move(
+                    request_id,
+                    from_status=("offered",),
+                    now=now,
+                    status="confirmed",
+                    reminded=self._passed(request, now),
+                )
+                fresh = await _get(s, request_id)
+                await _tell_requester(s, fresh, "confirmed", now)
+                payload = {"request": request_id, "say": "accepted"}
+            else:
+                await repo.move(
+                    request_id,
+                    from_status=("offered",),
+                    now=now,
+                    status="requested",
+                    interpreter_id=None,
+                )
+                fresh = await _get(s, request_id)
+                payload = {"request": request_id, "say": "declined"}
+            ref = f"{fresh.id}:{fresh.version}"
+            await queue(s, TO_COORDINATOR, ref, coordinators, payload, now=now)
+            return fresh
+
+    async def give_up(self, user_id: int, request_id: int) -> InterpreterRequestRecord:
+        """A confirmed (or claiming) interpreter can no longer come: the request is open again,
+        the requester and the coordinators are told."""
+        now = self.clock()
+        async with self.db.transaction() as s:
+            repo = InterpreterRepository(s)
+            request = await repo.get(request_id, lock=True)
+            if request is None:
+                raise Refused("gone")
+            entry = await self._entry_for(s, user_id, request)
+            if request.interpreter_id != entry.id or request.status not in ("claimed", "confirmed"):
+                raise Refused("not_yours")
+            coordinators = await repo.coordinators(request.organisation_id)
+            await queue(
+                s,
+                TO_COORDINATOR,
+                f"{request.id}:{request.version + 1}",
+                coordinators,
+                {"request": request_id, "say": "withdrew"},
+                now=now,
+                urgent=request.starts_at - now < URGENT,
+            )
+            await self._reopen(s, request, now, told="reopened")
+            return await _get(s, request_id)
+
+    # -- coordinators' side -----------------------------------------------------------------
+
+    async def queue_of(self, organisation_ids: Collection[int]) -> list[InterpreterRequestRecord]:
+        """The live requests of these organisations, the soonest first."""
+        async with self.db.transaction() as s:
+            return await InterpreterRepository(s).open_in(organisation_ids, after=self.clock())
+
+    async def offer(
+        self, actor: int, request_id: int, interpreter_id: int
+    ) -> InterpreterRequestRecord:
+        """A coordinator offers the request to an interpreter of the pool."""
+        now = self.clock()
+        async with self.db.transaction() as s:
+            repo = InterpreterRepository(s)
+            request = await repo.get(request_id, lock=True)
+            if request is None:
+                raise Refused("gone")
+            if request.status != "requested":
+                raise Refused("taken" if request.live else request.status)
+            chosen = next(
+                (i for i in await self._candidates(s, request) if i.id == interpreter_id), None
+            )
+            if chosen is None:
+                raise Refused("unsuitable")
+            await repo.move(
+                request_id,
+                from_status=("requested",),
+                now=now,
+                status="offered",
+                interpreter_id=interpreter_id,
+            )
+            fresh = await _get(s, request_id)
+            ref = f"{fresh.id}:{fresh.version}"
+            await queue(
+                s,
+                TO_INTERPRETER,
+                ref,
+                [chosen.user_id],
+                {"request": request_id, "say": "offer"},
+                now=now,
+                useful_until=self._due(fresh),
+            )
+            await _tell_requester(s, fresh, "offered", now)
+            return fresh
+
+    async def decide_claim(
+        self, actor: int, request_id: int, confirm: bool
+    ) -> InterpreterRequestRecord:
+        """A coordinator confirms a claim, or turns it down (the request is open again)."""
+        now = self.clock()
+        async with self.db.transaction() as s:
+            repo = InterpreterRepository(s)
+            request = await repo.get(request_id, lock=True)
+            if request is None:
+                raise Refused("gone")
+            if request.status != "claimed" or request.interpreter_id is None:
+                raise Refused("taken" if request.live else request.status)
+            interpreter = await repo.interpreter(request.interpreter_id)
+            if confirm:
+                await repo.move(
+                    request_id,
+                    from_status=("claimed",),
+                    now=now,
+                    status="confirmed",
+                    reminded=self._passed(request, now),
+                )
+                fresh = await _get(s, request_id)
+                await _tell_requester(s, fresh, "confirmed", now)
+                say = "confirmed"
+            else:
+                await repo.move(
+                    request_id,
+                    from_status=("claimed",),
+                    now=now,
+                    status="requested",
+                    interpreter_id=None,
+                )
+                fresh = await _get(s, request_id)
+                say = "rejected"
+            if interpreter is not None:
+                await queue(
+                    s,
+                    TO_INTERPRETER,
+                    f"{fresh.id}:{fresh.version}",
+                    [interpreter.user_id],
+                    {"request": request_id, "say": say},
+                    now=now,
+                    useful_until=request.starts_at,
+                )
+            if not confirm:
+                await self._announce(s, fresh, now)
+            return fresh
+
+    # -- relayed messages -------------------------------------------------------------------
+
+    async def side_of(self, user_id: int, request: InterpreterRequestRecord) -> Side | None:
+        """Which side of a confirmed request the person is on (None: neither)."""
+        if request.status != "confirmed":
+            return None
+        if request.user_id == user_id:
+            return "requester"
+        async with self.db.transaction() as s:
+            entry = await _interpreter_of(s, request)
+        return "interpreter" if entry is not None and entry.user_id == user_id else None
+
+    async def relay(self, user_id: int, request_id: int, text: str) -> None:
+        """Pass a message to the other side of a confirmed request; neither learns the
+        other's account."""
+        now = self.clock()
+        async with self.db.transaction() as s:
+            request = await InterpreterRepository(s).get(request_id)
+            if request is None:
+                raise Refused("gone")
+            side = await self.side_of(user_id, request)
+            if side is None:
+                raise Refused(request.status if request.status != "confirmed" else "not_yours")
+            if side == "requester":
+                entry = await _interpreter_of(s, request)
+                assert entry is not None
+                to = entry.user_id
+            else:
+                assert request.user_id is not None
+                to = request.user_id
+            await queue(
+                s,
+                RELAY,
+                f"{request_id}:m{uuid.uuid4().hex[:12]}",
+                [to],
+                {"request": request_id, "from": side, "text": text},
+                now=now,
+                useful_until=request.starts_at + timedelta(minutes=request.duration_minutes),
+            )
+
+    # -- what organisers see ----------------------------------------------------------------
+
+    async def counts(
+        self, event_ids: Collection[int]
+    ) -> dict[int, dict[tuple[str, str | None, str], int]]:
+        async with self.db.transaction() as s:
+            return await InterpreterRepository(s).counts(event_ids)
+
+    # -- events changing --------------------------------------------------------------------
+
+    # -- due work (the "interpreting" alarm) ------------------------------------------------
+
+    async def run_due(self) -> int:
+        """Unfilled requests, reminders of confirmed ones, finished ones, and the anonymising
+        of old ones; each in its own unit of work."""
+        now = self.clock()
+        async with self.db.reading() as s:
+            unfilled, done, remind, anonymise = await InterpreterRepository(s).due(
+                now, self.lead, self.keep, REMINDERS
+            )
+        for request_id in unfilled:
+            await self._unfilled(request_id, now)
+        for request_id in remind:
+            await self._remind(request_id, now)
+        for request_id in done:
+            async with self.db.transaction() as s:
+                await InterpreterRepository(s).move(
+                    request_id, from_status=("confirmed",), now=now, status="done"
+                )
+        for request_id in anonymise:
+            async with self.db.transaction() as s:
+                await self._finish_off(s, request_id, now)
+        handled = len(unfilled) + len(remind) + len(done) + len(anonymise)
+        if anonymise:
+            log.info("interpreter requests anonymised: %d", len(anonymise))
+        return handled
+
+    async def _finish_off(self, s: Session, request_id: int, now: datetime) -> None:
+        """Anonymise a request whose retention is over (a live one is closed first)."""
+        repo = InterpreterRepository(s)
+        request = await repo.get(request_id, lock=True)
+        if request is None:
+            return
+        if request.status in ("requested", "offered", "claimed"):
+            await repo.move(request_id, from_status=(request.status,), now=now, status="unfilled")
+        elif request.status == "confirmed":
+            await repo.move(request_id, from_status=("confirmed",), now=now, status="done")
+        await repo.anonymise(request_id, now)
+
+    async def _unfilled(self, request_id: int, now: datetime) -> None:
+        async with self.db.transaction() as s:
+            repo = InterpreterRepository(s)
+            request = await repo.get(request_id, lock=True)
+            if request is None or not request.open:
+                return
+            if not await repo.move(
+                request_id,
+                from_status=(request.status,),
+                now=now,
+                status="unfilled",
+                interpreter_id=None,
+            ):
+                return
+            fresh = await _get(s, request_id)
+            await _tell_requester(s, fresh, "unfilled", now)
+            ref = f"{fresh.id}:{fresh.version}"
+            payload = {"request": request_id, "say": "unfilled"}
+            people = await repo.organisers(request.organisation_id)
+            await queue(s, TO_ORGANISER, ref, people, payload, now=now)
+            coordinators = [
+                c for c in await repo.coordinators(request.organisation_id) if c not in people
+            ]
+            await queue(s, TO_COORDINATOR, ref, coordinators, payload, now=now)
+            if request.interpreter_id is not None and request.status in ("offered", "claimed"):
+                entry = await repo.interpreter(request.interpreter_id)
+                if entry is not None:
+                    await queue(s, TO_INTERPRETER, ref, [entry.user_id], payload, now=now)
+
+    async def _remind(self, request_id: int, now: datetime) -> None:
+        async with self.db.transaction() as s:
+            repo = InterpreterRepository(s)
+            request = await repo.get(request_id, lock=True)
+            if request is None or request.status != "confirmed" or request.starts_at <= now:
+                return
+            passed = [
+                m
+                for m in REMINDERS
+                if request.starts_at - timedelta(minutes=m) <= now
+                and (request.reminded is None or m < request.reminded)
+            ]
+            if not passed:
+                return
+            minutes = min(passed)
+            await repo.move(request_id, from_status=("confirmed",), now=now, reminded=minutes)
+            people = []
+            interpreter = await _interpreter_of(s, request)
+            if interpreter is not None:
+                people.append(interpreter.user_id)
+            if request.user_id is not None:
+                people.append(request.user_id)
+            await queue(
+                s,
+                REMINDER,
+                f"{request_id}:r{minutes}",
+                people,
+                {"request": request_id, "minutes": minutes},
+                now=now,
+                useful_until=request.starts_at,
+            )
+
+    async def next_due(self) -> datetime | None:
+        async with self.db.reading() as s:
+            return await InterpreterRepository(s).next_due(self.lead, self.keep, REMINDERS)
+
+    # -- a person leaving -------------------------------------------------------------------
+
+    async def forget(self, s: Session, user_id: int) -> None:
+        """Before a person's data is deleted: their live requests are cancelled (whoever was
+        working on them hears), what they held as an interpreter goes back to the pool."""
+        now = self.clock()
+        repo = InterpreterRepository(s)
+        for request in await repo.of_requester(user_id):
+            if request.live:
+                await repo.move(
+                    request.id,
+                    from_status=(request.status,),
+                    now=now,
+                    status="cancelled",
+                    cancelled_by="requester",
+                )
+                await _tell_cancelled(s, request, now)
+        for entry in await repo.of_user(user_id):
+            for request in await repo.of_interpreters([entry.id]):
+                await self._reopen(s, request, now, told="reopened")
+
+
+# -- shared by the service and by changes to events (inside their unit of work) --------
+
+
+async def _tell_cancelled(s: Session, request: InterpreterRequestRecord, now: datetime) -> None:
+    """A request was cancelled: its interpreter (at once when it is near) and the
+    coordinators hear of it."""
+    ref = f"{request.id}:{request.version + 1}"
+    payload = {"request": request.id, "say": "cancelled"}
+    interpreter = await _interpreter_of(s, request)
+    if interpreter is not None:
+        await queue(
+            s,
+            TO_INTERPRETER,
+            ref,
+            [interpreter.user_id],
+            payload,
+            now=now,
+            urgent=request.starts_at - now < URGENT,
+        )
+    coordinators = await InterpreterRepository(s).coordinators(request.organisation_id)
+    await queue(s, TO_COORDINATOR, ref, coordinators, payload, now=now)
+
+
+async def _interpreter_of(
+    s: Session, request: InterpreterRequestRecord
+) -> InterpreterRecord | None:
+    if request.interpreter_id is None or request.status not in ("offered", "claimed", "confirmed"):
+        return None
+    return await InterpreterRepository(s).interpreter(request.interpreter_id)
+
+
+async def _get(s: Session, request_id: int) -> InterpreterRequestRecord:
+    found = await InterpreterRepository(s).get(request_id)
+    assert found is not None
+    return found
+
+
+async def _tell_requester(
+    s: Session, request: InterpreterRequestRecord, say: str, now: datetime
+) -> None:
+    if request.user_id is None:
+        return
+    await queue(
+        s,
+        TO_REQUESTER,
+        f"{request.id}:{request.version}",
+        [request.user_id],
+        {"request": request.id, "say": say},
+        now=now,
+        useful_until=request.starts_at,
+    )
+
+
+async def on_event_cancelled(s: Session, event_id: int, now: datetime) -> None:
+    """The organiser cancelled the event: its requests are cancelled; the requester and
+    the interpreter (at once when it is near) are told."""
+    repo = InterpreterRepository(s)
+    for request in await repo.live_of_event(event_id):
+        await repo.move(
+            request.id,
+            from_status=(request.status,),
+            now=now,
+            status="cancelled",
+            cancelled_by="organiser",
+        )
+        await _tell_cancelled(s, request, now)
+        fresh = await _get(s, request.id)
+        await _tell_requester(s, fresh, "cancelled", now)
+
+
+async def on_event_changed(
+    s: Session, event_id: int, changed: Iterable[str], now: datetime
+) -> None:
+    """The event moved (time or place): the requests follow its new time, and the
+    interpreter is told (at once when it is near)."""
+    relevant = {"starts_at", "ends_at", "place", "online_url"} & set(changed)
+    if not relevant:
+        return
+    repo = InterpreterRepository(s)
+    event = await EventRepository(s).get(event_id)
+    if event is None:
+        return
+    for request in await repo.live_of_event(event_id):
+        values: dict[str, object] = {}
+        if event.starts_at != request.starts_at:
+            values["starts_at"] = event.starts_at
+            values["reminded"] = None
+        if event.ends_at is not None and event.ends_at > event.starts_at:
+            values["duration_minutes"] = int(
+                (event.ends_at - event.starts_at).total_seconds() // 60
+            )
+        await repo.move(request.id, from_status=(request.status,), now=now, **values)
+        fresh = await _get(s, request.id)
+        near = min(request.starts_at, event.starts_at) - now < URGENT
+        interpreter = await _interpreter_of(s, fresh)
+        if interpreter is not None:
+            await queue(
+                s,
+                TO_INTERPRETER,
+                f"{fresh.id}:{fresh.version}",
+                [interpreter.user_id],
+                {"request": fresh.id, "say": "changed", "changed": sorted(relevant)},
+                now=now,
+                urgent=near,
+            )
