@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.core.buttons import EventsPage
 from bot.core.registry import Registry
 from bot.i18n import N_
+from bot.services import interpreting as interpreting_kinds
 from bot.services.broadcasts import BROADCAST, REPORT
 from bot.services.digests import DIGEST, NEW_EVENTS
 from bot.services.events import CANCELLED, CHANGED, LINK_ADDED, NEW_EVENT
@@ -16,6 +17,7 @@ from handlers import (
     data,
     events,
     help,
+    interpreting,
     link,
     manage,
     newevent,
@@ -37,12 +39,19 @@ from handlers.buttons import (
     EventCard,
     InviteRole,
     KeepEvent,
+    NeedInterpreter,
+    NewRequest,
     OfferReply,
+    OfferTo,
     PickLanguage,
     PickSecondLanguage,
+    PoolAction,
+    PoolPattern,
+    PoolView,
     ReadMore,
     ReminderReply,
     RemoveRole,
+    RequestAction,
     SetDigestDay,
     SetDigestHour,
     SetNews,
@@ -109,6 +118,7 @@ def build_registry() -> Registry:
         N_("Your next reminders, and seats offered to you"),
         aliases=("erinnerungen",),
     )
+    _interpreting(r)
     r.command(
         "privacy",
         onboarding.privacy,
@@ -225,6 +235,42 @@ def build_registry() -> Registry:
     return r
 
 
+def _interpreting(r: Registry) -> None:
+    """Interpreter requests: people ask, interpreters take, coordinators place and vet."""
+    r.command(
+        "interpreter",
+        interpreting.interpreter,
+        N_("Ask for an interpreter for an event or an appointment, and see your requests"),
+        aliases=("dolmetscher", "sprachmittlung"),
+    )
+    r.command(
+        "interpreter_register",
+        interpreting.register,
+        N_("Register as an interpreter with an organisation"),
+    )
+    r.command(
+        "requests",
+        interpreting.requests,
+        N_("Requests for an interpreter you can take or place (interpreters, coordinators)"),
+        aliases=("anfragen",),
+    )
+    r.command(
+        "interpreters",
+        interpreting.pool,
+        N_("Verify, pause or remove interpreters; how requests are placed (coordinators)"),
+        guard=organisers.require_coordinator,
+    )
+    for wizard in (interpreting.WIZARD, interpreting.REGISTER_WIZARD, interpreting.RELAY_WIZARD):
+        r.wizard(wizard)
+    r.notice(interpreting_kinds.TO_REQUESTER, interpreting.render_to_requester)
+    r.notice(interpreting_kinds.TO_INTERPRETER, interpreting.render_to_interpreter)
+    r.notice(interpreting_kinds.TO_COORDINATOR, interpreting.render_to_coordinator)
+    r.notice(interpreting_kinds.TO_ORGANISER, interpreting.render_to_organiser)
+    r.notice(interpreting_kinds.REMINDER, interpreting.render_reminder)
+    r.notice(interpreting_kinds.RELAY, interpreting.render_relay)
+    r.notice(interpreting_kinds.POOL, interpreting.render_pool)
+
+
 def _buttons(r: Registry) -> None:
     """Every kind of button with its handler (the kinds are declared in handlers/buttons.py)."""
     r.button(PickLanguage, onboarding.on_language, needs_user=False)
@@ -249,6 +295,15 @@ def _buttons(r: Registry) -> None:
     r.button(SetDigestDay, settings.on_digest_day)
     r.button(SetQuiet, settings.on_quiet)
     r.button(SetZone, settings.on_zone)
+    r.button(NeedInterpreter, interpreting.on_need)
+    r.button(NewRequest, interpreting.on_new)
+    r.button(RequestAction, interpreting.on_action)
+    # Coordinators: the guard lets coordinators through; each press checks the organisation.
+    coordinator = organisers.require_coordinator
+    r.button(OfferTo, interpreting.on_offer_to, guard=coordinator)
+    r.button(PoolView, interpreting.on_pool_view, guard=coordinator)
+    r.button(PoolAction, interpreting.on_pool_action, guard=coordinator)
+    r.button(PoolPattern, interpreting.on_pool_pattern, guard=coordinator)
     # Organisers: every press is guarded (role checked, refusals audited), like the commands.
     organiser = organisers.require_organiser
     r.button(EditEvent, manage.on_edit_press, guard=organiser)

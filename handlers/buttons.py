@@ -12,8 +12,9 @@ import re
 from dataclasses import dataclass
 from typing import Annotated, Literal, Self, cast, get_args
 
-from bot.core.buttons import Between, ButtonData, EventsPage, Locale, RowId
+from bot.core.buttons import Between, ButtonData, EventsPage, Locale, Matches, RowId
 from bot.core.errors import StaleButton
+from bot.services.interpreting import GenderWish, Minutes, Mode, Topic
 
 AnswerCode = Literal["g", "m", "n"]
 YesNo = Literal["y", "n"]
@@ -354,3 +355,170 @@ def shipped(available: tuple[str, ...], code: str) -> str:
     if code not in available:
         raise StaleButton("unknown language")
     return code
+
+
+# -- interpreters (handlers/interpreting.py) ----------------------------------------------
+
+LanguageCode = Annotated[str, Matches(r"[a-z]{2,3}")]
+VarietyCode = Annotated[str, Matches(r"[a-z]{3,16}")]
+
+
+@dataclass(frozen=True)
+class NeedInterpreter(ButtonData, prefix="ip"):
+    """ "🗣 I need an interpreter" under an event's card."""
+
+    event: RowId
+
+
+@dataclass(frozen=True)
+class AskConsent(ButtonData, prefix="ip:ok"):
+    """The consent to store the request (sensitive data): yes, or no."""
+
+    choice: YesNo
+
+
+@dataclass(frozen=True)
+class AskEvent(ButtonData, prefix="ip:e"):
+    """The event the interpreter is for; None: an organisation's counselling hours."""
+
+    event: RowId | None
+
+
+@dataclass(frozen=True)
+class AskOrganisation(ButtonData, prefix="ip:o"):
+    organisation: RowId
+
+
+@dataclass(frozen=True)
+class AskDuration(ButtonData, prefix="ip:t"):
+    minutes: Minutes
+
+
+@dataclass(frozen=True)
+class AskLanguage(ButtonData, prefix="ip:l"):
+    code: LanguageCode
+
+
+@dataclass(frozen=True)
+class AskVariety(ButtonData, prefix="ip:v"):
+    """A variety of the language chosen; None: any variety will do."""
+
+    code: VarietyCode | None
+
+
+@dataclass(frozen=True)
+class AskMode(ButtonData, prefix="ip:m"):
+    mode: Mode
+
+
+@dataclass(frozen=True)
+class AskGender(ButtonData, prefix="ip:g"):
+    gender: GenderWish
+
+
+@dataclass(frozen=True)
+class AskTopic(ButtonData, prefix="ip:c"):
+    topic: Topic
+
+
+@dataclass(frozen=True)
+class AskNoName(ButtonData, prefix="ip:n"):
+    """No first name or pseudonym for the interpreter to see."""
+
+    none: Literal["n"]
+
+
+@dataclass(frozen=True)
+class AskSend(ButtonData, prefix="ip:s"):
+    """Send the request (``s``) or discard it (``x``)."""
+
+    action: Literal["s", "x"]
+
+
+RequestVerb = Literal["x", "k", "c", "a", "d", "y", "n", "g", "m", "o"]
+
+
+@dataclass(frozen=True)
+class RequestAction(ButtonData, prefix="iq"):
+    """Something done to a request: ``x`` cancel and ``k`` keep (requester), ``c`` claim,
+    ``a`` accept and ``d`` decline an offer, ``g`` give it up (interpreter), ``y`` confirm and
+    ``n`` turn down a claim, ``o`` choose an interpreter to offer it to (coordinator), ``m``
+    a message to the other side (requester or confirmed interpreter)."""
+
+    request: RowId
+    verb: RequestVerb
+
+
+@dataclass(frozen=True)
+class NewRequest(ButtonData, prefix="iq:new"):
+    """ "New request" under the list of one's requests."""
+
+    go: Literal["y"]
+
+
+@dataclass(frozen=True)
+class OfferTo(ButtonData, prefix="iq:o"):
+    """A coordinator offers the request to this interpreter of the pool."""
+
+    request: RowId
+    interpreter: RowId
+
+
+PoolVerb = Literal["verify", "pause", "resume", "remove"]
+
+
+@dataclass(frozen=True)
+class PoolAction(ButtonData, prefix="ipl"):
+    """A coordinator verifies, pauses, resumes or removes an interpreter."""
+
+    interpreter: RowId
+    verb: PoolVerb
+
+
+@dataclass(frozen=True)
+class PoolView(ButtonData, prefix="ipl:v"):
+    """The pool of one organisation (/interpreters)."""
+
+    organisation: RowId
+
+
+@dataclass(frozen=True)
+class PoolPattern(ButtonData, prefix="ipl:m"):
+    """How an organisation places requests: ``c`` coordinators offer them, ``b`` interpreters
+    claim and a coordinator confirms, ``a`` interpreters claim and are confirmed at once."""
+
+    organisation: RowId
+    pattern: Literal["c", "b", "a"]
+
+
+@dataclass(frozen=True)
+class JoinPool(ButtonData, prefix="ir:o"):
+    """/interpreter_register: the organisation whose pool to join."""
+
+    organisation: RowId
+
+
+@dataclass(frozen=True)
+class PickInterpreting(ButtonData, prefix="ir:l"):
+    """/interpreter_register: a language on or off (``code`` None: done)."""
+
+    code: LanguageCode | None
+
+
+@dataclass(frozen=True)
+class PickVariety(ButtonData, prefix="ir:v"):
+    """/interpreter_register: a variety of a chosen language on or off (None: done)."""
+
+    code: Annotated[str, Matches(r"[a-z]{2,3}-[a-z]{3,16}")] | None
+
+
+@dataclass(frozen=True)
+class PickGender(ButtonData, prefix="ir:g"):
+    """/interpreter_register: ``n`` for not saying."""
+
+    gender: Literal["woman", "man", "n"]
+
+
+@dataclass(frozen=True)
+class Pledge(ButtonData, prefix="ir:p"):
+    choice: YesNo

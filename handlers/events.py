@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -21,9 +22,12 @@ from handlers.buttons import (
     Back,
     CalendarFile,
     EventCard,
+    NeedInterpreter,
     ReadMore,
+    RequestAction,
     WithdrawAnswer,
 )
+from handlers.interpreting import status_label
 from handlers.views import (
     ANSWER_CODES,
     ANSWER_ICONS,
@@ -32,6 +36,7 @@ from handlers.views import (
     my_answer_line,
     title_of,
 )
+from storage.records import InterpreterRequestRecord
 
 __all__ = ["DEMOTED", "PROMOTED"]
 
@@ -75,8 +80,11 @@ def card(
     status_line: Markup | None = None,
     replace: bool = False,
     toast: str | None = None,
+    private: bool = True,
+    request: InterpreterRequestRecord | None = None,
 ) -> Reply:
-    """One event with everything a person needs to decide, and the answer buttons."""
+    """One event with everything a person needs to decide, and the answer buttons; in a
+    private chat also the way to ask for an interpreter (or how that request stands)."""
     parts = [status_line or Markup(""), event_text(view, tz, description_limit=CARD_DESCRIPTION)]
     parts.append(Markup("\n") + counts_line(view))
     parts.append(my_answer_line(view) or Markup(""))
@@ -87,7 +95,16 @@ def card(
                 until=format_when(view.offer.expires_at, None, tz),
             )
         )
+    if request is not None:
+        parts.append(
+            fmt(
+                _("🗣 Your request for an interpreter: {status} (/interpreter)"),
+                status=status_label(request.status),
+            )
+        )
     rows: list[tuple[Button, ...]] = [_answer_buttons(view, back)]
+    if private and request is None and view.event.interpretation:
+        rows.append((Button(_("🗣 I need an interpreter"), NeedInterpreter(view.event.id).pack()),))
     text = pick_text(view.event.texts, current().content_order())
     extra = [Button(_("📅 Add to calendar"), CalendarFile(view.event.id).pack())]
     if text and len(text.description) > CARD_DESCRIPTION:
@@ -194,7 +211,8 @@ async def on_card(ctx: Context, press: EventCard) -> Reply:
     view = await ctx.services.events.view(press.event, _personal_user_id(ctx))
     if view is None or view.event.status != "published":
         raise StaleButton("event gone")
-    return card(view, ctx.tz, press.back, replace=True)
+    private = ctx.incoming.chat.private
+    return card(view, ctx.tz, press.back, replace=True, private=private)
 
 
 def answer_line(result: AnswerResult) -> Markup:
@@ -238,7 +256,22 @@ async def on_answer(ctx: Context, press: AnswerEvent) -> Reply:
     if view is None:
         raise StaleButton("event vanished")
     line = answer_line(result)
-    return card(view, ctx.tz, press.back, status_line=line, replace=True, toast=plain(line))
+    requests = await ctx.services.interpreting.for_events(ctx.me.id, [event_id])
+    request = requests.get(event_id)
+    reply = card(
+        view, ctx.tz, press.back, status_line=line, replace=True, toast=plain(line), request=request
+    )
+    if request is None or result.status != "not_going":
+        return reply
+    # Not coming: the interpreter asked for would wait in vain.
+    question = fmt(_("You asked for an interpreter for this event. Shall I cancel that request?"))
+    row = (
+        Button(_("✖ Cancel the request"), RequestAction(request.id, "x").pack()),
+        Button(_("Keep it"), RequestAction(request.id, "k").pack()),
+    )
+    return dataclasses.replace(
+        reply, text=join([reply.text, question], "\n\n"), buttons=(*reply.buttons, row)
+    )
 
 
 async def on_withdraw(ctx: Context, press: WithdrawAnswer) -> Reply | None:
@@ -281,10 +314,12 @@ async def my_events(ctx: Context) -> list[Reply]:
         n=len(mine),
     )
     replies = [Reply(heading)]
-    for rsvp in mine[:MY_EVENTS_LIMIT]:
+    shown = mine[:MY_EVENTS_LIMIT]
+    requests = await ctx.services.interpreting.for_events(ctx.me.id, [r.event_id for r in shown])
+    for rsvp in shown:
         view = await ctx.services.events.view(rsvp.event_id, ctx.me.id)
         if view is not None:
-            replies.append(card(view, ctx.tz, None))
+            replies.append(card(view, ctx.tz, None, request=requests.get(rsvp.event_id)))
     if len(mine) > MY_EVENTS_LIMIT:
         replies.append(
             Reply(

@@ -28,8 +28,8 @@ def _role_name(role: str) -> str:
 
 def _coordinator_purpose() -> str:
     return _(
-        "Coordinators will receive the requests for interpreters for the organisation's "
-        "events. This is coming soon; until then the role has nothing to do."
+        "As a coordinator you verify the organisation's interpreters (/interpreters) and place "
+        "the requests for interpreters (/requests)."
     )
 
 
@@ -90,6 +90,19 @@ async def require_organiser(ctx: Context) -> Reply | None:
         ctx.user.id if ctx.user else None, action, None, False, f"not an organiser ({where})"
     )
     return _refusal(authority, ctx.incoming.chat.private)
+
+
+async def require_coordinator(ctx: Context) -> Reply | None:
+    """Guard of the coordinators' commands (umbrella admins pass too); refusals are audited."""
+    authority = await authority_of(ctx)
+    if authority.admin or authority.coordinator_anywhere:
+        return None
+    command = ctx.incoming.command()
+    action = command[0] if command else (ctx.incoming.button or "?").split(":")[0]
+    await ctx.services.organisers.audit(
+        ctx.user.id if ctx.user else None, action, None, False, "not a coordinator"
+    )
+    return Reply(fmt(_("Sorry, only the organisation's coordinators can do this.")))
 
 
 async def require_admin(ctx: Context) -> Reply | None:

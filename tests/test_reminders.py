@@ -378,7 +378,9 @@ async def test_the_alarms_run_due_work_and_keep_one_job_per_kind(
         for _ in range(5):
             alarms.poke()
             await asyncio.sleep(0.05)
-        assert alarms.job_ids() == ["codes", "digests", "interpreting", "offers", "reminders"], "re-aimed"
+        assert alarms.job_ids() == ["codes", "digests", "interpreting", "offers", "reminders"], (
+            "re-aimed"
+        )
         # Aimed at the table's next due instant, at most a minute ahead (this test's planned
         # reminders lie in the real clock's past: a run that finds nothing waits a little).
         reminders = alarms.scheduler.get_job("reminders")

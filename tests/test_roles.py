@@ -113,8 +113,8 @@ async def test_a_coordinator_is_told_what_the_role_is_for(room: Chatroom, core: 
     admin = await _admin(room)
     code = await _invite_code(admin, f"coordinator {ORG_NUMBER}")
     admin.sees(
-        "Coordinators will receive the requests for interpreters for the organisation's events. "
-        "This is coming soon; until then the role has nothing to do."
+        "As a coordinator you verify the organisation's interpreters (/interpreters) and place "
+        "the requests for interpreters (/requests)."
     )
     coordinator = await registered(room, "coordinator", "uk")
     await coordinator.says(f"/join {code}")
@@ -124,14 +124,14 @@ async def test_a_coordinator_is_told_what_the_role_is_for(room: Chatroom, core: 
         organisation=ORG,
     )
     coordinator.sees(
-        "Coordinators will receive the requests for interpreters for the organisation's events. "
-        "This is coming soon; until then the role has nothing to do."
+        "As a coordinator you verify the organisation's interpreters (/interpreters) and place "
+        "the requests for interpreters (/requests)."
     )
     assert "/newevent" not in coordinator.text, "no promise of what the role cannot do"
     await coordinator.says("/newevent")
     coordinator.sees(
-        "Coordinators will receive the requests for interpreters for the organisation's events. "
-        "This is coming soon; until then the role has nothing to do."
+        "As a coordinator you verify the organisation's interpreters (/interpreters) and place "
+        "the requests for interpreters (/requests)."
     )
     in_group = room.person("coordinator", "uk", private=False, chat_id="group-3")
     await in_group.says("/newevent")

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from bot.demo.translations import TRANSLATIONS
 from bot.services import reminders
+from bot.services.interpreting import offers_interpretation
 from storage.db import Database
 from storage.records import TextRecord
 from storage.repositories import CatalogRepository, EventRepository
@@ -335,6 +336,7 @@ async def load_demo(db: Database, today: date | None = None, tz_name: str = "Eur
                 ),
                 texts=texts,
                 timezone=tz_name,
+                interpretation=offers_interpretation(f"{demo.title_de}\n{demo.description_de}"),
             )
             # Reminders still ahead of the start of ``today``, as for any new event.
             await reminders.plan(s, event_id, starts_at, tz_name, _instant(today, time(0), tz))

@@ -32,7 +32,7 @@ import uuid
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Literal, get_args
 
 from bot.app.settings import Settings
 from bot.services.notify import queue
@@ -62,10 +62,14 @@ LANGUAGES: dict[str, tuple[str, ...]] = {
     "sq": (),
     "pl": (),
 }
-MODES = ("onsite", "phone", "video")
-GENDERS = ("any", "woman", "man")
-TOPICS = ("event", "health", "school", "authority", "counselling", "work", "housing", "other")
-DURATIONS = (30, 60, 90, 120, 180)
+Mode = Literal["onsite", "phone", "video"]
+GenderWish = Literal["any", "woman", "man"]
+Topic = Literal["event", "health", "school", "authority", "counselling", "work", "housing", "other"]
+Minutes = Literal[30, 60, 90, 120, 180]
+MODES: tuple[Mode, ...] = get_args(Mode)
+GENDERS: tuple[GenderWish, ...] = get_args(GenderWish)
+TOPICS: tuple[Topic, ...] = get_args(Topic)
+DURATIONS: tuple[Minutes, ...] = get_args(Minutes)
 # Reminders of a confirmed assignment, minutes before its start.
 REMINDERS = (1440, 120)
 # Less than this before the start, a cancellation or change reaches the interpreter at once.

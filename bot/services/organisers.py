@@ -52,6 +52,10 @@ class Authority:
     def coordinator_anywhere(self) -> bool:
         return any("coordinator" in r for r in self.roles.values())
 
+    def coordinator_of(self, organisation_id: int) -> bool:
+        """Coordinates the organisation's interpreters (umbrella admins may too)."""
+        return self.admin or "coordinator" in self.roles.get(organisation_id, set())
+
 
 @dataclass(frozen=True)
 class Joined:
@@ -95,6 +99,11 @@ class OrganiserService:
         async with self.db.transaction() as s:
             every = await OrganiserRepository(s).organisations()
         return [o for o in every if authority.organiser_of(o.id)]
+
+    async def organisations_all(self) -> list[OrganisationRecord]:
+        """Every organisation, by name (to register as an interpreter, or ask for one)."""
+        async with self.db.transaction() as s:
+            return await OrganiserRepository(s).organisations()
 
     async def organisation(self, organisation_id: int) -> OrganisationRecord | None:
         async with self.db.transaction() as s:
