@@ -54,6 +54,7 @@ from handlers.buttons import (
     RequestAction,
     SetDigestDay,
     SetDigestHour,
+    SetInterpretation,
     SetNews,
     SetQuiet,
     SetReminder,
@@ -309,6 +310,7 @@ def _buttons(r: Registry) -> None:
     r.button(EditEvent, manage.on_edit_press, guard=organiser)
     r.button(CancelEvent, manage.on_cancel_press, guard=organiser)
     r.button(KeepEvent, manage.on_keep_press, guard=organiser)
+    r.button(SetInterpretation, manage.on_interpretation_press, guard=organiser)
     r.button(TranslateEvent, manage.on_translate_press, guard=organiser)
     r.button(BroadcastProgress, broadcast.on_progress, guard=organiser)
     r.button(InviteRole, organisers.on_invite_press, guard=organiser)

@@ -258,6 +258,21 @@ class NewEventCategory(ButtonData, prefix="ne:c"):
 
 
 @dataclass(frozen=True)
+class NewEventInterpretation(ButtonData, prefix="ne:i"):
+    """The preview's switch: interpretation on request yes (``y``) or no."""
+
+    choice: YesNo
+
+
+@dataclass(frozen=True)
+class SetInterpretation(ButtonData, prefix="ev:i"):
+    """/editevent: interpretation on request on or off."""
+
+    event: RowId
+    on: bool
+
+
+@dataclass(frozen=True)
 class NewEventRegion(ButtonData, prefix="ne:r"):
     """The region of the event being created."""
 

@@ -28,12 +28,14 @@ from handlers.buttons import (
     EditableField,
     EditEvent,
     KeepEvent,
+    SetInterpretation,
     TranslateEvent,
     shipped,
 )
 from handlers.events import card
+from handlers.interpreting import language_label, status_label
 from handlers.organisers import authority_of
-from handlers.views import next_year_line, taken_as_next_year, title_of
+from handlers.views import marked, next_year_line, taken_as_next_year, title_of
 
 EDIT = "editevent"
 TRANSLATE = "translate"
@@ -69,10 +71,37 @@ async def edit_event(ctx: Context) -> Reply:
         "place": _("Place"),
         "capacity": _("Seats"),
     }
-    buttons = tuple(
-        (Button(labels[f], EditEvent(view.event.id, f).pack()),) for f in EDITABLE_FIELDS
+    buttons = (
+        *((Button(labels[f], EditEvent(view.event.id, f).pack()),) for f in EDITABLE_FIELDS),
+        _interpretation_row(view),
     )
     return Reply(fmt(_("What do you want to change in “{title}”?"), title=title_of(view)), buttons)
+
+
+def _interpretation_row(view: EventView) -> tuple[Button, ...]:
+    on = view.event.interpretation
+    label = _("🗣 Interpretation on request: on") if on else _("🗣 Interpretation on request: off")
+    return (Button(marked(on, label), SetInterpretation(view.event.id, not on).pack()),)
+
+
+async def on_interpretation_press(ctx: Context, press: SetInterpretation) -> Reply:
+    """Interpretation on request, on or off (nobody is told; requests made stay)."""
+    view = await _own_event(ctx, str(press.event), "editevent")
+    if isinstance(view, Reply):
+        return view
+    await ctx.services.events.change(view.event.id, interpretation=press.on)
+    await ctx.services.organisers.audit(
+        ctx.me.id,
+        "editevent",
+        view.event.organisation_id,
+        True,
+        f"event {view.event.id}: interpretation {'on' if press.on else 'off'}",
+    )
+    if press.on:
+        text = _("Saved: people can now ask for an interpreter for this event.")
+    else:
+        text = _("Saved: no more requests for an interpreter. Requests already made stay.")
+    return Reply(fmt(text), replace=True)
 
 
 async def on_edit_press(ctx: Context, press: EditEvent) -> Reply:
@@ -355,11 +384,34 @@ async def attendees(ctx: Context) -> Reply:
             n=len(rows),
         ),
         *await _reminders_and_offers(ctx, view),
+        *await _interpretation(ctx, view),
     ]
     return Reply(
         join(lines),
         attachment=Attachment(f"attendees-event-{view.event.id}.csv", _csv(table), "text/csv"),
     )
+
+
+async def _interpretation(ctx: Context, view: EventView) -> list[Markup]:
+    """Who needs interpretation in which language and variety, and how the requests stand
+    (counts only: no name, no account)."""
+    counts = (await ctx.services.interpreting.counts([view.event.id])).get(view.event.id, {})
+    by_language: dict[tuple[str, str | None], dict[str, int]] = {}
+    for (language, variety, status), n in counts.items():
+        by_language.setdefault((language, variety), {})[status] = n
+    lines = []
+    for (language, variety), statuses in sorted(
+        by_language.items(), key=lambda i: (i[0][0], i[0][1] or "")
+    ):
+        parts = [f"{n} {status_label(status)}" for status, n in sorted(statuses.items()) if n]
+        lines.append(
+            fmt(
+                _("🗣 {language}: {statuses}"),
+                language=language_label(language, variety),
+                statuses=", ".join(parts),
+            )
+        )
+    return lines
 
 
 async def _reminders_and_offers(ctx: Context, view: EventView) -> list[Markup]:
@@ -450,7 +502,7 @@ async def report(ctx: Context) -> Reply:
     rows = await ctx.services.events.report([o.id for o in organisations], first, last)
     for organisation in organisations:
         for row in rows.get(organisation.id, []):
-            table.append([organisation.name, *row, ""])
+            table.append([organisation.name, *row])
     await ctx.services.organisers.audit(ctx.me.id, "report", None, True, f"{len(table) - 1} events")
     return Reply(
         fmt(

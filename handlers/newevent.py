@@ -21,12 +21,19 @@ from handlers.buttons import (
     NewEventCategory,
     NewEventFinish,
     NewEventFold,
+    NewEventInterpretation,
     NewEventLanguage,
     NewEventRegion,
     shipped,
 )
 from handlers.organisers import authority_of, pick_organisation
-from handlers.views import category_name, next_year_line, region_name, taken_as_next_year
+from handlers.views import (
+    category_name,
+    marked,
+    next_year_line,
+    region_name,
+    taken_as_next_year,
+)
 
 KIND = "newevent"
 
@@ -300,6 +307,8 @@ async def _preview(turn: Turn) -> Reply:
     deadline = _instant(data.get("deadline"))
     if deadline is not None:
         lines.append(fmt(_("Registration until {when}"), when=format_when(deadline, None, tz)))
+    if data.get("interpretation"):
+        lines.append(fmt(_("🗣 Interpretation on request")))
     if data.get("description"):
         lines.append(Markup("\n") + fmt("{d}", d=data["description"]))
     buttons = (
@@ -308,11 +317,22 @@ async def _preview(turn: Turn) -> Reply:
             Button(_("✖ Discard"), NewEventFinish("x").pack()),
         ),
         (Button(_("🌐 Change language"), NewEventFinish("l").pack()),),
+        (_interpretation_button(bool(data.get("interpretation"))),),
     )
     return Reply(join(lines), buttons)
 
 
+def _interpretation_button(on: bool) -> Button:
+    """Interpretation on request ("Sprachmittlung auf Anfrage"): people can then ask for an
+    interpreter with one tap."""
+    label = _("🗣 Interpretation on request: on") if on else _("🗣 Interpretation on request: off")
+    return Button(marked(on, label), NewEventInterpretation("n" if on else "y").pack())
+
+
 async def _finish(turn: Turn) -> Outcome:
+    if isinstance(turn.press, NewEventInterpretation):
+        turn.data["interpretation"] = turn.press.choice == "y"
+        return Goto("preview")
     assert isinstance(turn.press, NewEventFinish)
     if turn.press.action == "x":
         return Finish(Reply(fmt(_("Discarded. Nothing was saved.")), replace=True))
@@ -378,6 +398,7 @@ async def _publish(ctx: Context, data: dict[str, Any], now: datetime) -> Outcome
         capacity=data.get("capacity"),
         registration_deadline=_instant(data.get("deadline")),
         timezone=ctx.settings.timezone,
+        interpretation=bool(data.get("interpretation")),
     )
     await ctx.services.organisers.audit(
         ctx.me.id, "newevent", organisation, True, f"event {event_id}"
@@ -412,7 +433,7 @@ WIZARD = Wizard(
         "place": Step(_ask_place, text=_place),
         "capacity": Step(_ask_capacity, text=_capacity),
         "deadline": Step(_ask_deadline, text=_deadline),
-        "preview": Step(_preview, press=_finish, buttons=(NewEventFinish,)),
+        "preview": Step(_preview, press=_finish, buttons=(NewEventFinish, NewEventInterpretation)),
         "language": Step(_ask_language, press=_language, buttons=(NewEventLanguage,)),
     },
 )

@@ -5,15 +5,14 @@ see — on the bot's clock, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 
 from sqlalchemy import select
 
 from bot.app.core import Core
-from bot.services.interpreting import LANGUAGES
 from bot.i18n.text import plain
-from storage.models import AuditEntry, Interpreter, InterpreterRequest, OutboxMessage
+from bot.services.interpreting import LANGUAGES
+from storage.models import InterpreterRequest
 from storage.repositories import CatalogRepository
 from tests.fakes import Chatroom, FakeClock, Person, registered
 from tests.test_organisers import INVITE, organiser
@@ -200,7 +199,8 @@ async def test_coordinator_places_an_arabic_request_with_a_relayed_question(
         len(
             received(
                 interpreter,
-                "✅ A coordinator of {organisation} has verified you. /requests shows what you can take.",
+                "✅ A coordinator of {organisation} has verified you. /requests shows what you "
+                "can take.",
             )
         )
         == 1

@@ -18,6 +18,7 @@ from storage.records import Counts, EventRecord, OfferRecord, RsvpRecord, TextRe
 from storage.repositories import (
     CatalogRepository,
     EventRepository,
+    InterpreterRepository,
     OfferRepository,
     ReminderRepository,
     RsvpRepository,
@@ -281,6 +282,7 @@ class EventService:
         async with self.db.transaction() as s:
             records = await EventRepository(s).report(organisation_ids, first, last)
             reminded = await ReminderRepository(s).totals([r.event_id for r in records])
+            interpreting = await InterpreterRepository(s).counts([r.event_id for r in records])
         result: dict[int, list[tuple[object, ...]]] = {}
         for r in records:
             sent, cant_come = reminded.get(r.event_id, (0, 0))
@@ -296,6 +298,13 @@ class EventService:
                     " ".join(f"{k}:{v}" for k, v in sorted(r.languages.items())),
                     sent,
                     cant_come,
+                    " ".join(
+                        f"{language}{'-' + variety if variety else ''}:{status}={n}"
+                        for (language, variety, status), n in sorted(
+                            interpreting.get(r.event_id, {}).items(),
+                            key=lambda item: (item[0][0], item[0][1] or "", item[0][2]),
+                        )
+                    ),
                 )
             )
         return result
