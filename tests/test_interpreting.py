@@ -12,7 +12,7 @@ from sqlalchemy import select
 from bot.app.core import Core
 from bot.i18n.text import plain
 from bot.services.interpreting import LANGUAGES
-from storage.models import InterpreterRequest
+from storage.models import AuditEntry, Interpreter, InterpreterRequest, OutboxMessage
 from storage.repositories import CatalogRepository
 from tests.fakes import Chatroom, FakeClock, Person, registered
 from tests.test_organisers import INVITE, organiser
@@ -141,8 +141,8 @@ async def ask(
     if event_id is None:
         return
     await person.presses(f"ip:l:{language}")
-    if variety is not None:
-        await person.presses(f"ip:v:{variety}")
+    if LANGUAGES[language]:
+        await person.presses(f"ip:v:{variety or '-'}")
     await person.presses(f"ip:m:{mode}")
     await person.presses(f"ip:g:{gender}")
     if name is None:
@@ -287,3 +287,421 @@ async def test_what_an_interpreter_sees_before_confirmation_never_names_the_requ
     assert "Request" in everything  # the request itself was shown
     for word in forbidden:
         assert word.casefold() not in everything.casefold(), word
+
+
+async def pool_of_two(room: Chatroom, core: Core, pattern: str) -> tuple[Person, Person, Person]:
+    """The organisation with a German coordinator and two verified Dari interpreters; requests
+    are placed the way ``pattern`` names (a /interpreters button)."""
+    await organiser(room, "orga", "de")
+    coordinator = await coordinator_of_org(room)
+    first = await interpreter_joins(
+        room, "nasrin", "en", ["fa-dari"], name="Nasrin", gender="woman"
+    )
+    second = await interpreter_joins(room, "javad", "de", ["fa"], name="Javad", gender="man")
+    await coordinator.says("/interpreters")
+    for _entry in (first, second):
+        await coordinator.says("/interpreters")
+        await coordinator.taps("✅ Verify")
+    await coordinator.says("/interpreters")
+    await coordinator.taps(pattern)
+    return coordinator, first, second
+
+
+BOARD = "Interpreters claim requests; a coordinator confirms"
+BOARD_AUTO = "Interpreters claim requests; confirmed at once"
+
+
+async def test_interpreters_claim_a_farsi_request_first_claim_wins_and_the_event_is_cancelled(
+    room: Chatroom, core: Core, clock: FakeClock
+) -> None:
+    coordinator, nasrin, javad = await pool_of_two(room, core, BOARD)
+    event_id = await event_with_interpretation(core, utc(2026, 11, 27, 17))
+    orga = room.person("orga", "de")
+    zahra = await registered(room, "zahra", "fa")
+    await ask(zahra, event_id, language="fa", variety="dari", name=None)
+    zahra.sees(SENT)
+
+    # Both speak Dari: both may claim; the coordinator is not asked to place it.
+    assert len(received(nasrin, CAN_TAKE)) == 1
+    assert len(received(javad, CAN_TAKE)) == 1
+    assert received(coordinator, NEW_FOR_COORDINATOR) == []
+    open_notice(javad, CAN_TAKE)
+    await javad.taps("🙋 I take it")
+    javad.sees("🙋 Claimed. A coordinator confirms it; I will tell you.")
+    open_notice(nasrin, CAN_TAKE)
+    await nasrin.taps("🙋 I take it")
+    nasrin.sees("Someone else has already taken this request.")
+    assert (
+        len(
+            received(
+                zahra, "⏳ An interpreter wants to take your request; a coordinator confirms it."
+            )
+        )
+        == 1
+    )
+
+    # The coordinator confirms the claim, in German.
+    open_notice(coordinator, "🙋 An interpreter has claimed this request; please confirm it:")
+    await coordinator.taps("✅ Confirm")
+    coordinator.sees("✅ Confirmed.")
+    assert len(received(javad, "✅ Your claim is confirmed: the appointment is yours.")) == 1
+    [confirmed] = received(zahra, CONFIRMED)
+    assert zahra.t("Your interpreter: {name}", name="Javad") in confirmed
+    await zahra.says("/myevents")
+    zahra.sees("You have not answered any upcoming event yet. /events shows what is coming up.")
+    await zahra.presses(f"r:{event_id}:g:-")
+    await zahra.says("/myevents")
+    zahra.sees(
+        "🗣 Your request for an interpreter: {status} (/interpreter)", status=zahra.t("confirmed")
+    )
+
+    # The organiser cancels the event at night, less than a day before: the interpreter hears
+    # at once, whatever the quiet hours; the person asking too (the event is near).
+    clock.now = utc(2026, 11, 26, 22)  # 23:00 in Berlin
+    await orga.says(f"/cancelevent {event_id}")
+    await orga.taps("Yes, cancel the event")
+    cancelled = "✖ Cancelled: you are no longer needed for this appointment."
+    assert len(received(javad, cancelled)) == 1
+    assert received(nasrin, cancelled) == []
+    # The person who asked is in her quiet hours: she hears in the morning, with the event.
+    told = "✖ Your request was cancelled because the event was cancelled."
+    assert received(zahra, told) == []
+    clock.now = utc(2026, 11, 27, 7)
+    await core.delivery.run_once()
+    assert len(received(zahra, told)) == 1
+    [request] = await requests_of(core)
+    assert (request.status, request.cancelled_by) == ("cancelled", "organiser")
+
+
+async def test_claims_confirmed_at_once_and_an_interpreter_who_gives_up(
+    room: Chatroom, core: Core
+) -> None:
+    coordinator, nasrin, javad = await pool_of_two(room, core, BOARD_AUTO)
+    event_id = await event_with_interpretation(core, utc(2026, 12, 2, 17))
+    zahra = await registered(room, "zahra", "fa")
+    # A woman is wished: only Nasrin is told.
+    await ask(zahra, event_id, language="fa", variety="dari", gender="woman", name="Zari")
+    assert len(received(nasrin, CAN_TAKE)) == 1
+    assert received(javad, CAN_TAKE) == []
+    open_notice(nasrin, CAN_TAKE)
+    await nasrin.taps("🙋 I take it")
+    nasrin.sees("✅ It is yours: you are confirmed for this appointment.")
+    nasrin.sees("🙂 You interpret for: {name}", name="Zari")
+    assert len(received(zahra, CONFIRMED)) == 1
+
+    # She can no longer come: the request is open again, and offered to the board again.
+    await nasrin.says("/requests")
+    await nasrin.taps("🚫 I can no longer come")
+    nasrin.sees(
+        "Understood. The request is open again; the requester and the coordinators are told."
+    )
+    assert (
+        len(
+            received(zahra, "⚠️ Your interpreter can no longer come. I am looking for someone else.")
+        )
+        == 1
+    )
+    assert (
+        len(
+            received(
+                coordinator, "⚠️ The interpreter can no longer come; the request is open again:"
+            )
+        )
+        == 1
+    )
+    assert len(received(nasrin, CAN_TAKE)) == 2
+    [request] = await requests_of(core)
+    assert (request.status, request.interpreter_id) == ("requested", None)
+
+
+async def test_nobody_takes_it_and_the_request_is_unfilled_in_time(
+    room: Chatroom, core: Core, clock: FakeClock
+) -> None:
+    await organiser(room, "orga", "de")
+    coordinator = await coordinator_of_org(room)
+    orga = room.person("orga", "de")
+    event_id = await event_with_interpretation(core, utc(2026, 11, 28, 17))
+    amal = await registered(room, "amal", "ar")
+    await ask(amal, event_id, language="ar", variety="sudanese", name=None)
+    # Nobody answers. A day before the event (the configured lead time) it is unfilled.
+    clock.now = utc(2026, 11, 27, 16, 59)
+    await due(core)
+    assert received(amal, "⚠️ Sorry: no interpreter could be found in time") == []
+    clock.now = utc(2026, 11, 27, 17)
+    await due(core)
+    assert (
+        len(
+            received(
+                amal,
+                "⚠️ Sorry: no interpreter could be found in time for your request. Please "
+                "contact the organisation directly.",
+            )
+        )
+        == 1
+    )
+    assert (
+        len(received(orga, "⚠️ No interpreter was found in time for a request for your event:")) == 1
+    )
+    assert len(received(coordinator, "⚠️ No interpreter was found in time for this request:")) == 1
+    await due(core)  # once only
+    assert len(received(amal, "⚠️ Sorry: no interpreter could be found")) == 1
+    [request] = await requests_of(core)
+    assert request.status == "unfilled"
+    # The organiser sees it per event, by language and variety.
+    await orga.says(f"/attendees {event_id}")
+    orga.sees(
+        "🗣 {language}: {statuses}",
+        language=orga.t("{language} – {variety}", language="Arabisch", variety=orga.t("Sudanese")),
+        statuses=f"1 {orga.t('no interpreter was found')}",
+    )
+    # Too late for a new request now.
+    zahra = await registered(room, "zahra", "fa")
+    await ask(zahra, event_id, language="fa", variety="farsi", name=None)
+    zahra.sees_n(
+        "This is too soon: a request must reach the organisation at least {n} hour before. "
+        "Please contact the organisation directly.",
+        "This is too soon: a request must reach the organisation at least {n} hours before. "
+        "Please contact the organisation directly.",
+        24,
+    )
+    assert len(await requests_of(core)) == 1
+
+
+async def test_only_coordinators_place_and_vet_and_only_the_one_asked_answers(
+    room: Chatroom, core: Core
+) -> None:
+    coordinator, nasrin, javad = await pool_of_two(
+        room, core, "Coordinators offer each request to an interpreter"
+    )
+    event_id = await event_with_interpretation(core, utc(2026, 12, 2, 17))
+    zahra = await registered(room, "zahra", "fa")
+    await ask(zahra, event_id, language="fa", variety=None, name=None)
+    [request] = await requests_of(core)
+    async with core.db.transaction() as s:
+        pool = list(await s.scalars(select(Interpreter.id).order_by(Interpreter.id)))
+    refusal = "Sorry, only the organisation's coordinators can do this."
+    for forged in (f"iq:{request.id}:o", f"iq:o:{request.id}:{pool[0]}", f"ipl:{pool[0]}:pause"):
+        await zahra.presses(forged)
+        zahra.sees(refusal)
+    await zahra.says("/interpreters")
+    zahra.sees(refusal)
+    async with core.db.transaction() as s:
+        refused = list(
+            await s.scalars(select(AuditEntry.detail).where(AuditEntry.allowed.is_(False)))
+        )
+    assert len(refused) >= 4
+    [offered] = await requests_of(core)
+    assert offered.status == "requested"
+
+    # Offered to Nasrin: Javad cannot accept it for her.
+    open_notice(coordinator, NEW_FOR_COORDINATOR)
+    await coordinator.taps("👉 Offer to an interpreter")
+    await coordinator.taps("Nasrin")
+    await javad.presses(f"iq:{request.id}:a")
+    javad.sees("This request is not for you.")
+    open_notice(nasrin, OFFER_TO_YOU)
+    await nasrin.taps("✖ Decline")
+    nasrin.sees("Declined. The coordinator will ask someone else.")
+    assert (
+        len(received(coordinator, "✖ The interpreter declined; please offer it to someone else:"))
+        == 1
+    )
+    [declined] = await requests_of(core)
+    assert (declined.status, declined.interpreter_id) == ("requested", None)
+
+    # A paused interpreter is offered nothing and sees nothing.
+    await coordinator.says("/interpreters")
+    coordinator.last = [r for r in coordinator.last if "Javad" in plain(r.text)]
+    await coordinator.taps("⏸ Pause")
+    open_notice(coordinator, "✖ The interpreter declined")
+    await coordinator.taps("👉 Offer to an interpreter")
+    assert "Javad" not in " ".join(b.label for b in coordinator.buttons())
+    await javad.says("/requests")
+    javad.sees("paused by a coordinator")
+    assert javad.t("Open requests you can take:") not in javad.text
+
+
+async def test_counselling_hours_in_farsi_with_a_topic_and_the_limit_on_open_requests(
+    room: Chatroom, core: Core
+) -> None:
+    await organiser(room, "orga", "de")
+    coordinator = await coordinator_of_org(room)
+    zahra = await registered(room, "zahra", "fa")
+    for n in range(4):
+        await zahra.says("/interpreter")
+        if n:
+            await zahra.taps("➕ New request")
+        await zahra.taps("✅ I agree")
+        await zahra.taps("🏢 Counselling hours of an organisation")
+        await zahra.taps(ORG)
+        await zahra.says("not a date")
+        zahra.sees("I could not read this date. Please write it like 05.12.2026 18:00.")
+        await zahra.says(f"0{n + 1}.12.2026 10:00")
+        await zahra.presses("ip:t:90")
+        await zahra.presses("ip:l:fa")
+        await zahra.presses("ip:v:farsi")
+        await zahra.presses("ip:m:phone")
+        await zahra.presses("ip:g:any")
+        zahra.sees("What is it about? Choose a category only – please do not write details.")
+        await zahra.presses("ip:c:health")
+        await zahra.says("@zahra_handle")
+        zahra.sees(
+            "Please type only a first name or a pseudonym, at most {n} characters, without @ "
+            "or links.",
+            n=30,
+        )
+        await zahra.taps("Without a name")
+        await zahra.taps("📨 Send request")
+    zahra.sees_n(
+        "You already have {n} open request for an interpreter. Please cancel it "
+        "(/interpreter) before you make another.",
+        "You already have {n} open requests for an interpreter. Please cancel one "
+        "(/interpreter) before you make another.",
+        3,
+    )
+    requests = await requests_of(core)
+    assert [(r.topic, r.mode, r.duration_minutes, r.event_id) for r in requests] == [
+        ("health", "phone", 90, None)
+    ] * 3
+    [first, *_rest] = received(coordinator, NEW_FOR_COORDINATOR)
+    assert coordinator.t("🏢 Counselling hours at {organisation}", organisation=ORG) in first
+    assert coordinator.t("🏷 Topic: {topic}", topic=coordinator.t("health")) in first
+
+
+async def test_not_going_offers_to_cancel_and_groups_see_nothing_of_it(
+    room: Chatroom, core: Core
+) -> None:
+    await organiser(room, "orga", "de")
+    coordinator = await coordinator_of_org(room)
+    event_id = await event_with_interpretation(core, utc(2026, 12, 2, 17))
+    amal = await registered(room, "amal", "ar")
+    await amal.presses(f"r:{event_id}:g:-")
+    await ask(amal, event_id, language="ar", variety=None, name=None)
+    await amal.presses(f"r:{event_id}:n:-")
+    amal.sees("You asked for an interpreter for this event. Shall I cancel that request?")
+    await amal.taps("✖ Cancel the request")
+    amal.sees("✖ Your request has been cancelled. Whoever was working on it is told.")
+    assert len(received(coordinator, "✖ This request was cancelled:")) == 1
+
+    # In a group: a pointer to the private chat, and no interpreter button on the card.
+    in_group = room.person("amal", "ar", private=False, chat_id="group-7")
+    await in_group.says("/interpreter")
+    assert "/interpreter" not in in_group.text or in_group.t(CONSENT_START) not in in_group.text
+    assert not in_group.buttons() or all("ip:" not in b.data for b in in_group.buttons())
+    await in_group.presses(f"e:{event_id}:-")
+    assert all(not b.data.startswith("ip:") for b in in_group.buttons())
+    await in_group.presses(f"ip:{event_id}")
+    assert in_group.t(CONSENT_START) not in in_group.text
+    for word in ("Sudanese", "Arabic", in_group.t("Your requests for an interpreter:")):
+        assert word not in in_group.text
+
+
+async def test_reminders_for_both_sides_and_a_change_reaches_the_interpreter(
+    room: Chatroom, core: Core, clock: FakeClock
+) -> None:
+    _coordinator, nasrin, _javad = await pool_of_two(room, core, BOARD_AUTO)
+    orga = room.person("orga", "de")
+    event_id = await event_with_interpretation(core, utc(2026, 11, 28, 17))
+    zahra = await registered(room, "zahra", "fa")
+    await ask(zahra, event_id, language="fa", variety="dari", name="Zari")
+    open_notice(nasrin, CAN_TAKE)
+    await nasrin.taps("🙋 I take it")
+    reminder = "⏰ Reminder: your appointment with interpreting starts {when}."
+    clock.now = utc(2026, 11, 27, 16, 59)
+    await due(core)
+    assert received(nasrin, reminder) == [] and received(zahra, reminder) == []
+    clock.now = utc(2026, 11, 27, 17)
+    await due(core)
+    await due(core)
+    assert len(received(nasrin, reminder)) == 1
+    assert len(received(zahra, reminder)) == 1
+    # The organiser moves the event by an hour that evening: the interpreter hears at once.
+    clock.now = utc(2026, 11, 27, 21, 30)  # 22:30 in Berlin, in her quiet hours
+    await orga.says(f"/editevent {event_id}")
+    await orga.taps("Date and time")
+    await orga.says("28.11.2026 19:00")
+    changed = "✏️ The appointment has changed – please check the time and place:"
+    [notice] = received(nasrin, changed)
+    assert "19:00" in notice
+    [request] = await requests_of(core)
+    assert request.starts_at == utc(2026, 11, 28, 18)
+    # After it, the request is done; some days later nothing of it points at anyone.
+    clock.now = utc(2026, 11, 28, 21)
+    await due(core)
+    [request] = await requests_of(core)
+    assert request.status == "done"
+
+
+async def test_after_the_retention_period_no_row_refers_to_the_person_and_counts_stay(
+    room: Chatroom, core: Core, clock: FakeClock
+) -> None:
+    coordinator, nasrin, _javad = await pool_of_two(room, core, BOARD_AUTO)
+    orga = room.person("orga", "de")
+    event_id = await event_with_interpretation(core, utc(2026, 11, 28, 17))
+    zahra = await registered(room, "zahra", "fa")
+    await ask(zahra, event_id, language="fa", variety="dari", name="Zari")
+    open_notice(nasrin, CAN_TAKE)
+    await nasrin.taps("🙋 I take it")
+    await zahra.says("/interpreter")
+    await zahra.taps("✉ Message the interpreter")
+    await zahra.says("سلام")
+    clock.now = utc(2026, 12, 28, 16, 59)  # 30 days after the start, less a minute
+    await due(core)
+    [request] = await requests_of(core)
+    assert request.user_id is not None and request.status == "done"
+    clock.now = utc(2026, 12, 28, 17)
+    await due(core)
+    [request] = await requests_of(core)
+    assert (request.user_id, request.interpreter_id, request.pseudonym, request.topic) == (
+        None,
+        None,
+        None,
+        None,
+    )
+    assert (request.language, request.variety, request.status) == ("fa", "dari", "done")
+    async with core.db.transaction() as s:
+        kinds = list(
+            await s.scalars(
+                select(OutboxMessage.kind).where(
+                    OutboxMessage.kind.like("interp%"), OutboxMessage.kind != "interp_pool"
+                )
+            )
+        )
+    assert kinds == []
+    await zahra.says("/interpreter")
+    zahra.sees(CONSENT_START)  # nothing of hers is left to show
+    await zahra.says("/cancel")
+    await orga.says("/report 01.11.2026 31.12.2026")
+    report = orga.last[0].attachment
+    assert report is not None
+    assert ",fa-dari:done=1" in report.content.decode("utf-8-sig")
+    assert str(event_id) in report.content.decode("utf-8-sig")
+    del coordinator
+
+
+async def test_deleting_ones_data_cancels_the_request_and_tells_the_interpreter(
+    room: Chatroom, core: Core
+) -> None:
+    _coordinator, nasrin, _javad = await pool_of_two(room, core, BOARD_AUTO)
+    event_id = await event_with_interpretation(core, utc(2026, 12, 2, 17))
+    zahra = await registered(room, "zahra", "fa")
+    await ask(zahra, event_id, language="fa", variety=None, name="Zari")
+    open_notice(nasrin, CAN_TAKE)
+    await nasrin.taps("🙋 I take it")
+    await zahra.says("/deletedata")
+    await zahra.taps("🗑 Yes, delete everything")
+    assert len(received(nasrin, "✖ Cancelled: you are no longer needed for this appointment.")) == 1
+    [request] = await requests_of(core)
+    assert (request.user_id, request.pseudonym, request.status) == (None, None, "cancelled")
+    # An interpreter who leaves gives back what they held.
+    await ask(
+        await registered(room, "amal", "ar"), event_id, language="fa", variety=None, name=None
+    )
+    open_notice(nasrin, CAN_TAKE)
+    await nasrin.taps("🙋 I take it")
+    await nasrin.says("/deletedata")
+    await nasrin.taps("🗑 Yes, delete everything")
+    second = (await requests_of(core))[1]
+    assert (second.status, second.interpreter_id) == ("requested", None)
+    async with core.db.transaction() as s:
+        assert list(await s.scalars(select(Interpreter.name))) == ["Javad"]

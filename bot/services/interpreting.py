@@ -774,7 +774,9 @@ class InterpreterService:
 
     async def next_due(self) -> datetime | None:
         async with self.db.reading() as s:
-            return await InterpreterRepository(s).next_due(self.lead, self.keep, REMINDERS)
+            return await InterpreterRepository(s).next_due(
+                self.clock(), self.lead, self.keep, REMINDERS
+            )
 
     # -- a person leaving -------------------------------------------------------------------
 

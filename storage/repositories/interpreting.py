@@ -301,7 +301,7 @@ class InterpreterRepository:
         )
         done: list[int] = []
         remind: list[int] = []
-        for request_id, at, starts_at in await self._confirmed_next(offsets):
+        for request_id, at, starts_at in await self._confirmed_next(offsets, now):
             if at <= now:
                 (remind if at < starts_at else done).append(request_id)
         anonymise = list(
@@ -315,7 +315,7 @@ class InterpreterRepository:
         return unfilled, done, remind, anonymise
 
     async def _confirmed_next(
-        self, offsets: tuple[int, ...]
+        self, offsets: tuple[int, ...], now: datetime
     ) -> list[tuple[int, datetime, datetime]]:
         """Confirmed requests: (id, when the bot next needs to act on it, its start)."""
         rows = (
@@ -331,10 +331,10 @@ class InterpreterRepository:
                 )
             )
         ).all()
-        return [(r[0], next_for_confirmed(r[1], r[2], r[3], offsets), r[1]) for r in rows]
+        return [(r[0], next_for_confirmed(r[1], r[2], r[3], offsets, now), r[1]) for r in rows]
 
     async def next_due(
-        self, lead: timedelta, keep: timedelta, offsets: tuple[int, ...]
+        self, now: datetime, lead: timedelta, keep: timedelta, offsets: tuple[int, ...]
     ) -> datetime | None:
         """The earliest instant at which something of :meth:`due` falls due."""
         open_start = await self.session.scalar(
@@ -348,7 +348,7 @@ class InterpreterRepository:
                 InterpreterRequest.anonymised_at.is_(None)
             )
         )
-        candidates = [at for _id, at, _start in await self._confirmed_next(offsets)]
+        candidates = [at for _id, at, _start in await self._confirmed_next(offsets, now)]
         if open_start is not None:
             candidates.append(open_start - lead)
         if oldest is not None:
@@ -452,10 +452,16 @@ class InterpreterRepository:
 
 
 def next_for_confirmed(
-    starts_at: datetime, duration: int, reminded: int | None, offsets: tuple[int, ...]
+    starts_at: datetime,
+    duration: int,
+    reminded: int | None,
+    offsets: tuple[int, ...],
+    now: datetime,
 ) -> datetime:
-    """When a confirmed request next needs the bot: its next reminder, else its end."""
-    for minutes in sorted(offsets, reverse=True):
-        if reminded is None or minutes < reminded:
-            return starts_at - timedelta(minutes=minutes)
+    """When a confirmed request next needs the bot: its next reminder not yet sent while it
+    has not begun (one whose time has passed is due now), else its end."""
+    if starts_at > now:
+        for minutes in sorted(offsets, reverse=True):
+            if reminded is None or minutes < reminded:
+                return starts_at - timedelta(minutes=minutes)
     return starts_at + timedelta(minutes=duration)
