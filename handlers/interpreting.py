@@ -1282,7 +1282,7 @@ def _entry_reply(entry: InterpreterRecord, *, replace: bool = False) -> Reply:
     elif entry.status == "verified":
         buttons.append(Button(_("⏸ Pause"), PoolAction(entry.id, "pause").pack()))
     elif entry.status == "paused":
-        buttons.append(Button(_("▶ Resume"), PoolAction(entry.id, "resume").pack()))
+        buttons.append(Button(_("⏯ Resume"), PoolAction(entry.id, "resume").pack()))
     buttons.append(Button(_("🗑 Remove"), PoolAction(entry.id, "remove").pack()))
     return Reply(text, (tuple(buttons),), replace=replace)
 
@@ -1499,7 +1499,8 @@ async def render_pool(ctx: NoticeContext) -> Reply | None:
             "can take."
         ),
         "resume": _(
-            "▶ A coordinator of {organisation} has resumed you. /requests shows what you can take."
+            "⏯ A coordinator of {organisation} has resumed you. /requests shows what you "
+            "can take."
         ),
         "pause": _(
             "⏸ A coordinator of {organisation} has paused you: you see no requests for now."
