@@ -36,7 +36,7 @@ from bot.services.events import NEW_EVENT
 from bot.services.reminders import plan
 from bot.transports.matrix import option_key, render
 from storage.db import Database
-from storage.models import Event, Identity, Reminder, Rsvp
+from storage.models import Event, Identity, Interpreter, Organisation, Reminder, Rsvp
 from storage.repositories import OutboxRepository
 from tests.synapse import DEFAULT_PASSWORD, Synapse, fresh_user
 from tests.telegram_fake import FakeBotAPI, FakeUser
@@ -507,3 +507,102 @@ async def test_a_reminder_reaches_matrix_and_its_numbered_options_answer_it(
     finally:
         await db.dispose()
     assert status == "not_going"
+
+
+async def test_a_request_from_telegram_reaches_an_interpreter_on_matrix_and_they_talk(
+    synapse: Synapse, bot_settings: Settings, tmp_path: Path
+) -> None:
+    """The person asking is on Telegram (Arabic), the interpreter on Matrix (English): a
+    claim, then a question and its answer relayed both ways; neither learns the other's
+    account."""
+    api = FakeBotAPI(TOKEN)
+    await api.start()
+    settings = bot_settings.model_copy(
+        update={"telegram_bot_token": TOKEN, "telegram_base_url": api.url}
+    )
+    bot_id = str(settings.matrix_user_id)
+    try:
+        async with bot_running(settings), person(synapse, tmp_path, "samira") as p:
+            await api.wait_for(lambda: any(m == "getUpdates" for m, _ in api.calls), 30)
+            tg = Telegram(api, settings)
+            # The demo notice from Bischofswerda offers "Sprachmittlung auf Anfrage".
+            event = await event_id(settings, "get-together-bischofswerda")
+            await onboard(p, bot_id, "en", "English")
+            db = Database(settings.database_url)
+            try:
+                async with db.transaction() as s:
+                    found = await s.get(Event, event)
+                    assert found is not None and found.interpretation
+                    organisation = await s.get(Organisation, found.organisation_id)
+                    assert organisation is not None
+                    organisation.interpreting, organisation.auto_confirm = "board", True
+                    user_id = await s.scalar(
+                        select(Identity.user_id).where(Identity.platform_user_id == p.user_id)
+                    )
+                    assert user_id is not None
+                    now = datetime.now(UTC)
+                    s.add(
+                        Interpreter(
+                            organisation_id=organisation.id,
+                            user_id=user_id,
+                            name="Samira",
+                            languages=["ar"],
+                            status="verified",
+                            pledged_at=now,
+                            verified_at=now,
+                        )
+                    )
+            finally:
+                await db.dispose()
+
+            amal = FakeUser(4711, "Amal", language_code="ar")
+            picker = await tg.says(amal, "/start")
+            await tg.presses(amal, picker, "l:ar")
+            await tg.taps(amal, tg.last(amal.id), t("ar", "✅ I agree"))
+            await tg.says(amal, "/events all")
+            await tg.presses(amal, tg.last(amal.id), f"e:{event}:-")
+            await tg.taps(amal, tg.last(amal.id), t("ar", "🗣 I need an interpreter"))
+            consent = tg.last(amal.id)
+            assert t("ar", "✅ I agree") in str(consent.buttons())
+            for data in ("ip:ok:y", "ip:l:ar", "ip:v:-", "ip:m:onsite", "ip:g:any"):
+                await tg.presses(amal, tg.last(amal.id), data)
+            await tg.says(amal, "أمل")
+            opening = t("en", "🆕 A request you can take:")
+            await tg.taps(amal, tg.last(amal.id), t("ar", "📨 Send request"))
+
+            await p.until(lambda: any(opening in s.body for s in p.heard), within=30)
+            offer = [s for s in p.heard if opening in s.body]
+            assert len(offer) == 1 and offer[0].encrypted
+            before = "\n".join(s.body + s.html for s in p.heard)
+            for secret in ("Amal", "4711", "أمل"):
+                assert secret not in before, secret
+            taken = await p.says(option(offer, "I take it"))
+            assert any(t("en", "🙂 You interpret for: {name}", name="أمل") in s.body for s in taken)
+
+            confirmed = t("ar", "✅ Your interpreter is confirmed.")
+            await api.wait_for(
+                lambda: any(confirmed in m.text for m in api.bot_messages(amal.id)), 30
+            )
+            notice = next(m for m in api.bot_messages(amal.id) if confirmed in m.text)
+            assert "Samira" in notice.text and "@" not in notice.text
+            await tg.taps(amal, notice, t("ar", "✉ Message the interpreter"))
+            await tg.says(amal, "هل يمكننا أن نلتقي عند المدخل؟")
+            question = "هل يمكننا أن نلتقي عند المدخل؟"
+            await p.until(lambda: any(question in s.body for s in p.heard), within=30)
+            relayed = [s for s in p.heard if question in s.body]
+            assert t("en", "✉ Message about request {id} from {who}:", id=1, who="أمل") in (
+                relayed[0].body
+            )
+            asked = await p.says(option(relayed, "Reply"))
+            assert any("Type your message" in s.body for s in asked)
+            await p.says("Yes, at the entrance at 14:45.")
+            await api.wait_for(
+                lambda: any("at the entrance" in m.text for m in api.bot_messages(amal.id)), 30
+            )
+            answer = next(m for m in api.bot_messages(amal.id) if "at the entrance" in m.text)
+            assert p.user_id not in answer.text, "the interpreter's account stays hidden"
+            assert t("ar", "your interpreter {name}", name="Samira") in answer.text.replace(
+                "\u2068", ""
+            ).replace("\u2069", "")
+    finally:
+        await api.stop()
