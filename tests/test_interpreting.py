@@ -12,7 +12,7 @@ from sqlalchemy import select
 from bot.app.core import Core
 from bot.i18n.text import plain
 from bot.services.interpreting import LANGUAGES
-from storage.models import AuditEntry, Interpreter, InterpreterRequest, OutboxMessage
+from storage.models import AuditEntry, Event, Interpreter, InterpreterRequest, OutboxMessage
 from storage.repositories import CatalogRepository
 from tests.fakes import Chatroom, FakeClock, Person, registered
 from tests.test_organisers import INVITE, organiser
@@ -705,3 +705,82 @@ async def test_deleting_ones_data_cancels_the_request_and_tells_the_interpreter(
     assert (second.status, second.interpreter_id) == ("requested", None)
     async with core.db.transaction() as s:
         assert list(await s.scalars(select(Interpreter.name))) == ["Javad"]
+
+
+def _calendar(description: str) -> bytes:
+    return (
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\n"
+        "BEGIN:VEVENT\r\nUID:werkstatt-1@example.org\r\nDTSTAMP:20261101T100000Z\r\n"
+        "DTSTART;TZID=Europe/Berlin:20261210T170000\r\n"
+        "DTEND;TZID=Europe/Berlin:20261210T190000\r\n"
+        "SUMMARY:Werkstatt der Migrant*innenorganisationen\r\n"
+        f"DESCRIPTION:{description}\r\nLOCATION:Dresden\r\n"
+        "END:VEVENT\r\nBEGIN:VEVENT\r\nUID:lesung-2@example.org\r\n"
+        "DTSTAMP:20261101T100000Z\r\nDTSTART;TZID=Europe/Berlin:20261211T170000\r\n"
+        "SUMMARY:Lesung\r\nDESCRIPTION:Eine Lesung auf Deutsch.\r\n"
+        "END:VEVENT\r\nEND:VCALENDAR\r\n"
+    ).encode()
+
+
+async def test_an_imported_notice_that_offers_interpretation_gets_the_button(
+    room: Chatroom, core: Core
+) -> None:
+    imports = core.services.imports
+    offered = "Auf Anfrage kann Sprachmittlung bereitgestellt werden."
+    await imports.import_calendar(_calendar(offered), ORG_NUMBER - 1)
+    async with core.db.transaction() as s:
+        flags = {
+            uid: on
+            for uid, on in await s.execute(
+                select(Event.uid, Event.interpretation).where(Event.source == "ical")
+            )
+        }
+    assert flags == {"werkstatt-1@example.org": True, "lesung-2@example.org": False}
+    async with core.db.transaction() as s:
+        werkstatt = await s.scalar(select(Event.id).where(Event.uid == "werkstatt-1@example.org"))
+        lesung = await s.scalar(select(Event.id).where(Event.uid == "lesung-2@example.org"))
+    amal = await registered(room, "amal", "ar")
+    await amal.presses(f"e:{werkstatt}:-")
+    amal.button("🗣 I need an interpreter")
+    await amal.presses(f"e:{lesung}:-")
+    assert all(not b.data.startswith("ip:") for b in amal.buttons())
+    # The notice no longer offers it: neither does the card.
+    await imports.import_calendar(_calendar("Ohne Übersetzung."), ORG_NUMBER - 1)
+    await amal.presses(f"e:{werkstatt}:-")
+    assert all(not b.data.startswith("ip:") for b in amal.buttons())
+    await amal.presses(f"ip:{werkstatt}")
+    amal.sees("This event does not offer interpretation (any more).")
+
+
+async def test_organisers_switch_interpretation_on_in_newevent_and_off_in_editevent(
+    room: Chatroom, core: Core
+) -> None:
+    orga = await organiser(room, "orga", "de")
+    await orga.says("/newevent")
+    await orga.says("Elterncafé")
+    await orga.says("-")
+    await orga.taps("Families")
+    await orga.taps("Leipzig")
+    await orga.says("10.12.2026 17:00")
+    await orga.says("19:00")
+    await orga.says("Eisenbahnstraße 1, Leipzig")
+    await orga.says("-")
+    await orga.says("-")
+    orga.sees("Please check the event:")
+    await orga.taps("🗣 Interpretation on request: off")
+    orga.sees("🗣 Interpretation on request")
+    assert "✅" in orga.button("🗣 Interpretation on request: on").label
+    await orga.taps("✅ Publish")
+    async with core.db.transaction() as s:
+        event = await s.scalar(
+            select(Event).where(Event.status == "published").order_by(Event.id.desc())
+        )
+    assert event is not None and event.interpretation
+    await orga.says(f"/editevent {event.id}")
+    await orga.taps("🗣 Interpretation on request: on")
+    orga.sees("Saved: no more requests for an interpreter. Requests already made stay.")
+    async with core.db.transaction() as s:
+        found = await s.get(Event, event.id)
+        assert found is not None
+        await s.refresh(found)
+    assert not found.interpretation
