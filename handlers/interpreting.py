@@ -153,6 +153,11 @@ def _named(names: dict[str, str], key: str | None) -> str:
     return _(names[key]) if key in names else (key or "—")
 
 
+def _capitalised(text: str) -> str:
+    """A label as a menu item: its first letter upper case, the rest as written."""
+    return text[:1].upper() + text[1:]
+
+
 def _duration(minutes: int) -> str:
     if minutes % 60 == 0:
         hours = minutes // 60
@@ -544,7 +549,7 @@ async def _gender(turn: Turn) -> Outcome:
 
 async def _ask_topic(_turn: Turn) -> Reply:
     buttons = [
-        Button(_named(TOPIC_NAMES, t).capitalize(), AskTopic(t).pack())
+        Button(_capitalised(_named(TOPIC_NAMES, t)), AskTopic(t).pack())
         for t in TOPICS
         if t != "event"
     ]
@@ -1343,6 +1348,10 @@ async def render_to_requester(ctx: NoticeContext) -> Reply | None:
         "claimed": _("⏳ An interpreter wants to take your request; a coordinator confirms it."),
         "confirmed": _("✅ Your interpreter is confirmed."),
         "reopened": _("⚠️ Your interpreter can no longer come. I am looking for someone else."),
+        "searching": _(
+            "⏳ That interpreter cannot take your request after all. I am still looking for "
+            "someone."
+        ),
         "unfilled": _(
             "⚠️ Sorry: no interpreter could be found in time for your request. Please contact "
             "the organisation directly."
@@ -1499,8 +1508,7 @@ async def render_pool(ctx: NoticeContext) -> Reply | None:
             "can take."
         ),
         "resume": _(
-            "⏯ A coordinator of {organisation} has resumed you. /requests shows what you "
-            "can take."
+            "⏯ A coordinator of {organisation} has resumed you. /requests shows what you can take."
         ),
         "pause": _(
             "⏸ A coordinator of {organisation} has paused you: you see no requests for now."

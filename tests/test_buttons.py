@@ -80,6 +80,41 @@ EXAMPLES: dict[type[ButtonData], list[ButtonData]] = {
     kinds.BroadcastProgress: [kinds.BroadcastProgress(MAX_INT)],
     kinds.InviteRole: [kinds.InviteRole("organiser", None), kinds.InviteRole("coordinator", 7)],
     kinds.RemoveRole: [kinds.RemoveRole(1, "y"), kinds.RemoveRole(MAX_INT, "n")],
+    kinds.NewEventInterpretation: [
+        kinds.NewEventInterpretation("y"),
+        kinds.NewEventInterpretation("n"),
+    ],
+    kinds.SetInterpretation: [
+        kinds.SetInterpretation(1, True),
+        kinds.SetInterpretation(MAX_INT, False),
+    ],
+    kinds.NeedInterpreter: [kinds.NeedInterpreter(1), kinds.NeedInterpreter(MAX_INT)],
+    kinds.AskConsent: [kinds.AskConsent("y"), kinds.AskConsent("n")],
+    kinds.AskEvent: [kinds.AskEvent(None), kinds.AskEvent(MAX_INT)],
+    kinds.AskOrganisation: [kinds.AskOrganisation(MAX_INT)],
+    kinds.AskDuration: [kinds.AskDuration(30), kinds.AskDuration(180)],
+    kinds.AskLanguage: [kinds.AskLanguage("ar"), kinds.AskLanguage("ckb")],
+    kinds.AskVariety: [kinds.AskVariety(None), kinds.AskVariety("levantine")],
+    kinds.AskMode: [kinds.AskMode(m) for m in ("onsite", "phone", "video")],
+    kinds.AskGender: [kinds.AskGender(g) for g in ("any", "woman", "man")],
+    kinds.AskTopic: [kinds.AskTopic("event"), kinds.AskTopic("housing")],
+    kinds.AskNoName: [kinds.AskNoName("n")],
+    kinds.AskSend: [kinds.AskSend("s"), kinds.AskSend("x")],
+    kinds.RequestAction: [
+        kinds.RequestAction(1, v) for v in ("x", "k", "c", "a", "d", "y", "n", "g", "m", "o")
+    ],
+    kinds.NewRequest: [kinds.NewRequest("y")],
+    kinds.OfferTo: [kinds.OfferTo(1, MAX_INT), kinds.OfferTo(MAX_INT, 1)],
+    kinds.PoolAction: [
+        kinds.PoolAction(MAX_INT, v) for v in ("verify", "pause", "resume", "remove")
+    ],
+    kinds.PoolView: [kinds.PoolView(MAX_INT)],
+    kinds.PoolPattern: [kinds.PoolPattern(1, p) for p in ("c", "b", "a")],
+    kinds.JoinPool: [kinds.JoinPool(MAX_INT)],
+    kinds.PickInterpreting: [kinds.PickInterpreting(None), kinds.PickInterpreting("fa")],
+    kinds.PickVariety: [kinds.PickVariety(None), kinds.PickVariety("ku-kurmanji")],
+    kinds.PickGender: [kinds.PickGender(g) for g in ("woman", "man", "n")],
+    kinds.Pledge: [kinds.Pledge("y"), kinds.Pledge("n")],
 }
 ALL_EXAMPLES = [example for examples in EXAMPLES.values() for example in examples]
 

@@ -499,6 +499,7 @@ class InterpreterService:
                     interpreter_id=None,
                 )
                 fresh = await _get(s, request_id)
+                await _tell_requester(s, fresh, "searching", now)
                 payload = {"request": request_id, "say": "declined"}
             ref = f"{fresh.id}:{fresh.version}"
             await queue(s, TO_COORDINATOR, ref, coordinators, payload, now=now)
@@ -607,6 +608,7 @@ class InterpreterService:
                     interpreter_id=None,
                 )
                 fresh = await _get(s, request_id)
+                await _tell_requester(s, fresh, "searching", now)
                 say = "rejected"
             if interpreter is not None:
                 await queue(
