@@ -450,14 +450,15 @@ class AskSend(ButtonData, prefix="ip:s"):
     action: Literal["s", "x"]
 
 
-RequestVerb = Literal["x", "k", "c", "a", "d", "y", "n", "g", "m", "o"]
+RequestVerb = Literal["x", "k", "c", "a", "d", "y", "n", "g", "m", "o", "w"]
 
 
 @dataclass(frozen=True)
 class RequestAction(ButtonData, prefix="iq"):
     """Something done to a request: ``x`` cancel and ``k`` keep (requester), ``c`` claim,
     ``a`` accept and ``d`` decline an offer, ``g`` give it up (interpreter), ``y`` confirm and
-    ``n`` turn down a claim, ``o`` choose an interpreter to offer it to (coordinator), ``m``
+    ``n`` turn down a claim, ``o`` choose an interpreter to offer it to and ``w`` take an
+    offer back (coordinator), ``m``
     a message to the other side (requester or confirmed interpreter)."""
 
     request: RowId
@@ -497,13 +498,16 @@ class PoolView(ButtonData, prefix="ipl:v"):
     organisation: RowId
 
 
+PatternCode = Literal["c", "b", "a"]
+
+
 @dataclass(frozen=True)
 class PoolPattern(ButtonData, prefix="ipl:m"):
     """How an organisation places requests: ``c`` coordinators offer them, ``b`` interpreters
     claim and a coordinator confirms, ``a`` interpreters claim and are confirmed at once."""
 
     organisation: RowId
-    pattern: Literal["c", "b", "a"]
+    pattern: PatternCode
 
 
 @dataclass(frozen=True)

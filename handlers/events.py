@@ -212,7 +212,11 @@ async def on_card(ctx: Context, press: EventCard) -> Reply:
     if view is None or view.event.status != "published":
         raise StaleButton("event gone")
     private = ctx.incoming.chat.private
-    return card(view, ctx.tz, press.back, replace=True, private=private)
+    request = None
+    if private and ctx.user is not None:
+        asked = await ctx.services.interpreting.for_events(ctx.user.id, [press.event])
+        request = asked.get(press.event)
+    return card(view, ctx.tz, press.back, replace=True, private=private, request=request)
 
 
 def answer_line(result: AnswerResult) -> Markup:

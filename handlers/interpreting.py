@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from markupsafe import Markup
 
@@ -32,6 +33,8 @@ from bot.i18n import (
     ngettext,
 )
 from bot.i18n.text import bold, fmt, join, plain, shorten
+from bot.services import Services
+from bot.services.events import EventView
 from bot.services.interpreting import (
     DURATIONS,
     LANGUAGES,
@@ -60,6 +63,7 @@ from handlers.buttons import (
     NeedInterpreter,
     NewRequest,
     OfferTo,
+    PatternCode,
     PickGender,
     PickInterpreting,
     PickVariety,
@@ -168,7 +172,9 @@ def _duration(minutes: int) -> str:
 # -- how a request is shown ---------------------------------------------------------------
 
 
-async def _appointment(services: Any, request: InterpreterRequestRecord, tz: Any) -> list[Markup]:
+async def _appointment(
+    services: Services, request: InterpreterRequestRecord, tz: ZoneInfo
+) -> list[Markup]:
     """When and where: the event (title, place) or the organisation's counselling hours."""
     ends = request.starts_at + timedelta(minutes=request.duration_minutes)
     lines = [fmt("📅 {when}", when=format_when(request.starts_at, ends, tz))]
@@ -186,9 +192,9 @@ async def _appointment(services: Any, request: InterpreterRequestRecord, tz: Any
 
 
 async def describe(
-    services: Any,
+    services: Services,
     request: InterpreterRequestRecord,
-    tz: Any,
+    tz: ZoneInfo,
     *,
     for_whom: str,
     interpreter: InterpreterRecord | None = None,
@@ -232,7 +238,9 @@ async def describe(
     return join(lines)
 
 
-async def _interpreter(ctx: Context | NoticeContext, request: InterpreterRequestRecord) -> Any:
+async def _interpreter(
+    ctx: Context | NoticeContext, request: InterpreterRequestRecord
+) -> InterpreterRecord | None:
     if request.interpreter_id is None:
         return None
     return await ctx.services.interpreting.interpreter(request.interpreter_id)
@@ -334,16 +342,30 @@ async def on_new(ctx: Context, press: NewRequest) -> Reply:
 
 
 async def _begin(ctx: Context, event_id: int | None, *, pressed: bool) -> Reply:
+    """The conversation, unless it could only end in a refusal: said at once instead."""
     data: dict[str, Any] = {}
     if event_id is not None:
+        services = ctx.services.interpreting
         view = await ctx.services.events.view(event_id, None)
         if view is None or view.event.status != "published" or not view.event.interpretation:
             return Reply(fmt(_refusal("not_offered")))
+        asked = (await services.for_events(ctx.me.id, [event_id])).get(event_id)
+        if asked is not None:
+            text = await describe(
+                ctx.services,
+                asked,
+                ctx.tz,
+                for_whom="requester",
+                interpreter=await _interpreter(ctx, asked),
+            )
+            return Reply(join([fmt(_refusal("twice")), text], "\n\n"), _requester_buttons(asked))
+        if services.too_late(view.event.starts_at):
+            return Reply(fmt(_refusal("late", ctx)))
         data = _event_data(view)
     return await ctx.conversations.begin(ctx, WIZARD, "consent", data, pressed=pressed)
 
 
-def _event_data(view: Any) -> dict[str, Any]:
+def _event_data(view: EventView) -> dict[str, Any]:
     event = view.event
     minutes = DEFAULT_MINUTES
     if event.ends_at is not None and event.ends_at > event.starts_at:
@@ -401,7 +423,7 @@ async def _consent(turn: Turn) -> Outcome:
 async def _ask_event(turn: Turn) -> Reply:
     services = turn.ctx.services
     buttons = []
-    for event_id in (await services.interpreting.events_open(turn.ctx.me.id))[:EVENT_CHOICES]:
+    for event_id in (await services.interpreting.events_open())[:EVENT_CHOICES]:
         view = await services.events.view(event_id, None)
         if view is not None:
             when = format_when(view.event.starts_at, None, turn.ctx.tz)
@@ -754,6 +776,17 @@ async def on_action(ctx: Context, press: RequestAction) -> Reply | list[Reply]:
             return refusal
         if verb == "o":
             return await _offer_choices(ctx, request)
+        if verb == "w":
+            request = await services.take_back(ctx.me.id, request.id)
+            await ctx.services.organisers.audit(
+                ctx.me.id,
+                "interpreter offer back",
+                request.organisation_id,
+                True,
+                f"request {request.id}",
+            )
+            line = fmt(_("Taken back; the request is open again."))
+            return await _shown(ctx, request, line, "coordinator")
         request = await services.decide_claim(ctx.me.id, request.id, confirm=verb == "y")
         await ctx.services.organisers.audit(
             ctx.me.id,
@@ -827,6 +860,8 @@ def _coordinator_buttons(
         )
     if request.status == "requested":
         return ((Button(_("👉 Offer to an interpreter"), RequestAction(request.id, "o").pack()),),)
+    if request.status == "offered":
+        return ((Button(_("↩ Take the offer back"), RequestAction(request.id, "w").pack()),),)
     return ()
 
 
@@ -1211,14 +1246,14 @@ async def requests(ctx: Context) -> list[Reply]:
 
 # -- coordinators: the pool ---------------------------------------------------------------
 
-PATTERN_NAMES = {
+PATTERN_NAMES: dict[PatternCode, str] = {
     "c": N_("Coordinators offer each request to an interpreter"),
     "b": N_("Interpreters claim requests; a coordinator confirms"),
     "a": N_("Interpreters claim requests; confirmed at once"),
 }
 
 
-def _pattern_code(pattern: str, auto: bool) -> str:
+def _pattern_code(pattern: str, auto: bool) -> PatternCode:
     if pattern != "board":
         return "c"
     return "a" if auto else "b"
@@ -1255,7 +1290,7 @@ async def _pool_of(ctx: Context, organisation_id: int) -> list[Reply]:
     pattern, auto = await ctx.services.interpreting.pattern(organisation_id)
     current = _pattern_code(pattern, auto)
     rows = tuple(
-        (Button(marked(code == current, _(label)), PoolPattern(organisation_id, code).pack()),)  # type: ignore[arg-type]
+        (Button(marked(code == current, _(label)), PoolPattern(organisation_id, code).pack()),)
         for code, label in PATTERN_NAMES.items()
     )
     entries = await ctx.services.interpreting.pool(organisation_id)
@@ -1321,9 +1356,7 @@ async def on_pool_pattern(ctx: Context, press: PoolPattern) -> Reply | list[Repl
     if refusal is not None:
         return refusal
     pattern = "coordinator" if press.pattern == "c" else "board"
-    await ctx.services.interpreting.set_pattern(
-        ctx.me.id, press.organisation, pattern, press.pattern == "a"
-    )
+    await ctx.services.interpreting.set_pattern(press.organisation, pattern, press.pattern == "a")
     await ctx.services.organisers.audit(
         ctx.me.id, "interpreting pattern", press.organisation, True, press.pattern
     )
@@ -1357,6 +1390,7 @@ async def render_to_requester(ctx: NoticeContext) -> Reply | None:
             "the organisation directly."
         ),
         "cancelled": _("✖ Your request was cancelled because the event was cancelled."),
+        "changed": _("✏️ The time or place of your appointment has changed:"),
     }
     if say not in texts:
         return None
@@ -1378,8 +1412,10 @@ async def render_to_interpreter(ctx: NoticeContext) -> Reply | None:
     mine = request.interpreter_id in entries
     say = ctx.payload.get("say")
     if say == "new":
-        if request.status != "requested":
-            return None  # taken before this could be sent
+        if request.status != "requested" or not await ctx.services.interpreting.may_take(
+            ctx.user.id, request
+        ):
+            return None  # taken, or they were paused or removed, before this could be sent
         line = fmt(_("🆕 A request you can take:"))
         buttons = _interpreter_buttons(request, mine=False)
     elif say == "offer":
@@ -1394,6 +1430,7 @@ async def render_to_interpreter(ctx: NoticeContext) -> Reply | None:
             "cancelled": _("✖ Cancelled: you are no longer needed for this appointment."),
             "changed": _("✏️ The appointment has changed – please check the time and place:"),
             "unfilled": _("This request has closed: it is too near to be placed."),
+            "withdrawn": _("The coordinator has taken this request back from you."),
         }
         if say not in texts:
             return None
@@ -1422,6 +1459,7 @@ async def render_to_coordinator(ctx: NoticeContext) -> Reply | None:
         "withdrew": _("⚠️ The interpreter can no longer come; the request is open again:"),
         "cancelled": _("✖ This request was cancelled:"),
         "unfilled": _("⚠️ No interpreter was found in time for this request:"),
+        "changed": _("✏️ The time or place of this request has changed:"),
     }
     if say not in texts:
         return None
@@ -1441,7 +1479,17 @@ async def render_to_organiser(ctx: NoticeContext) -> Reply | None:
     if request is None:
         return None
     text = await describe(ctx.services, request, ctx.tz, for_whom="coordinator")
-    line = fmt(_("⚠️ No interpreter was found in time for a request for your event:"))
+    if ctx.payload.get("say") == "no_coordinator":
+        line = fmt(
+            _(
+                "🆕 A request for an interpreter has come for your organisation, but it has no "
+                "coordinator to place it. Invite one with /invite coordinator."
+            )
+        )
+    elif request.event_id is None:
+        line = fmt(_("⚠️ No interpreter was found in time for a request to your organisation:"))
+    else:
+        line = fmt(_("⚠️ No interpreter was found in time for a request for your event:"))
     return Reply(join([line, text], "\n\n"))
 
 
@@ -1477,6 +1525,9 @@ async def render_relay(ctx: NoticeContext) -> Reply | None:
     request = await _notice_request(ctx)
     if request is None:
         return None
+    side = await ctx.services.interpreting.side_of(ctx.user.id, request)
+    if side is None or side == ctx.payload.get("from"):
+        return None  # no longer the other side of a confirmed request
     if ctx.payload.get("from") == "interpreter":
         interpreter = await _interpreter(ctx, request)
         who = _("your interpreter {name}").format(

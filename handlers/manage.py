@@ -19,7 +19,7 @@ from bot.core.errors import StaleButton
 from bot.core.numbers import parse_id
 from bot.i18n import N_, _, current, format_when, language_name, native_name, ngettext
 from bot.i18n.text import fmt, join
-from bot.services.events import EventView, pick_text
+from bot.services.events import EventView, counselling_counts, pick_text
 from handlers import event_fields as fields
 from handlers.buttons import (
     EDITABLE_FIELDS,
@@ -499,19 +499,35 @@ async def report(ctx: Context) -> Reply:
             "interpreter_requests",
         ]
     ]
-    rows = await ctx.services.events.report([o.id for o in organisations], first, last)
+    ids = [o.id for o in organisations]
+    rows = await ctx.services.events.report(ids, first, last)
+    counselling = await counselling_counts(ctx.services.db, ids, first, last)
     for organisation in organisations:
         for row in rows.get(organisation.id, []):
             table.append([organisation.name, *row])
-    await ctx.services.organisers.audit(ctx.me.id, "report", None, True, f"{len(table) - 1} events")
+        if organisation.id in counselling:
+            # Requests for its counselling hours: a row without an event.
+            blank = [""] * (len(table[0]) - 4)
+            table.append(
+                [
+                    organisation.name,
+                    "",
+                    "counselling hours",
+                    "",
+                    *blank,
+                    counselling[organisation.id],
+                ]
+            )
+    events = sum(len(rows.get(o.id, [])) for o in organisations)
+    await ctx.services.organisers.audit(ctx.me.id, "report", None, True, f"{events} events")
     return Reply(
         fmt(
             ngettext(
                 "The report for your organisations: {n} event.",
                 "The report for your organisations: {n} events.",
-                len(table) - 1,
+                events,
             ),
-            n=len(table) - 1,
+            n=events,
         ),
         attachment=Attachment("treffpunkt-report.csv", _csv(table), "text/csv"),
     )

@@ -5,13 +5,15 @@ see — on the bot's clock, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import csv
+import io
 from datetime import timedelta
 
 from sqlalchemy import select
 
 from bot.app.core import Core
 from bot.i18n.text import plain
-from bot.services.interpreting import LANGUAGES
+from bot.services.interpreting import LANGUAGES, offers_interpretation
 from storage.models import AuditEntry, Event, Interpreter, InterpreterRequest, OutboxMessage
 from storage.repositories import CatalogRepository
 from tests.fakes import Chatroom, FakeClock, Person, registered
@@ -464,9 +466,10 @@ async def test_nobody_takes_it_and_the_request_is_unfilled_in_time(
         language=orga.t("{language} – {variety}", language="Arabisch", variety=orga.t("Sudanese")),
         statuses=f"1 {orga.t('no interpreter was found')}",
     )
-    # Too late for a new request now.
+    # Too late for a new request now: said at once, before any question.
     zahra = await registered(room, "zahra", "fa")
-    await ask(zahra, event_id, language="fa", variety="farsi", name=None)
+    await zahra.presses(f"ip:{event_id}")
+    assert not consent_asked(zahra)
     zahra.sees_n(
         "This is too soon: a request must reach the organisation at least {n} hour before. "
         "Please contact the organisation directly.",
@@ -660,11 +663,11 @@ async def test_after_the_retention_period_no_row_refers_to_the_person_and_counts
     await zahra.says("/interpreter")
     await zahra.taps("✉ Message the interpreter")
     await zahra.says("سلام")
-    clock.now = utc(2026, 12, 28, 16, 59)  # 30 days after the start, less a minute
+    clock.now = utc(2026, 12, 28, 18, 59)  # 30 days after the end, less a minute
     await due(core)
     [request] = await requests_of(core)
     assert request.user_id is not None and request.status == "done"
-    clock.now = utc(2026, 12, 28, 17)
+    clock.now = utc(2026, 12, 28, 19)
     await due(core)
     [request] = await requests_of(core)
     assert (request.user_id, request.interpreter_id, request.pseudonym, request.topic) == (
@@ -799,3 +802,159 @@ async def test_organisers_switch_interpretation_on_in_newevent_and_off_in_editev
         assert found is not None
         await s.refresh(found)
     assert not found.interpretation
+
+
+async def test_a_coordinator_takes_an_unanswered_offer_back_and_a_removed_interpreter_hears_nothing(
+    room: Chatroom, core: Core
+) -> None:
+    coordinator, nasrin, javad = await pool_of_two(
+        room, core, "Coordinators offer each request to an interpreter"
+    )
+    event_id = await event_with_interpretation(core, utc(2026, 12, 2, 17))
+    zahra = await registered(room, "zahra", "fa")
+    await ask(zahra, event_id, language="fa", variety=None, name=None)
+    open_notice(coordinator, NEW_FOR_COORDINATOR)
+    await coordinator.taps("👉 Offer to an interpreter")
+    await coordinator.taps("Nasrin")
+    # Nasrin does not answer: the coordinator takes it back and offers it to Javad.
+    await coordinator.says("/requests")
+    await coordinator.taps("↩ Take the offer back")
+    coordinator.sees("Taken back; the request is open again.")
+    assert len(received(nasrin, "The coordinator has taken this request back from you.")) == 1
+    open_notice(nasrin, OFFER_TO_YOU)
+    await nasrin.taps("✅ Accept")
+    nasrin.sees("This request is not for you.")
+    await coordinator.says("/requests")
+    await coordinator.taps("👉 Offer to an interpreter")
+    await coordinator.taps("Javad")
+    open_notice(javad, OFFER_TO_YOU)
+    await javad.taps("✅ Accept")
+    # Javad is removed from the pool: the request is open again, nothing reaches him.
+    await coordinator.says("/interpreters")
+    coordinator.last = [r for r in coordinator.last if "Javad" in plain(r.text)]
+    await coordinator.taps("🗑 Remove")
+    coordinator.sees("Removed from the pool: {name}.", name="Javad")
+    [request] = await requests_of(core)
+    assert (request.status, request.interpreter_id) == ("requested", None)
+    before = len(javad.inbox)
+    await coordinator.says("/requests")
+    await coordinator.taps("👉 Offer to an interpreter")
+    assert "Javad" not in " ".join(b.label for b in coordinator.buttons())
+    assert [plain(r.text)[:40] for r in javad.inbox[before:]] == []
+    assert (
+        len(
+            received(zahra, "⚠️ Your interpreter can no longer come. I am looking for someone else.")
+        )
+        == 1
+    )
+    await javad.says("/requests")
+    javad.sees(
+        "You are not registered as an interpreter. /interpreter_register joins an "
+        "organisation's pool; /interpreter asks for an interpreter."
+    )
+
+
+async def test_a_moved_event_is_told_to_all_sides_and_reminded_again_at_its_new_time(
+    room: Chatroom, core: Core, clock: FakeClock
+) -> None:
+    coordinator, nasrin, _javad = await pool_of_two(room, core, BOARD_AUTO)
+    orga = room.person("orga", "de")
+    event_id = await event_with_interpretation(core, utc(2026, 11, 28, 17))
+    zahra = await registered(room, "zahra", "fa")
+    await ask(zahra, event_id, language="fa", variety="dari", name="Zari")
+    open_notice(nasrin, CAN_TAKE)
+    await nasrin.taps("🙋 I take it")
+    reminder = "⏰ Reminder: your appointment with interpreting starts {when}."
+    clock.now = utc(2026, 11, 27, 17)
+    await due(core)
+    assert len(received(nasrin, reminder)) == 1
+    # Moved a week later: everyone concerned hears, and the reminders come again.
+    clock.now = utc(2026, 11, 27, 18)
+    await orga.says(f"/editevent {event_id}")
+    await orga.taps("Date and time")
+    await orga.says("05.12.2026 18:00")
+    assert len(received(zahra, "✏️ The time or place of your appointment has changed:")) == 1
+    assert len(received(coordinator, "✏️ The time or place of this request has changed:")) == 1
+    assert (
+        len(received(nasrin, "✏️ The appointment has changed – please check the time and place:"))
+        == 1
+    )
+    clock.now = utc(2026, 12, 4, 17)
+    await due(core)
+    assert len(received(nasrin, reminder)) == 2
+    assert len(received(zahra, reminder)) == 2
+
+
+async def test_counselling_hours_without_a_coordinator_reach_the_organisers_and_the_report(
+    room: Chatroom, core: Core, clock: FakeClock
+) -> None:
+    orga = await organiser(room, "orga", "de")
+    amal = await registered(room, "amal", "ar")
+    await amal.says("/interpreter")
+    await amal.taps("✅ I agree")
+    await amal.taps("🏢 Counselling hours of an organisation")
+    await amal.taps(ORG)
+    await amal.says("03.12.2026 10-11 Uhr")  # a time range: no question about the duration
+    await amal.presses("ip:l:ku")
+    await amal.presses("ip:v:sorani")
+    await amal.presses("ip:m:video")
+    await amal.presses("ip:g:any")
+    await amal.presses("ip:c:school")
+    await amal.taps("Without a name")
+    await amal.taps("📨 Send request")
+    [request] = await requests_of(core)
+    assert (request.duration_minutes, request.event_id) == (60, None)
+    [notice] = received(
+        orga,
+        "🆕 A request for an interpreter has come for your organisation, but it has no "
+        "coordinator to place it. Invite one with /invite coordinator.",
+    )
+    assert orga.t("🏷 Topic: {topic}", topic=orga.t("school and childcare")) in notice
+    clock.now = utc(2026, 12, 2, 9)
+    await due(core)
+    assert (
+        len(
+            received(orga, "⚠️ No interpreter was found in time for a request to your organisation:")
+        )
+        == 1
+    )
+    await orga.says("/report 01.11.2026 31.12.2026")
+    report = orga.last[0].attachment
+    assert report is not None
+    rows = list(csv.reader(io.StringIO(report.content.decode("utf-8-sig"))))
+    [counselling] = [r for r in rows if r[2] == "counselling hours"]
+    assert counselling[0] == ORG and counselling[-1] == "ku-sorani:unfilled=1"
+
+
+async def test_a_message_waiting_in_quiet_hours_goes_nowhere_once_the_interpreter_gave_up(
+    room: Chatroom, core: Core, clock: FakeClock
+) -> None:
+    _coordinator, nasrin, _javad = await pool_of_two(room, core, BOARD_AUTO)
+    event_id = await event_with_interpretation(core, utc(2026, 12, 2, 17))
+    zahra = await registered(room, "zahra", "fa")
+    await ask(zahra, event_id, language="fa", variety="dari", name="Zari")
+    open_notice(nasrin, CAN_TAKE)
+    await nasrin.taps("🙋 I take it")
+    clock.now = utc(2026, 11, 23, 22)  # 23:00 in Berlin: Nasrin's quiet hours
+    await zahra.says("/interpreter")
+    await zahra.taps("✉ Message the interpreter")
+    await zahra.says("آیا مدارکم را بیاورم؟")
+    await nasrin.says("/requests")
+    await nasrin.taps("🚫 I can no longer come")
+    clock.now = utc(2026, 11, 24, 7)
+    await core.delivery.run_once()
+    assert not [r for r in nasrin.inbox if "مدارکم" in plain(r.text)]
+    async with core.db.transaction() as s:
+        relays = list(
+            await s.scalars(select(OutboxMessage.id).where(OutboxMessage.kind == "interp_message"))
+        )
+    assert relays == []
+
+
+def test_only_texts_that_offer_interpretation_switch_it_on() -> None:
+    assert offers_interpretation("Auf Anfrage kann Sprachmittlung bereitgestellt werden.")
+    assert offers_interpretation("Interpretation into Arabic is available on request.")
+    assert offers_interpretation("Eine Lesung. Dolmetscher*innen für Farsi sind da.")
+    assert not offers_interpretation("Leider keine Sprachmittlung möglich.")
+    assert not offers_interpretation("Without interpretation. Eine Lesung auf Deutsch.")
+    assert not offers_interpretation("Eine Lesung auf Deutsch.")

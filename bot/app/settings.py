@@ -219,11 +219,11 @@ class Settings(BaseSettings):
     )
     interpreter_keep_days: int = Field(
         default=30,
-        ge=0,
+        ge=1,
         le=3650,
         validation_alias="TREFFPUNKT_INTERPRETER_KEEP_DAYS",
         description=(
-            "days after the start at which a request for an interpreter is anonymised "
+            "days after the appointment at which a request for an interpreter is anonymised "
             "(only its language and outcome stay, for the counts)"
         ),
     )

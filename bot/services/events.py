@@ -61,6 +61,26 @@ class EventPage:
     filtered: bool
 
 
+def interpreter_counts(counts: dict[tuple[str, str | None, str], int]) -> str:
+    """Requests for interpreters per language, variety and outcome, as a report cell:
+    ``ar-levantine:confirmed=2 fa-dari:unfilled=1``."""
+    return " ".join(
+        f"{language}{'-' + variety if variety else ''}:{status}={n}"
+        for (language, variety, status), n in sorted(
+            counts.items(), key=lambda item: (item[0][0], item[0][1] or "", item[0][2])
+        )
+    )
+
+
+async def counselling_counts(
+    db: Database, organisation_ids: Collection[int], first: datetime, last: datetime
+) -> dict[int, str]:
+    """Per organisation, its requests for interpreters for counselling hours (no event)."""
+    async with db.transaction() as s:
+        found = await InterpreterRepository(s).counts_without_event(organisation_ids, first, last)
+    return {organisation: interpreter_counts(counts) for organisation, counts in found.items()}
+
+
 def pick_text(texts: dict[str, TextRecord], order: Sequence[str]) -> TextRecord | None:
     """The first text in the reader's order of languages, else any text the event has."""
     for code in order:
@@ -298,13 +318,7 @@ class EventService:
                     " ".join(f"{k}:{v}" for k, v in sorted(r.languages.items())),
                     sent,
                     cant_come,
-                    " ".join(
-                        f"{language}{'-' + variety if variety else ''}:{status}={n}"
-                        for (language, variety, status), n in sorted(
-                            interpreting.get(r.event_id, {}).items(),
-                            key=lambda item: (item[0][0], item[0][1] or "", item[0][2]),
-                        )
-                    ),
+                    interpreter_counts(interpreting.get(r.event_id, {})),
                 )
             )
         return result

@@ -197,9 +197,11 @@ class ImportService:
             status="published",
         )
         changed += await events.set_text(event_id, locale, item.title[:300], item.description)
-        # Whether interpretation is offered follows the text; nobody is told of that alone.
-        text = f"{item.title}\n{item.description}"
-        await events.change(event_id, interpretation=offers_interpretation(text))
+        if {"title", "description"} & set(changed):
+            # A new text says anew whether interpretation is offered (an organiser's own
+            # choice in /editevent stays until then); nobody is told of that alone.
+            text = f"{item.title}\n{item.description}"
+            await events.change(event_id, interpretation=offers_interpretation(text))
         return changed
 
 

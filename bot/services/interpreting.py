@@ -147,8 +147,12 @@ def clean_name(raw: str) -> str | None:
 
 
 def offers_interpretation(text: str) -> bool:
-    """Whether an event's text offers interpretation ("Sprachmittlung auf Anfrage")."""
-    return bool(_OFFERED.search(text))
+    """Whether an event's text offers interpretation ("Auf Anfrage kann Sprachmittlung
+    bereitgestellt werden"), and does not say the opposite ("keine Dolmetscher")."""
+    for sentence in _SENTENCES.split(text):
+        if _OFFERED.search(sentence) and not _NEGATED.search(sentence):
+            return True
+    return False
 
 
 _OFFERED = re.compile(
@@ -156,6 +160,8 @@ _OFFERED = re.compile(
     r"|interpret(?:ation|ers?|ing)\b",
     re.I,
 )
+_NEGATED = re.compile(r"\b(?:kein\w*|nicht|ohne|no|not|without)\b", re.I)
+_SENTENCES = re.compile(r"(?<=[.!?])\s+|\n+")
 
 
 class InterpreterService:
@@ -168,12 +174,15 @@ class InterpreterService:
 
     # -- requesting -------------------------------------------------------------------------
 
-    async def events_open(self, user_id: int) -> list[int]:
+    def too_late(self, starts_at: datetime) -> bool:
+        """Whether a request for an appointment at ``starts_at`` comes too late to be placed."""
+        return starts_at - self.lead <= self.clock()
+
+    async def events_open(self) -> list[int]:
         """Upcoming events that offer interpretation and can still be asked for."""
         now = self.clock()
         async with self.db.transaction() as s:
-            ids = await InterpreterRepository(s).events_with_interpretation(now + self.lead)
-        return ids
+            return await InterpreterRepository(s).events_with_interpretation(now + self.lead)
 
     async def file(self, user_id: int, draft: Draft) -> InterpreterRequestRecord:
         """File a request (Refused: ``limit``, ``twice``, ``late``, ``not_offered``)."""
@@ -183,12 +192,13 @@ class InterpreterService:
             if await repo.open_count(user_id) >= self.open_limit:
                 raise Refused("limit")
             if draft.event_id is not None:
-                event = await EventRepository(s).get(draft.event_id)
+                # Locked: a cancellation of the event at the same moment comes before or after.
+                event = await EventRepository(s).get(draft.event_id, lock=True)
                 if event is None or event.status != "published" or not event.interpretation:
                     raise Refused("not_offered")
                 if await repo.live_for_event(user_id, draft.event_id) is not None:
                     raise Refused("twice")
-            if draft.starts_at - self.lead <= now:
+            if self.too_late(draft.starts_at):
                 raise Refused("late")
             request_id = await repo.add(
                 organisation_id=draft.organisation_id,
@@ -205,27 +215,37 @@ class InterpreterService:
                 created_at=now,
                 updated_at=now,
             )
-            request = await repo.get(request_id)
-            assert request is not None
+            request = await _get(s, request_id)
             await self._announce(s, request, now)
         return request
 
     async def _announce(self, s: Session, request: InterpreterRequestRecord, now: datetime) -> None:
-        """A request open (again): to the coordinators, or to the interpreters who may claim."""
+        """A request open (again): to the interpreters who may claim it, or to the
+        coordinators (also when nobody in the pool fits); without coordinators, to the
+        organisers, who can invite one."""
         repo = InterpreterRepository(s)
         pattern, _auto = await repo.pattern(request.organisation_id)
-        ref = f"{request.id}:{request.version}"
-        payload = {"request": request.id, "say": "new"}
+        say = "new"
         if pattern == "board":
             people = [i.user_id for i in await self._candidates(s, request)]
-            await queue(
-                s, TO_INTERPRETER, ref, people, payload, now=now, useful_until=self._due(request)
-            )
             if people:
+                await _tell(
+                    s,
+                    TO_INTERPRETER,
+                    request,
+                    "new",
+                    people,
+                    now=now,
+                    useful_until=self._due(request),
+                )
                 return
-            payload = {"request": request.id, "say": "nobody"}
+            say = "nobody"
         coordinators = await repo.coordinators(request.organisation_id)
-        await queue(s, TO_COORDINATOR, ref, coordinators, payload, now=now)
+        if coordinators:
+            await _tell(s, TO_COORDINATOR, request, say, coordinators, now=now)
+        else:
+            organisers = await repo.organisers(request.organisation_id)
+            await _tell(s, TO_ORGANISER, request, "no_coordinator", organisers, now=now)
 
     def _due(self, request: InterpreterRequestRecord) -> datetime:
         return request.starts_at - self.lead
@@ -242,6 +262,14 @@ class InterpreterService:
         async with self.db.transaction() as s:
             request = await InterpreterRepository(s).get(request_id)
             return await self._candidates(s, request) if request else []
+
+    async def may_take(self, user_id: int, request: InterpreterRequestRecord) -> bool:
+        """Whether the person is (still) a verified interpreter who fits the request."""
+        async with self.db.transaction() as s:
+            entries = await InterpreterRepository(s).of_user(user_id)
+        return any(
+            e.organisation_id == request.organisation_id and fits(e, request) for e in entries
+        )
 
     async def mine(self, user_id: int) -> list[InterpreterRequestRecord]:
         """The person's requests: the live ones, then what became of the others."""
@@ -269,14 +297,7 @@ class InterpreterService:
                 raise Refused("gone")
             if not request.live:
                 raise Refused(request.status)
-            await repo.move(
-                request_id,
-                from_status=(request.status,),
-                now=now,
-                status="cancelled",
-                cancelled_by="requester",
-            )
-            await _tell_cancelled(s, request, now)
+            await _cancel(s, request, "requester", now)
             return await _get(s, request_id)
 
     # -- the pool ---------------------------------------------------------------------------
@@ -285,7 +306,8 @@ class InterpreterService:
         self, user_id: int, organisation_id: int, *, name: str, languages: list[str], gender: str
     ) -> tuple[InterpreterRecord, bool]:
         """Join an organisation's pool (pledge given): waiting for a coordinator to verify.
-        (entry, new); a changed registration with a new language is verified again."""
+        (entry, new). Registering again changes languages, gender and name; a verification
+        (of the person) stays."""
         now = self.clock()
         async with self.db.transaction() as s:
             repo = InterpreterRepository(s)
@@ -294,12 +316,12 @@ class InterpreterService:
             )
             entry = await repo.interpreter(interpreter_id)
             assert entry is not None
-            if entry.status == "pending":
+            if new:
                 coordinators = await repo.coordinators(organisation_id)
                 await queue(
                     s,
                     POOL,
-                    f"p{interpreter_id}:{uuid.uuid4().hex[:12]}",
+                    f"p{interpreter_id}:registered",
                     [c for c in coordinators if c != user_id],
                     {"interpreter": interpreter_id, "say": "registered"},
                     now=now,
@@ -324,26 +346,30 @@ class InterpreterService:
         interpreter_id: int,
         action: Literal["verify", "pause", "resume", "remove"],
     ) -> InterpreterRecord:
-        """A coordinator verifies, pauses, resumes or removes an interpreter (the caller
-        checked that they coordinate the organisation). A paused or removed interpreter's
-        open requests go back to the pool; their confirmed ones too, and the requester hears."""
+        """A coordinator verifies (from pending), pauses (a verified one), resumes (a paused
+        one) or removes an interpreter; the caller checked that they coordinate the
+        organisation. What a paused or removed interpreter held goes back to the pool, and the
+        requesters hear."""
         now = self.clock()
+        allowed = {"verify": "pending", "pause": "verified", "resume": "paused"}
         async with self.db.transaction() as s:
             repo = InterpreterRepository(s)
             entry = await repo.interpreter(interpreter_id)
             if entry is None:
                 raise Refused("gone")
+            held = await repo.of_interpreters([entry.id])
             if action == "remove":
-                await self._release(s, entry, now)
                 await repo.remove(interpreter_id)
             else:
-                status = {"verify": "verified", "resume": "verified", "pause": "paused"}[action]
-                if action == "resume" and entry.status != "paused":
+                if entry.status != allowed[action]:
                     raise Refused(entry.status)
+                status = "paused" if action == "pause" else "verified"
                 if not await repo.set_status(interpreter_id, status, now=now):
                     raise Refused(entry.status)
-                if status == "paused":
-                    await self._release(s, entry, now)
+            if action in ("remove", "pause"):
+                # Gone from the candidates first: nothing they held is offered back to them.
+                for request in held:
+                    await self._reopen(s, request, now)
             await queue(
                 s,
                 POOL,
@@ -358,15 +384,9 @@ class InterpreterService:
             )
             return await repo.interpreter(interpreter_id) or entry
 
-    async def _release(self, s: Session, entry: InterpreterRecord, now: datetime) -> None:
-        """Everything an interpreter held goes back to the pool (they were paused, removed,
-        gave up or deleted their data)."""
-        for request in await InterpreterRepository(s).of_interpreters([entry.id]):
-            await self._reopen(s, request, now, told="reopened")
-
-    async def _reopen(
-        self, s: Session, request: InterpreterRequestRecord, now: datetime, *, told: str
-    ) -> None:
+    async def _reopen(self, s: Session, request: InterpreterRequestRecord, now: datetime) -> bool:
+        """The request is open again (its interpreter gave up, was paused or removed, or
+        left): the requester hears, and it is offered again."""
         repo = InterpreterRepository(s)
         if not await repo.move(
             request.id,
@@ -376,21 +396,15 @@ class InterpreterService:
             interpreter_id=None,
             reminded=None,
         ):
-            return
+            return False
+        await repo.drop_pending_relays(request.id)
         fresh = await _get(s, request.id)
-        if request.status == "confirmed" and request.user_id is not None:
-            await queue(
-                s,
-                TO_REQUESTER,
-                f"{fresh.id}:{fresh.version}",
-                [request.user_id],
-                {"request": fresh.id, "say": told},
-                now=now,
-                useful_until=request.starts_at,
-            )
+        told = "reopened" if request.status == "confirmed" else "searching"
+        await _tell_requester(s, fresh, told, now)
         await self._announce(s, fresh, now)
+        return True
 
-    async def set_pattern(self, actor: int, organisation_id: int, pattern: str, auto: bool) -> None:
+    async def set_pattern(self, organisation_id: int, pattern: str, auto: bool) -> None:
         async with self.db.transaction() as s:
             await InterpreterRepository(s).set_pattern(organisation_id, pattern, auto)
 
@@ -418,12 +432,13 @@ class InterpreterService:
         return Board(entries, claimable, mine)
 
     async def _entry_for(
-        self, s: Session, user_id: int, request: InterpreterRequestRecord
+        self, s: Session, user_id: int, request: InterpreterRequestRecord, *, verified: bool = True
     ) -> InterpreterRecord:
-        """The person's verified entry in the request's organisation's pool, or Refused."""
+        """The person's entry in the request's organisation's pool (verified, unless
+        ``verified`` is False: giving back what one holds needs no verification), or Refused."""
         for entry in await InterpreterRepository(s).of_user(user_id):
             if entry.organisation_id == request.organisation_id:
-                if entry.status != "verified":
+                if verified and entry.status != "verified":
                     raise Refused("unverified")
                 return entry
         raise Refused("not_interpreter")
@@ -449,14 +464,12 @@ class InterpreterService:
                 interpreter_id=entry.id,
                 reminded=self._passed(request, now) if auto else None,
             ):
-                raise Refused("taken" if request.status != "cancelled" else "cancelled")
+                raise Refused("taken" if request.live else request.status)
             fresh = await _get(s, request_id)
             await _tell_requester(s, fresh, status, now)
             if not auto:
                 coordinators = await repo.coordinators(request.organisation_id)
-                payload = {"request": request_id, "say": "claimed"}
-                ref = f"{fresh.id}:{fresh.version}"
-                await queue(s, TO_COORDINATOR, ref, coordinators, payload, now=now)
+                await _tell(s, TO_COORDINATOR, fresh, "claimed", coordinators, now=now)
             return fresh
 
     def _passed(self, request: InterpreterRequestRecord, now: datetime) -> int | None:
@@ -475,7 +488,7 @@ class InterpreterService:
             request = await repo.get(request_id, lock=True)
             if request is None:
                 raise Refused("gone")
-            entry = await self._entry_for(s, user_id, request)
+            entry = await self._entry_for(s, user_id, request, verified=accept)
             if request.status != "offered" or request.interpreter_id != entry.id:
                 raise Refused("not_yours" if request.live else request.status)
             coordinators = await repo.coordinators(request.organisation_id)
@@ -489,46 +502,45 @@ class InterpreterService:
                 )
                 fresh = await _get(s, request_id)
                 await _tell_requester(s, fresh, "confirmed", now)
-                payload = {"request": request_id, "say": "accepted"}
-            else:
-                await repo.move(
-                    request_id,
-                    from_status=("offered",),
-                    now=now,
-                    status="requested",
-                    interpreter_id=None,
-                )
-                fresh = await _get(s, request_id)
-                await _tell_requester(s, fresh, "searching", now)
-                payload = {"request": request_id, "say": "declined"}
-            ref = f"{fresh.id}:{fresh.version}"
-            await queue(s, TO_COORDINATOR, ref, coordinators, payload, now=now)
+                await _tell(s, TO_COORDINATOR, fresh, "accepted", coordinators, now=now)
+                return fresh
+            await repo.move(
+                request_id,
+                from_status=("offered",),
+                now=now,
+                status="requested",
+                interpreter_id=None,
+            )
+            fresh = await _get(s, request_id)
+            await _tell_requester(s, fresh, "searching", now)
+            await _tell(s, TO_COORDINATOR, fresh, "declined", coordinators, now=now)
             return fresh
 
     async def give_up(self, user_id: int, request_id: int) -> InterpreterRequestRecord:
         """A confirmed (or claiming) interpreter can no longer come: the request is open again,
-        the requester and the coordinators are told."""
+        the requester and the coordinators are told (at once when it is near)."""
         now = self.clock()
         async with self.db.transaction() as s:
             repo = InterpreterRepository(s)
             request = await repo.get(request_id, lock=True)
             if request is None:
                 raise Refused("gone")
-            entry = await self._entry_for(s, user_id, request)
+            entry = await self._entry_for(s, user_id, request, verified=False)
             if request.interpreter_id != entry.id or request.status not in ("claimed", "confirmed"):
                 raise Refused("not_yours")
+            await self._reopen(s, request, now)
+            fresh = await _get(s, request_id)
             coordinators = await repo.coordinators(request.organisation_id)
-            await queue(
+            await _tell(
                 s,
                 TO_COORDINATOR,
-                f"{request.id}:{request.version + 1}",
+                fresh,
+                "withdrew",
                 coordinators,
-                {"request": request_id, "say": "withdrew"},
                 now=now,
                 urgent=request.starts_at - now < URGENT,
             )
-            await self._reopen(s, request, now, told="reopened")
-            return await _get(s, request_id)
+            return fresh
 
     # -- coordinators' side -----------------------------------------------------------------
 
@@ -562,17 +574,41 @@ class InterpreterService:
                 interpreter_id=interpreter_id,
             )
             fresh = await _get(s, request_id)
-            ref = f"{fresh.id}:{fresh.version}"
-            await queue(
+            await _tell(
                 s,
                 TO_INTERPRETER,
-                ref,
+                fresh,
+                "offer",
                 [chosen.user_id],
-                {"request": request_id, "say": "offer"},
                 now=now,
                 useful_until=self._due(fresh),
             )
             await _tell_requester(s, fresh, "offered", now)
+            return fresh
+
+    async def take_back(self, actor: int, request_id: int) -> InterpreterRequestRecord:
+        """A coordinator takes back an offer nobody answers: the request is open again (to
+        offer it to someone else); the interpreter asked is told."""
+        now = self.clock()
+        async with self.db.transaction() as s:
+            repo = InterpreterRepository(s)
+            request = await repo.get(request_id, lock=True)
+            if request is None:
+                raise Refused("gone")
+            if request.status != "offered":
+                raise Refused("taken" if request.live else request.status)
+            interpreter = await _interpreter_of(s, request)
+            await repo.move(
+                request_id,
+                from_status=("offered",),
+                now=now,
+                status="requested",
+                interpreter_id=None,
+            )
+            fresh = await _get(s, request_id)
+            if interpreter is not None:
+                await _tell(s, TO_INTERPRETER, fresh, "withdrawn", [interpreter.user_id], now=now)
+            await _tell_requester(s, fresh, "searching", now)
             return fresh
 
     async def decide_claim(
@@ -589,6 +625,8 @@ class InterpreterService:
                 raise Refused("taken" if request.live else request.status)
             interpreter = await repo.interpreter(request.interpreter_id)
             if confirm:
+                if interpreter is None or interpreter.status != "verified":
+                    raise Refused("unverified")
                 await repo.move(
                     request_id,
                     from_status=("claimed",),
@@ -598,7 +636,6 @@ class InterpreterService:
                 )
                 fresh = await _get(s, request_id)
                 await _tell_requester(s, fresh, "confirmed", now)
-                say = "confirmed"
             else:
                 await repo.move(
                     request_id,
@@ -609,14 +646,14 @@ class InterpreterService:
                 )
                 fresh = await _get(s, request_id)
                 await _tell_requester(s, fresh, "searching", now)
-                say = "rejected"
             if interpreter is not None:
-                await queue(
+                say = "confirmed" if confirm else "rejected"
+                await _tell(
                     s,
                     TO_INTERPRETER,
-                    f"{fresh.id}:{fresh.version}",
+                    fresh,
+                    say,
                     [interpreter.user_id],
-                    {"request": request_id, "say": say},
                     now=now,
                     useful_until=request.starts_at,
                 )
@@ -672,8 +709,6 @@ class InterpreterService:
         async with self.db.transaction() as s:
             return await InterpreterRepository(s).counts(event_ids)
 
-    # -- events changing --------------------------------------------------------------------
-
     # -- due work (the "interpreting" alarm) ------------------------------------------------
 
     async def run_due(self) -> int:
@@ -707,7 +742,7 @@ class InterpreterService:
         request = await repo.get(request_id, lock=True)
         if request is None:
             return
-        if request.status in ("requested", "offered", "claimed"):
+        if request.open:
             await repo.move(request_id, from_status=(request.status,), now=now, status="unfilled")
         elif request.status == "confirmed":
             await repo.move(request_id, from_status=("confirmed",), now=now, status="done")
@@ -729,18 +764,15 @@ class InterpreterService:
                 return
             fresh = await _get(s, request_id)
             await _tell_requester(s, fresh, "unfilled", now)
-            ref = f"{fresh.id}:{fresh.version}"
-            payload = {"request": request_id, "say": "unfilled"}
-            people = await repo.organisers(request.organisation_id)
-            await queue(s, TO_ORGANISER, ref, people, payload, now=now)
+            organisers = await repo.organisers(request.organisation_id)
+            await _tell(s, TO_ORGANISER, fresh, "unfilled", organisers, now=now)
             coordinators = [
-                c for c in await repo.coordinators(request.organisation_id) if c not in people
+                c for c in await repo.coordinators(request.organisation_id) if c not in organisers
             ]
-            await queue(s, TO_COORDINATOR, ref, coordinators, payload, now=now)
-            if request.interpreter_id is not None and request.status in ("offered", "claimed"):
-                entry = await repo.interpreter(request.interpreter_id)
-                if entry is not None:
-                    await queue(s, TO_INTERPRETER, ref, [entry.user_id], payload, now=now)
+            await _tell(s, TO_COORDINATOR, fresh, "unfilled", coordinators, now=now)
+            interpreter = await _interpreter_of(s, request)
+            if interpreter is not None:
+                await _tell(s, TO_INTERPRETER, fresh, "unfilled", [interpreter.user_id], now=now)
 
     async def _remind(self, request_id: int, now: datetime) -> None:
         async with self.db.transaction() as s:
@@ -764,10 +796,11 @@ class InterpreterService:
                 people.append(interpreter.user_id)
             if request.user_id is not None:
                 people.append(request.user_id)
+            # The start is in the reference: an appointment moved later is reminded again.
             await queue(
                 s,
                 REMINDER,
-                f"{request_id}:r{minutes}",
+                f"{request_id}:r{minutes}:{int(request.starts_at.timestamp())}",
                 people,
                 {"request": request_id, "minutes": minutes},
                 now=now,
@@ -789,40 +822,64 @@ class InterpreterService:
         repo = InterpreterRepository(s)
         for request in await repo.of_requester(user_id):
             if request.live:
-                await repo.move(
-                    request.id,
-                    from_status=(request.status,),
-                    now=now,
-                    status="cancelled",
-                    cancelled_by="requester",
-                )
-                await _tell_cancelled(s, request, now)
-        for entry in await repo.of_user(user_id):
-            for request in await repo.of_interpreters([entry.id]):
-                await self._reopen(s, request, now, told="reopened")
+                await _cancel(s, request, "requester", now)
+        entries = await repo.of_user(user_id)
+        held = await repo.of_interpreters([e.id for e in entries])
+        for entry in entries:
+            await repo.remove(entry.id)
+        for request in held:
+            await self._reopen(s, request, now)
 
 
 # -- shared by the service and by changes to events (inside their unit of work) --------
 
 
-async def _tell_cancelled(s: Session, request: InterpreterRequestRecord, now: datetime) -> None:
-    """A request was cancelled: its interpreter (at once when it is near) and the
-    coordinators hear of it."""
-    ref = f"{request.id}:{request.version + 1}"
-    payload = {"request": request.id, "say": "cancelled"}
+async def _tell(
+    s: Session,
+    kind: str,
+    request: InterpreterRequestRecord,
+    say: str,
+    people: Iterable[int],
+    *,
+    now: datetime,
+    urgent: bool = False,
+    useful_until: datetime | None = None,
+    extra: dict[str, object] | None = None,
+) -> None:
+    """A notice about a request at its current version: one reference per version and kind
+    of news, so two notices of one change never swallow each other, and a retry adds none."""
+    payload: dict[str, object] = {"request": request.id, "say": say, **(extra or {})}
+    await queue(
+        s,
+        kind,
+        f"{request.id}:{request.version}:{say}",
+        people,
+        payload,
+        now=now,
+        urgent=urgent,
+        useful_until=useful_until,
+    )
+
+
+async def _cancel(s: Session, request: InterpreterRequestRecord, by: str, now: datetime) -> bool:
+    """Cancel a live request: its interpreter (at once when it is near) and the coordinators
+    hear of it; relayed messages not yet sent go."""
+    repo = InterpreterRepository(s)
+    if not await repo.move(
+        request.id, from_status=(request.status,), now=now, status="cancelled", cancelled_by=by
+    ):
+        return False
+    await repo.drop_pending_relays(request.id)
+    fresh = await _get(s, request.id)
     interpreter = await _interpreter_of(s, request)
     if interpreter is not None:
-        await queue(
-            s,
-            TO_INTERPRETER,
-            ref,
-            [interpreter.user_id],
-            payload,
-            now=now,
-            urgent=request.starts_at - now < URGENT,
+        near = request.starts_at - now < URGENT
+        await _tell(
+            s, TO_INTERPRETER, fresh, "cancelled", [interpreter.user_id], now=now, urgent=near
         )
-    coordinators = await InterpreterRepository(s).coordinators(request.organisation_id)
-    await queue(s, TO_COORDINATOR, ref, coordinators, payload, now=now)
+    coordinators = await repo.coordinators(request.organisation_id)
+    await _tell(s, TO_COORDINATOR, fresh, "cancelled", coordinators, now=now)
+    return True
 
 
 async def _interpreter_of(
@@ -842,41 +899,31 @@ async def _get(s: Session, request_id: int) -> InterpreterRequestRecord:
 async def _tell_requester(
     s: Session, request: InterpreterRequestRecord, say: str, now: datetime
 ) -> None:
-    if request.user_id is None:
-        return
-    await queue(
-        s,
-        TO_REQUESTER,
-        f"{request.id}:{request.version}",
-        [request.user_id],
-        {"request": request.id, "say": say},
-        now=now,
-        useful_until=request.starts_at,
-    )
+    if request.user_id is not None:
+        await _tell(
+            s,
+            TO_REQUESTER,
+            request,
+            say,
+            [request.user_id],
+            now=now,
+            useful_until=request.starts_at,
+        )
 
 
 async def on_event_cancelled(s: Session, event_id: int, now: datetime) -> None:
     """The organiser cancelled the event: its requests are cancelled; the requester and
     the interpreter (at once when it is near) are told."""
-    repo = InterpreterRepository(s)
-    for request in await repo.live_of_event(event_id):
-        await repo.move(
-            request.id,
-            from_status=(request.status,),
-            now=now,
-            status="cancelled",
-            cancelled_by="organiser",
-        )
-        await _tell_cancelled(s, request, now)
-        fresh = await _get(s, request.id)
-        await _tell_requester(s, fresh, "cancelled", now)
+    for request in await InterpreterRepository(s).live_of_event(event_id, lock=True):
+        if await _cancel(s, request, "organiser", now):
+            await _tell_requester(s, await _get(s, request.id), "cancelled", now)
 
 
 async def on_event_changed(
     s: Session, event_id: int, changed: Iterable[str], now: datetime
 ) -> None:
-    """The event moved (time or place): the requests follow its new time, and the
-    interpreter is told (at once when it is near)."""
+    """The event moved (time or place): its requests follow the new time; the requester, the
+    coordinators and the interpreter (at once when it is near) are told."""
     relevant = {"starts_at", "ends_at", "place", "online_url"} & set(changed)
     if not relevant:
         return
@@ -884,7 +931,7 @@ async def on_event_changed(
     event = await EventRepository(s).get(event_id)
     if event is None:
         return
-    for request in await repo.live_of_event(event_id):
+    for request in await repo.live_of_event(event_id, lock=True):
         values: dict[str, object] = {}
         if event.starts_at != request.starts_at:
             values["starts_at"] = event.starts_at
@@ -893,17 +940,15 @@ async def on_event_changed(
             values["duration_minutes"] = int(
                 (event.ends_at - event.starts_at).total_seconds() // 60
             )
-        await repo.move(request.id, from_status=(request.status,), now=now, **values)
+        if not await repo.move(request.id, from_status=(request.status,), now=now, **values):
+            continue
         fresh = await _get(s, request.id)
         near = min(request.starts_at, event.starts_at) - now < URGENT
         interpreter = await _interpreter_of(s, fresh)
         if interpreter is not None:
-            await queue(
-                s,
-                TO_INTERPRETER,
-                f"{fresh.id}:{fresh.version}",
-                [interpreter.user_id],
-                {"request": fresh.id, "say": "changed", "changed": sorted(relevant)},
-                now=now,
-                urgent=near,
+            await _tell(
+                s, TO_INTERPRETER, fresh, "changed", [interpreter.user_id], now=now, urgent=near
             )
+        await _tell_requester(s, fresh, "changed", now)
+        coordinators = await repo.coordinators(request.organisation_id)
+        await _tell(s, TO_COORDINATOR, fresh, "changed", coordinators, now=now)

@@ -79,8 +79,8 @@ class InterpreterRepository:
         gender: str,
         now: datetime,
     ) -> tuple[int, bool]:
-        """Add the person to the pool, or change their languages; (id, new). A changed
-        registration keeps its verification only if no language was added."""
+        """Add the person to the pool, or change their languages, gender and name; (id, new).
+        Verification is of the person: it stays."""
         row = await self.session.scalar(
             select(Interpreter).where(
                 Interpreter.organisation_id == organisation_id, Interpreter.user_id == user_id
@@ -100,9 +100,6 @@ class InterpreterRepository:
             self.session.add(row)
             await self.session.flush()
             return row.id, True
-        if set(languages) - set(row.languages or ()):
-            row.status = "pending"
-            row.verified_at = None
         row.name, row.languages, row.gender, row.pledged_at = name, languages, gender, now
         await self.session.flush()
         return row.id, False
@@ -278,9 +275,32 @@ class InterpreterRepository:
         )
         return bool(getattr(result, "rowcount", 0))
 
-    async def live_of_event(self, event_id: int) -> list[InterpreterRequestRecord]:
-        return await self._many(
-            InterpreterRequest.event_id == event_id, InterpreterRequest.status.in_(LIVE)
+    async def live_of_event(
+        self, event_id: int, *, lock: bool = False
+    ) -> list[InterpreterRequestRecord]:
+        """The event's live requests; ``lock``ed, a claim or offer at the same moment comes
+        before or after the change (PostgreSQL; SQLite has one writer anyway)."""
+        query = (
+            self._select()
+            .where(
+                InterpreterRequest.event_id == event_id,
+                InterpreterRequest.status.in_(LIVE),
+                InterpreterRequest.anonymised_at.is_(None),
+            )
+            .order_by(InterpreterRequest.id)
+        )
+        if lock:
+            query = query.with_for_update(of=InterpreterRequest)
+        return [_request(r[0], r[1]) for r in await self.session.execute(query)]
+
+    async def drop_pending_relays(self, request_id: int) -> None:
+        """Relayed messages not yet sent go when the two sides are no longer together."""
+        await self.session.execute(
+            delete(OutboxMessage).where(
+                OutboxMessage.kind == "interp_message",
+                OutboxMessage.status == "pending",
+                OutboxMessage.ref.like(f"{request_id}:m%"),
+            )
         )
 
     # -- due work ---------------------------------------------------------------------------
@@ -304,14 +324,9 @@ class InterpreterRepository:
         for request_id, at, starts_at in await self._confirmed_next(offsets, now):
             if at <= now:
                 (remind if at < starts_at else done).append(request_id)
-        anonymise = list(
-            await self.session.scalars(
-                select(InterpreterRequest.id).where(
-                    InterpreterRequest.starts_at <= now - keep,
-                    InterpreterRequest.anonymised_at.is_(None),
-                )
-            )
-        )
+        anonymise = [
+            request_id for request_id, ends in await self._ends(now - keep) if ends <= now - keep
+        ]
         return unfilled, done, remind, anonymise
 
     async def _confirmed_next(
@@ -343,17 +358,26 @@ class InterpreterRepository:
                 InterpreterRequest.anonymised_at.is_(None),
             )
         )
-        oldest = await self.session.scalar(
-            select(func.min(InterpreterRequest.starts_at)).where(
-                InterpreterRequest.anonymised_at.is_(None)
-            )
-        )
+        ends = [end for _id, end in await self._ends(None)]
         candidates = [at for _id, at, _start in await self._confirmed_next(offsets, now)]
         if open_start is not None:
             candidates.append(open_start - lead)
-        if oldest is not None:
-            candidates.append(oldest + keep)
+        if ends:
+            candidates.append(min(ends) + keep)
         return min(candidates, default=None)
+
+    async def _ends(self, started_by: datetime | None) -> list[tuple[int, datetime]]:
+        """Requests not anonymised yet (that started by ``started_by``) with their ends: the
+        retention counts from the end of the appointment."""
+        query = select(
+            InterpreterRequest.id,
+            InterpreterRequest.starts_at,
+            InterpreterRequest.duration_minutes,
+        ).where(InterpreterRequest.anonymised_at.is_(None))
+        if started_by is not None:
+            query = query.where(InterpreterRequest.starts_at <= started_by)
+        rows = await self.session.execute(query)
+        return [(r[0], r[1] + timedelta(minutes=r[2])) for r in rows]
 
     async def anonymise(self, request_id: int, now: datetime) -> None:
         """Nothing of the request points at a person any more; the counts stay."""
@@ -408,6 +432,37 @@ class InterpreterRepository:
             if event_id is None:
                 continue
             result.setdefault(event_id, {})[(language, variety, status)] = int(n)
+        return result
+
+    async def counts_without_event(
+        self, organisation_ids: Collection[int], first: datetime, last: datetime
+    ) -> dict[int, dict[tuple[str, str | None, str], int]]:
+        """Per organisation: requests for counselling hours (no event) in the period, per
+        (language, variety, status), anonymised ones included."""
+        rows = await self.session.execute(
+            select(
+                InterpreterRequest.organisation_id,
+                InterpreterRequest.language,
+                InterpreterRequest.variety,
+                InterpreterRequest.status,
+                func.count(),
+            )
+            .where(
+                InterpreterRequest.event_id.is_(None),
+                InterpreterRequest.organisation_id.in_(list(organisation_ids)),
+                InterpreterRequest.starts_at >= first,
+                InterpreterRequest.starts_at <= last,
+            )
+            .group_by(
+                InterpreterRequest.organisation_id,
+                InterpreterRequest.language,
+                InterpreterRequest.variety,
+                InterpreterRequest.status,
+            )
+        )
+        result: dict[int, dict[tuple[str, str | None, str], int]] = {}
+        for organisation_id, language, variety, status, n in rows:
+            result.setdefault(organisation_id, {})[(language, variety, status)] = int(n)
         return result
 
     async def events_with_interpretation(self, now: datetime) -> list[int]:
