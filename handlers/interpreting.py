@@ -343,26 +343,38 @@ async def on_new(ctx: Context, press: NewRequest) -> Reply:
 
 async def _begin(ctx: Context, event_id: int | None, *, pressed: bool) -> Reply:
     """The conversation, unless it could only end in a refusal: said at once instead."""
+    if await ctx.services.interpreting.open_count(ctx.me.id) >= ctx.settings.interpreter_open_limit:
+        return Reply(fmt(_refusal("limit", ctx)))
     data: dict[str, Any] = {}
     if event_id is not None:
-        services = ctx.services.interpreting
         view = await ctx.services.events.view(event_id, None)
-        if view is None or view.event.status != "published" or not view.event.interpretation:
-            return Reply(fmt(_refusal("not_offered")))
-        asked = (await services.for_events(ctx.me.id, [event_id])).get(event_id)
-        if asked is not None:
-            text = await describe(
-                ctx.services,
-                asked,
-                ctx.tz,
-                for_whom="requester",
-                interpreter=await _interpreter(ctx, asked),
-            )
-            return Reply(join([fmt(_refusal("twice")), text], "\n\n"), _requester_buttons(asked))
-        if services.too_late(view.event.starts_at):
-            return Reply(fmt(_refusal("late", ctx)))
+        refusal = await _cannot_ask(ctx, view)
+        if refusal is not None:
+            return refusal
+        assert view is not None
         data = _event_data(view)
     return await ctx.conversations.begin(ctx, WIZARD, "consent", data, pressed=pressed)
+
+
+async def _cannot_ask(ctx: Context, view: EventView | None) -> Reply | None:
+    """Why no interpreter can be asked for this event (None: one can): it offers none, the
+    person asked already (their request is shown), or it is too late."""
+    if view is None or view.event.status != "published" or not view.event.interpretation:
+        return Reply(fmt(_refusal("not_offered")))
+    event_id = view.event.id
+    asked = (await ctx.services.interpreting.for_events(ctx.me.id, [event_id])).get(event_id)
+    if asked is not None:
+        text = await describe(
+            ctx.services,
+            asked,
+            ctx.tz,
+            for_whom="requester",
+            interpreter=await _interpreter(ctx, asked),
+        )
+        return Reply(join([fmt(_refusal("twice")), text], "\n\n"), _requester_buttons(asked))
+    if ctx.services.interpreting.too_late(view.event.starts_at):
+        return Reply(fmt(_refusal("late", ctx)))
+    return None
 
 
 def _event_data(view: EventView) -> dict[str, Any]:
@@ -446,8 +458,9 @@ async def _event(turn: Turn) -> Outcome:
             turn.data.pop(key, None)
         return Goto("organisation")
     view = await turn.ctx.services.events.view(turn.press.event, None)
-    if view is None or view.event.status != "published" or not view.event.interpretation:
-        return Stay(Reply(fmt(_refusal("not_offered"))))
+    refusal = await _cannot_ask(turn.ctx, view)
+    if refusal is not None or view is None:
+        return Stay(refusal or Reply(fmt(_refusal("not_offered"))))
     turn.data.update(_event_data(view))
     return Goto("language")
 

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from bot.app.core import Core
 from bot.i18n.text import plain
-from bot.services.interpreting import LANGUAGES, offers_interpretation
+from bot.services.interpreting import LANGUAGES, Draft, offers_interpretation
 from storage.models import AuditEntry, Event, Interpreter, InterpreterRequest, OutboxMessage
 from storage.repositories import CatalogRepository
 from tests.fakes import Chatroom, FakeClock, Person, registered
@@ -542,7 +542,7 @@ async def test_counselling_hours_in_farsi_with_a_topic_and_the_limit_on_open_req
     await organiser(room, "orga", "de")
     coordinator = await coordinator_of_org(room)
     zahra = await registered(room, "zahra", "fa")
-    for n in range(4):
+    for n in range(3):
         await zahra.says("/interpreter")
         if n:
             await zahra.taps("➕ New request")
@@ -566,18 +566,44 @@ async def test_counselling_hours_in_farsi_with_a_topic_and_the_limit_on_open_req
             n=30,
         )
         await zahra.taps("Without a name")
+        if n == 2:
+            # Meanwhile a third request was sent from her other messenger: this one is one
+            # too many when it is sent.
+            first = (await requests_of(core))[0]
+            await core.services.interpreting.file(
+                first.user_id or 0,
+                Draft(
+                    ORG_NUMBER,
+                    None,
+                    "fa",
+                    None,
+                    "phone",
+                    "any",
+                    "health",
+                    utc(2026, 12, 9, 9),
+                    60,
+                    None,
+                ),
+            )
         await zahra.taps("📨 Send request")
-    zahra.sees_n(
+    limit = (
         "You already have {n} open request for an interpreter. Please cancel it "
         "(/interpreter) before you make another.",
         "You already have {n} open requests for an interpreter. Please cancel one "
         "(/interpreter) before you make another.",
-        3,
     )
+    zahra.sees_n(*limit, 3)
+    # A fourth is refused at once, before any question.
+    await zahra.says("/interpreter")
+    await zahra.taps("➕ New request")
+    zahra.sees_n(*limit, 3)
+    assert not consent_asked(zahra)
     requests = await requests_of(core)
     assert [(r.topic, r.mode, r.duration_minutes, r.event_id) for r in requests] == [
-        ("health", "phone", 90, None)
-    ] * 3
+        ("health", "phone", 90, None),
+        ("health", "phone", 90, None),
+        ("health", "phone", 60, None),
+    ]
     [first, *_rest] = received(coordinator, NEW_FOR_COORDINATOR)
     assert coordinator.t("🏢 Counselling hours at {organisation}", organisation=ORG) in first
     assert coordinator.t("🏷 Topic: {topic}", topic=coordinator.t("health")) in first

@@ -271,6 +271,11 @@ class InterpreterService:
             e.organisation_id == request.organisation_id and fits(e, request) for e in entries
         )
 
+    async def open_count(self, user_id: int) -> int:
+        """The person's requests that are not finished (the limit counts these)."""
+        async with self.db.transaction() as s:
+            return await InterpreterRepository(s).open_count(user_id)
+
     async def mine(self, user_id: int) -> list[InterpreterRequestRecord]:
         """The person's requests: the live ones, then what became of the others."""
         async with self.db.transaction() as s:
