@@ -752,7 +752,8 @@ async def on_action(ctx: Context, press: RequestAction) -> Reply | list[Reply]:
         if verb == "k":
             if request.user_id != ctx.me.id:
                 raise StaleButton("not the requester")
-            return Reply(fmt(_("Your request stays as it is.")), replace=True)
+            kept = _("Your request stays as it is.")
+            return Reply(fmt(kept), toast=kept, toast_only=True)
         if verb == "m":
             side = await services.side_of(ctx.me.id, request)
             if side is None:
