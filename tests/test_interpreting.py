@@ -569,9 +569,9 @@ async def test_counselling_hours_in_farsi_with_a_topic_and_the_limit_on_open_req
         if n == 2:
             # Meanwhile a third request was sent from her other messenger: this one is one
             # too many when it is sent.
-            first = (await requests_of(core))[0]
+            earlier = (await requests_of(core))[0]
             await core.services.interpreting.file(
-                first.user_id or 0,
+                earlier.user_id or 0,
                 Draft(
                     ORG_NUMBER,
                     None,
@@ -604,9 +604,9 @@ async def test_counselling_hours_in_farsi_with_a_topic_and_the_limit_on_open_req
         ("health", "phone", 90, None),
         ("health", "phone", 60, None),
     ]
-    [first, *_rest] = received(coordinator, NEW_FOR_COORDINATOR)
-    assert coordinator.t("🏢 Counselling hours at {organisation}", organisation=ORG) in first
-    assert coordinator.t("🏷 Topic: {topic}", topic=coordinator.t("health")) in first
+    [notice, *_rest] = received(coordinator, NEW_FOR_COORDINATOR)
+    assert coordinator.t("🏢 Counselling hours at {organisation}", organisation=ORG) in notice
+    assert coordinator.t("🏷 Topic: {topic}", topic=coordinator.t("health")) in notice
 
 
 async def test_not_going_offers_to_cancel_and_groups_see_nothing_of_it(
