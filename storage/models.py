@@ -247,6 +247,10 @@ class OutboxMessage(Base):
     # The idempotency key of the send (Matrix txn id): the same on every attempt, after a
     # restart too, so the homeserver drops a repeat of a send that arrived.
     send_key: Mapped[str | None] = mapped_column(String(64))
+    # The process (TREFFPUNKT_INSTANCE) that claimed the row for sending, and until when the
+    # claim holds: other workers leave it alone until then; after, it is taken over.
+    claimed_by: Mapped[str | None] = mapped_column(String(64))
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 

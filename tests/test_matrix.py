@@ -405,8 +405,9 @@ async def test_a_notice_in_flight_at_a_crash_is_sent_again_with_its_txn_id_and_a
                 assert user_id is not None
                 outbox = OutboxRepository(s)
                 assert await outbox.add(NEW_EVENT, str(treff), user_id, {"event_id": treff})
-                row = (await outbox.claim(1))[0]
-                await outbox.start_sending(row.id, key)
+                now = datetime.now(UTC)
+                row = (await outbox.claim(1, now, owner="crashed", lease=timedelta(0)))[0]
+                await outbox.start_sending(row.id, key, owner="crashed")
             before = len(p.heard)
             url = f"{synapse.url}/_matrix/client/v3/rooms/{p.room_id}/send/m.room.message/{key}.0"
             request = urllib.request.Request(  # noqa: S310

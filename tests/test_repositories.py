@@ -182,7 +182,7 @@ async def test_settled_broadcasts_are_found_in_one_query(db: Database) -> None:
         ]
         for broadcast_id in ids:
             await outbox.add_many("broadcast", str(broadcast_id), readers, {})
-        claimed = await outbox.claim(100)
+        claimed = await outbox.claim(100, datetime.now(UTC), owner="t", lease=timedelta(0))
         for row in claimed:
             # The first broadcast is all final; the second has one row still pending.
             if row.ref == str(ids[0]) or (row.ref == str(ids[1]) and row.user_id != readers[0]):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import re
+import socket
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, Literal, Self
@@ -205,6 +206,17 @@ class Settings(BaseSettings):
         description=(
             "hours a free seat stays offered to the next person waiting (less close to the "
             "event: at most half the time left, and never past the registration deadline)"
+        ),
+    )
+    instance: str = Field(
+        default_factory=socket.gethostname,
+        min_length=1,
+        max_length=64,
+        validation_alias="TREFFPUNKT_INSTANCE",
+        description=(
+            "this process's name among several sharing one database (default: the host name; "
+            "give each process on one host its own): the outbox rows it is sending carry it, "
+            "so that a restart under the same name settles its own rows at once"
         ),
     )
     interpreter_lead_hours: float = Field(

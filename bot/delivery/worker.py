@@ -11,6 +11,12 @@ count as attempts; other errors are retried with exponential backoff and jitter.
 A platform that drops a repeated send carrying the same key (Matrix: the transaction id) gets
 one key per row, stored with the row before the first attempt: every retry, also one after a
 crash, sends with that key, so the row arrives exactly once instead of becoming ``unknown``.
+
+Several processes may deliver from one PostgreSQL database. A worker claims a batch of rows
+for its process (``TREFFPUNKT_INSTANCE``) for a while (``LEASE``), selected ``FOR UPDATE SKIP
+LOCKED`` and marked in the same transaction, so no other worker takes them; it hands a row to
+the transport only while the claim is still its own. Rows of a process that died are taken over
+when their claim runs out; a process restarted under the same name settles its own at once.
 """
 
 from __future__ import annotations
@@ -43,6 +49,11 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 6
 BATCH = 200
 MAX_BACKOFF = 300.0
+# How long a claimed batch stays this process's: far longer than sending it takes, even
+# through a long rate-limit pause; after it, another process takes the rows over.
+LEASE = timedelta(minutes=10)
+# How often a running worker settles the rows of processes that died (their claims ran out).
+TAKEOVER_EVERY = 60.0
 
 
 class Sender(Protocol):
@@ -117,10 +128,17 @@ class DeliveryWorker:
     def wake(self) -> None:
         self._wake.set()
 
+    @property
+    def owner(self) -> str:
+        """This process's name on the rows it claims."""
+        return self.settings.instance
+
     async def recover(self) -> int:
-        """Rows left in flight by a crash become ``unknown``; returns how many."""
+        """Rows left in flight by a crash of this process, or of another one whose claim ran
+        out, become ``unknown`` (or are sent again with their key); returns how many."""
+        now = self.services.users.clock()
         async with self.services.db.transaction() as s:
-            return await OutboxRepository(s).recover()
+            return await OutboxRepository(s).recover(self.owner, now)
 
     async def run_once(self) -> int:
         """Send every row that is due now, each at most once per round; returns rows handled."""
@@ -130,24 +148,35 @@ class DeliveryWorker:
     async def _round_once(self) -> int:
         for callback in self.before_round:
             await callback()
-        seen: set[int] = set()
+        handled = 0
         while not self._stopping:
             now = self.services.users.clock()
-            # Claiming only reads: a round with nothing due takes no SQLite write lock.
+            # A round with nothing due only reads: it takes no SQLite write lock.
             async with self.services.db.unit_of_work(write=False) as unit:
-                claimed = await OutboxRepository(unit.session).claim(BATCH + len(seen), now)
-                rows = [r for r in claimed if r.id not in seen]
+                if not await OutboxRepository(unit.session).any_due(now):
+                    break
+            async with self.services.db.transaction() as s:
+                rows = await OutboxRepository(s).claim(BATCH, now, owner=self.owner, lease=LEASE)
             if not rows:
                 break
+            # A row handled here is final, or due again only later (backoff, a rate limit):
+            # each row goes at most once per round, and a batch is never larger than BATCH.
             for row in rows:
                 if self._stopping:
                     break
-                seen.add(row.id)
+                handled += 1
                 await self._deliver(row)
+            if self._stopping:
+                await self._release(rows)
         self._rendered.clear()  # a message edited meanwhile is rendered anew next round
         for callback in self.after_round:
             await callback()
-        return len(seen)
+        return handled
+
+    async def _release(self, rows: list[OutboxRecord]) -> None:
+        """Stopping: the claimed rows not sent go back at once (not after the claim runs out)."""
+        async with self.services.db.transaction() as s:
+            await OutboxRepository(s).release([r.id for r in rows], self.owner)
 
     async def _recipient(self, user_id: int) -> tuple[UserRecord | None, IdentityRecord | None]:
         async with self.services.db.transaction() as s:
@@ -208,7 +237,10 @@ class DeliveryWorker:
                 await self._record(row, Outcome("unknown", "tried before on another messenger"))
                 return
         async with self.services.db.transaction() as s:
-            await OutboxRepository(s).start_sending(row.id, sent_with)
+            mine = await OutboxRepository(s).start_sending(row.id, sent_with, owner=self.owner)
+        if not mine:
+            log.info("outbox row %d was taken over by another process; not sent here", row.id)
+            return
         outcome, chat_id = await self._send(sender, row, target.chat_id, reply, sent_with)
         await self._record(row, outcome, target, chat_id)
 
@@ -256,7 +288,13 @@ class DeliveryWorker:
     async def run(self, idle_seconds: float = 2.0) -> None:
         """Deliver until :meth:`stop`; woken at once after each update, else every few seconds."""
         await self.recover()
+        loop = asyncio.get_running_loop()
+        settled = loop.time()
         while not self._stopping:
+            if loop.time() - settled >= TAKEOVER_EVERY:
+                settled = loop.time()
+                with contextlib.suppress(Exception):
+                    await self.recover()
             try:
                 await self.run_once()
             except Exception as exc:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select, true, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -78,47 +78,116 @@ class OutboxRepository:
             added += int(getattr(result, "rowcount", 0) or 0)
         return added
 
-    async def claim(self, limit: int, now: datetime | None = None) -> list[OutboxRecord]:
-        """Pending rows that are due, oldest first; locked against other workers (PostgreSQL)."""
-        due = (
-            or_(OutboxMessage.next_attempt_at.is_(None), OutboxMessage.next_attempt_at <= now)
-            if now is not None
-            else true()
+    @staticmethod
+    def _due(now: datetime | None) -> Any:
+        """Pending, due, and not claimed by a worker whose claim still holds."""
+        if now is None:
+            return OutboxMessage.status == "pending"
+        return and_(
+            OutboxMessage.status == "pending",
+            or_(OutboxMessage.next_attempt_at.is_(None), OutboxMessage.next_attempt_at <= now),
+            or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until <= now),
         )
-        query = (
-            select(OutboxMessage)
-            .where(OutboxMessage.status == "pending", due)
-            .order_by(OutboxMessage.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
+
+    async def any_due(self, now: datetime) -> bool:
+        """Whether a round has anything to send (a read: no write lock for an idle round)."""
+        return (
+            await self.session.scalar(select(OutboxMessage.id).where(self._due(now)).limit(1))
+        ) is not None
+
+    async def claim(
+        self, limit: int, now: datetime, *, owner: str, lease: timedelta
+    ) -> list[OutboxRecord]:
+        """Take up to ``limit`` due rows, oldest first, for ``owner`` until ``now + lease``.
+
+        Selected ``FOR UPDATE SKIP LOCKED`` and marked as claimed in the same transaction: a
+        second worker (another process on PostgreSQL) skips them while this one locks them,
+        and leaves them alone after, until the claim runs out."""
+        ids = list(
+            await self.session.scalars(
+                select(OutboxMessage.id)
+                .where(self._due(now))
+                .order_by(OutboxMessage.id)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            )
         )
-        rows = await self.session.scalars(query)
+        if not ids:
+            return []
+        await self.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(ids))
+            .values(claimed_by=owner, claimed_until=now + lease)
+            .execution_options(synchronize_session=False)
+        )
+        rows = await self.session.scalars(
+            select(OutboxMessage).where(OutboxMessage.id.in_(ids)).order_by(OutboxMessage.id)
+        )
         return [_record(r) for r in rows]
 
-    async def start_sending(self, message_id: int, send_key: str | None = None) -> None:
+    async def release(self, ids: list[int], owner: str) -> None:
+        """Give back rows ``owner`` claimed but did not hand to a transport."""
+        await self.session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.id.in_(ids),
+                OutboxMessage.status == "pending",
+                OutboxMessage.claimed_by == owner,
+            )
+            .values(claimed_by=None, claimed_until=None)
+        )
+
+    async def start_sending(
+        self, message_id: int, send_key: str | None = None, *, owner: str | None = None
+    ) -> bool:
         """The row is handed to a transport now: from here on a crash makes it ``unknown``,
-        unless it goes out with ``send_key``, which the platform deduplicates."""
+        unless it goes out with ``send_key``, which the platform deduplicates. False when the
+        row is no longer ``owner``'s to send (its claim ran out and another worker took it)."""
         values: dict[str, Any] = {"status": "sending"}
         if send_key is not None:
             values["send_key"] = send_key
-        await self.session.execute(
-            update(OutboxMessage).where(OutboxMessage.id == message_id).values(**values)
+        query = update(OutboxMessage).where(
+            OutboxMessage.id == message_id, OutboxMessage.status == "pending"
         )
+        if owner is not None:
+            query = query.where(OutboxMessage.claimed_by == owner)
+        result = await self.session.execute(query.values(**values))
+        return bool(getattr(result, "rowcount", 0))
 
-    async def recover(self) -> int:
+    async def recover(self, owner: str | None = None, now: datetime | None = None) -> int:
         """Rows left ``sending`` by a crash: sent again with their key (the platform drops a
-        repeat), else ``unknown``; returns how many became ``unknown``."""
+        repeat), else ``unknown``; returns how many became ``unknown``.
+
+        With ``owner``, only the rows of that process (its restart) and those whose claim ran
+        out (a process that died) — never the rows another live process is sending now."""
         in_flight = OutboxMessage.status == "sending"
+        if owner is not None and now is not None:
+            in_flight = and_(
+                in_flight,
+                or_(
+                    OutboxMessage.claimed_by == owner,
+                    OutboxMessage.claimed_by.is_(None),
+                    OutboxMessage.claimed_until <= now,
+                ),
+            )
+        settled = {"claimed_by": None, "claimed_until": None}
         await self.session.execute(
             update(OutboxMessage)
             .where(in_flight, OutboxMessage.send_key.is_not(None))
-            .values(status="pending", last_error="in flight when the bot stopped")
+            .values(status="pending", last_error="in flight when the bot stopped", **settled)
         )
         result = await self.session.execute(
             update(OutboxMessage)
             .where(in_flight)
-            .values(status="unknown", last_error="in flight when the bot stopped")
+            .values(status="unknown", last_error="in flight when the bot stopped", **settled)
         )
+        if owner is not None:
+            # Rows this process had claimed but not yet handed over: free at once.
+            await self.session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.status == "pending", OutboxMessage.claimed_by == owner)
+                .values(**settled)
+            )
         return int(getattr(result, "rowcount", 0) or 0)
 
     async def mark(
@@ -139,6 +208,8 @@ class OutboxRepository:
                 last_error=error[:255] if error else None,
                 attempts=OutboxMessage.attempts + (1 if counts_as_attempt else 0),
                 next_attempt_at=next_attempt_at,
+                claimed_by=None,
+                claimed_until=None,
                 updated_at=utcnow(),
             )
         )
