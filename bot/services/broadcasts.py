@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime
 
-from bot.services.notify import queue
+from bot.services.notify import queue_selected
 from storage.db import Database
 from storage.records import Audience, BroadcastRecord
 from storage.repositories import BroadcastRepository, OutboxRepository
@@ -32,14 +32,20 @@ class BroadcastService:
         """Queue the broadcast: (broadcast id, recipients). Rows and broadcast in one commit."""
         async with self.db.transaction() as s:
             broadcasts = BroadcastRepository(s)
-            recipients = await broadcasts.recipients(audience)
-            broadcast_id = await broadcasts.add(
-                organisation_id, author, texts, audience, len(recipients)
-            )
-            # People in their quiet hours get it when these end.
+            broadcast_id = await broadcasts.add(organisation_id, author, texts, audience, 0)
+            # Set-based: one INSERT … SELECT per quiet-hours setting, however many people;
+            # those in their quiet hours get it when these end.
             payload = {"broadcast_id": broadcast_id}
-            await queue(s, BROADCAST, str(broadcast_id), recipients, payload, now=self.clock())
-            return broadcast_id, len(recipients)
+            total = await queue_selected(
+                s,
+                BROADCAST,
+                str(broadcast_id),
+                broadcasts.audience(audience),
+                payload,
+                now=self.clock(),
+            )
+            await broadcasts.set_total(broadcast_id, total)
+            return broadcast_id, total
 
     async def get(self, broadcast_id: int) -> BroadcastRecord | None:
         async with self.db.transaction() as s:

@@ -14,7 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.calendar.wallclock import quiet_end
-from storage.repositories import NoticeRepository, OutboxRepository, Session
+from storage.repositories import NoticeRepository, OutboxRepository, Select, Session
 
 FALLBACK_ZONE = "Europe/Berlin"
 # News of an event waits for the end of people's quiet hours only if it then still comes at
@@ -28,6 +28,31 @@ def zone(name: str | None) -> ZoneInfo:
         return ZoneInfo(name or FALLBACK_ZONE)
     except (ZoneInfoNotFoundError, ValueError):
         return ZoneInfo(FALLBACK_ZONE)
+
+
+async def queue_selected(
+    s: Session,
+    kind: str,
+    ref: str,
+    people: Select[int],
+    payload: dict[str, Any],
+    *,
+    now: datetime,
+) -> int:
+    """:func:`queue` for a whole audience given as a query (a broadcast to 100,000 people):
+    set-based, one INSERT … SELECT per distinct quiet-hours setting among them (time zone,
+    from, until: a handful), never a statement or a Python object per person."""
+    settings = await NoticeRepository(s).quiet_settings(people)
+    held: dict[datetime | None, list[tuple[str, int | None, int | None]]] = {}
+    for key in settings:
+        timezone, start, end = key
+        held.setdefault(quiet_end(now, zone(timezone), start, end), []).append(key)
+    added = 0
+    outbox, notices = OutboxRepository(s), NoticeRepository(s)
+    for until, keys in held.items():
+        selected = notices.with_quiet_settings(people, keys)
+        added += await outbox.add_selected(kind, ref, selected, payload, not_before=until)
+    return added
 
 
 async def queue(

@@ -2,6 +2,7 @@
 
 # The transaction handle services hand on to repositories, named here so that code outside
 # storage/ never imports SQLAlchemy.
+from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession as Session
 
 from storage.repositories.broadcasts import BroadcastRepository
@@ -44,6 +45,7 @@ __all__ = [
     "OutboxRepository",
     "ReminderRepository",
     "RsvpRepository",
+    "Select",
     "Session",
     "UserRepository",
 ]

@@ -60,8 +60,15 @@ class BroadcastRepository:
         )
         return {locale: int(n) for locale, n in rows}
 
-    async def recipients(self, audience: Audience) -> list[int]:
-        return list(await self.session.scalars(_recipients(audience)))
+    @staticmethod
+    def audience(audience: Audience) -> Select[int]:
+        """The recipients as a query, for set-based queueing."""
+        return _recipients(audience)
+
+    async def set_total(self, broadcast_id: int, total: int) -> None:
+        await self.session.execute(
+            update(Broadcast).where(Broadcast.id == broadcast_id).values(total=total)
+        )
 
     async def add(
         self,

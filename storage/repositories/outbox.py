@@ -6,12 +6,24 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import (
+    JSON,
+    Integer,
+    Select,
+    String,
+    and_,
+    func,
+    literal,
+    or_,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import OutboxMessage, utcnow
+from storage.models import OutboxMessage, UTCDateTime, utcnow
 from storage.records import OutboxRecord
 
 FINAL_STATES = frozenset({"sent", "failed", "unknown"})
@@ -94,6 +106,47 @@ class OutboxRepository:
         return (
             await self.session.scalar(select(OutboxMessage.id).where(self._due(now)).limit(1))
         ) is not None
+
+    async def add_selected(
+        self,
+        kind: str,
+        ref: str,
+        people: Select[int],
+        payload: dict[str, Any],
+        *,
+        not_before: datetime | None = None,
+    ) -> int:
+        """Queue one message to each person ``people`` selects, in one INSERT … SELECT (the
+        ids never travel to Python); returns how many were new."""
+        dialect = self.session.get_bind().dialect.name
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        now = utcnow()
+        source = select(
+            literal(kind, String),
+            literal(ref, String),
+            people.subquery().c[0],
+            literal(payload, JSON),
+            literal("pending", String),
+            literal(0, Integer),
+            literal(not_before, UTCDateTime()),
+            literal(now, UTCDateTime()),
+            literal(now, UTCDateTime()),
+        ).where(true())  # SQLite: an upsert after INSERT … SELECT needs the SELECT's WHERE
+        columns = [
+            "kind",
+            "ref",
+            "user_id",
+            "payload",
+            "status",
+            "attempts",
+            "next_attempt_at",
+            "created_at",
+            "updated_at",
+        ]
+        result = await self.session.execute(
+            insert(OutboxMessage).from_select(columns, source).on_conflict_do_nothing()
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
 
     async def claim(
         self, limit: int, now: datetime, *, owner: str, lease: timedelta

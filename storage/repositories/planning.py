@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import Select, and_, delete, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -378,6 +379,30 @@ class NoticeRepository:
             )
             found.extend(QuietRecord(*row) for row in rows)
         return found
+
+    async def quiet_settings(self, people: Select[int]) -> list[tuple[str, int | None, int | None]]:
+        """The distinct (time zone, quiet from, quiet until) among the people selected."""
+        rows = await self.session.execute(
+            select(User.timezone, User.quiet_from, User.quiet_until)
+            .where(User.id.in_(people))
+            .distinct()
+        )
+        return [(r[0], r[1], r[2]) for r in rows]
+
+    @staticmethod
+    def with_quiet_settings(
+        people: Select[int], settings: Collection[tuple[str, int | None, int | None]]
+    ) -> Select[int]:
+        """Those of the people selected whose quiet-hours setting is one of ``settings``."""
+
+        def same(value: int | None, column: Any) -> Any:
+            return column.is_(None) if value is None else column == value
+
+        matches = [
+            and_(User.timezone == tz, same(start, User.quiet_from), same(end, User.quiet_until))
+            for tz, start, end in settings
+        ]
+        return select(User.id).where(User.id.in_(people), or_(*matches))
 
     async def digest_readers(self, user_ids: Collection[int]) -> set[int]:
         """Those of ``user_ids`` who want new events in a digest, not at once."""
