@@ -389,6 +389,23 @@ async def test_webhook_checks_the_secret_on_every_request(
         replies = harness.api.bot_messages(user.id)
         assert len(replies) == 1, "the same update is handled once"
         assert t("de", "Here is what I can do:") in replies[0].visible_text
+    # Another process on the same database (nothing of the first in its memory) gets the same
+    # update once more, as behind a load balancer: the update id recorded with the handling
+    # keeps it from being handled twice.
+    port = free_port()
+    other = settings.model_copy(update={"telegram_webhook_port": port})
+    calls = len(fake_api.calls)
+    async with running(other, fake_api):
+        await fake_api.wait_for(lambda: "setWebhook" in [m for m, _ in fake_api.calls[calls:]])
+        url = f"http://127.0.0.1:{port}/{settings.telegram_webhook_path}"
+        async with aiohttp.ClientSession() as http:
+            async with http.post(url, json=update_for(2, "/help"), headers=good) as resp:
+                assert resp.status == 200
+            async with http.post(url, json=update_for(3, "/help"), headers=good) as resp:
+                assert resp.status == 200
+        await fake_api.wait_for(lambda: len(fake_api.bot_messages(user.id)) >= 2)
+        await asyncio.sleep(0.5)
+    assert len(fake_api.bot_messages(user.id)) == 2, "update 2 once, update 3 once"
 
 
 async def test_real_entry_point_runs_telegram_and_stops_on_sigterm(

@@ -38,6 +38,11 @@ class MessageService:
         async with self.db.transaction() as s:
             return await MessageRepository(s).first_sight(platform, event_id)
 
+    async def forget_seen(self, platform: str, moment: datetime) -> None:
+        """Forget the update ids of ``platform`` seen before ``moment``."""
+        async with self.db.transaction() as s:
+            await MessageRepository(s).forget_seen(platform, moment)
+
     async def forget_before(self, moment: datetime) -> None:
         async with self.db.transaction() as s:
             await MessageRepository(s).forget_before(moment)

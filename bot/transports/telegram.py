@@ -14,7 +14,7 @@ import time
 import warnings
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -71,6 +71,7 @@ MAX_CAPTION = 1024
 MAX_TOAST = 200
 ALLOWED_UPDATES = ["message", "callback_query"]
 SEEN_UPDATES = 10_000
+SEEN_FOR = timedelta(days=2)
 RATE_LIMIT_RETRIES = 3
 # A process that meets a 409 this soon after it began polling is the one that came second.
 CONFLICT_GRACE = 60.0
@@ -207,6 +208,8 @@ class TelegramTransport:
     # -- lifecycle ----------------------------------------------------------------------------
 
     async def start(self) -> None:
+        # Telegram redelivers an update for at most a day: older update ids are forgotten.
+        await self.core.services.messages.forget_seen(PLATFORM, datetime.now(UTC) - SEEN_FOR)
         await self.app.initialize()
         self.username = self.app.bot.username
         await self.register_commands()
@@ -279,7 +282,9 @@ class TelegramTransport:
         return bool(match and self.username and match.group(1).lower() != self.username.lower())
 
     def _seen_before(self, update_id: int) -> bool:
-        """Webhook retries and restarts can deliver an update twice; it is handled once."""
+        """Webhook retries and restarts can deliver an update twice; it is handled once (here
+        cheaply within this process; across processes by the update id the dispatcher records
+        in the update's unit of work)."""
         if update_id in self._seen:
             return True
         self._seen[update_id] = None
@@ -291,12 +296,13 @@ class TelegramTransport:
         if self._seen_before(update.update_id):
             log.info("update delivered twice, handled once")
             return
+        once = str(update.update_id)
         if update.callback_query is not None:
-            await self._on_press(update.callback_query)
+            await self._on_press(update.callback_query, once)
         elif update.message is not None:
-            await self._on_message(update.message)
+            await self._on_message(update.message, once)
 
-    async def _on_message(self, message: Message) -> None:
+    async def _on_message(self, message: Message, once: str | None = None) -> None:
         user = message.from_user
         if user is None or user.is_bot or message.text is None:
             return
@@ -307,11 +313,12 @@ class TelegramTransport:
             ChatRef(PLATFORM, str(message.chat.id), message.chat.type == "private"),
             text=message.text,
             message_id=str(message.message_id),
+            once=once,
         )
         replies = await self.core.dispatcher.handle(incoming)
         await self._render(message.chat.id, replies, None)
 
-    async def _on_press(self, query: CallbackQuery) -> None:
+    async def _on_press(self, query: CallbackQuery, once: str | None = None) -> None:
         toast: str | None = None
         replies: list[Reply] = []
         message = query.message
@@ -327,6 +334,7 @@ class TelegramTransport:
                 ChatRef(PLATFORM, str(message.chat.id), message.chat.type == "private"),
                 button=query.data,
                 message_id=str(message.message_id),
+                once=once,
             )
             replies = await self.core.dispatcher.handle(incoming)
             toast = next((r.toast for r in replies if r.toast), None)

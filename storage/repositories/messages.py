@@ -77,6 +77,11 @@ class MessageRepository:
         await self.session.flush()
         return True
 
+    async def forget_seen(self, platform: str, moment: datetime) -> None:
+        await self.session.execute(
+            delete(SeenEvent).where(SeenEvent.platform == platform, SeenEvent.seen_at < moment)
+        )
+
     async def forget_before(self, moment: datetime) -> None:
         await self.session.execute(delete(SeenEvent).where(SeenEvent.seen_at < moment))
         await self.session.execute(delete(SentMessage).where(SentMessage.created_at < moment))
