@@ -10,6 +10,7 @@ must wait for the commit (calling a web service) is a job row, run after it
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
@@ -19,7 +20,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.ext.asyncio import (
@@ -142,6 +143,60 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+class Leadership:
+    """Which one of several processes sharing a database runs the scheduled work.
+
+    On PostgreSQL: the process holding a session-level advisory lock, on a connection of its
+    own kept out of the pool. The server releases the lock when that connection ends (the
+    process died, or the network cut it), and the next process to ask takes over. On SQLite
+    (one process) this process always leads."""
+
+    KEY = 0x5472_6566  # "Tref": the lock's number, the same in every process
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+        self._conn: Any = None
+
+    async def hold(self) -> bool:
+        """Lead if possible: True while this process holds the lock (checked to be alive)."""
+        if is_sqlite(self.db.url):
+            return True
+        if self._conn is not None:
+            try:
+                await self._conn.execute(text("SELECT 1"))
+                return True
+            except Exception:
+                await self._drop()
+        conn = await self.db.engine.connect()
+        try:
+            await conn.execution_options(isolation_level="AUTOCOMMIT")
+            got = await conn.scalar(text("SELECT pg_try_advisory_lock(:key)"), {"key": self.KEY})
+        except Exception:
+            await conn.close()
+            raise
+        if got:
+            self._conn = conn
+            return True
+        await conn.close()
+        return False
+
+    async def _drop(self) -> None:
+        conn, self._conn = self._conn, None
+        with contextlib.suppress(Exception):
+            await conn.invalidate()  # never back into the pool: the lock may be held on it
+
+    async def release(self) -> None:
+        """Stop leading (at shutdown): another process can take over at once."""
+        if self._conn is None:
+            return
+        try:
+            await self._conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": self.KEY})
+            await self._conn.close()
+            self._conn = None
+        except Exception:
+            await self._drop()
 
 
 def alembic_config(url: str) -> Config:

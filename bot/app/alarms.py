@@ -13,11 +13,17 @@ one second: here a job is never dropped for being late (``misfire_grace_time=Non
 while it runs loses nothing (the rows stay due), and what is late is judged by our own rule
 (bot/services/reminders.py). An alarm is never aimed further than a minute ahead, so work
 planned by another process (a calendar import from the command line) is found within a minute.
+
+Several bot processes on one PostgreSQL database each keep these alarms, but only the one that
+leads (:class:`storage.db.Leadership`, an advisory lock) runs the due work; the others check at
+each alarm, at least every minute, and one of them takes over when the leader's connection
+ends.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -26,6 +32,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.app.logs import failure_summary
 from bot.services import Services
+from storage.db import Leadership
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +59,11 @@ class Alarms:
         scheduler: AsyncIOScheduler,
         after_run: Callable[[], Awaitable[None] | None],
         now: Callable[[], datetime] = system_now,
+        leadership: Leadership | None = None,
     ) -> None:
         self.scheduler = scheduler
+        self.leadership = leadership or Leadership(services.db)
+        self.leading = False
         self.after_run = after_run
         self.now = now
         self.work: dict[str, Work] = {
@@ -103,6 +113,9 @@ class Alarms:
             task.add_done_callback(self._running.discard)
         run, _next_due = self.work[kind]
         async with self._locks[kind]:
+            if not await self.lead():
+                self._set(kind, self.now() + HEARTBEAT)  # ask again in a minute
+                return
             try:
                 done = await run()
                 if done:
@@ -120,6 +133,21 @@ class Alarms:
             # A run that found nothing never goes again at once (no busy loop, whatever the
             # tables say).
             await self.aim(kind, not_before=None if done else self.now() + IDLE)
+
+    async def lead(self) -> bool:
+        """Whether this process runs the due work now (it may take over from a dead one)."""
+        try:
+            leading = await self.leadership.hold()
+        except Exception as exc:
+            log.warning("scheduler: leadership could not be checked:\n%s", failure_summary(exc))
+            leading = False
+        if leading != self.leading:
+            self.leading = leading
+            if leading:
+                log.info("scheduler: this process runs the due work")
+            else:
+                log.info("scheduler: another process runs the due work")
+        return leading
 
     async def aim(self, kind: str, *, not_before: datetime | None = None) -> None:
         """Aim the alarm of ``kind`` at the earliest due instant in its table."""
@@ -158,3 +186,7 @@ class Alarms:
         pending = [t for t in (self._aiming, *self._running) if t is not None and not t.done()]
         if pending:
             await asyncio.wait(pending, timeout=STOP_WAIT)
+        # Another process takes over at once, not when it next asks.
+        with contextlib.suppress(Exception):
+            await self.leadership.release()
+        self.leading = False

@@ -100,11 +100,15 @@ async def serve(
     alarms = alarm_clock(core, core.delivery.wake)
     scheduler = alarms.scheduler
     # The scheduler is only the alarm clock: what must happen lives in our tables.
+
+    async def feeds() -> None:
+        if await alarms.lead():  # one process reads the feeds
+            await read_feeds(core)
+
     scheduler.add_job(
-        read_feeds,
+        feeds,
         "interval",
         hours=settings.feed_hours,
-        args=[core],
         id="feeds",
         replace_existing=True,
         coalesce=True,
