@@ -155,8 +155,9 @@ class Leadership:
 
     KEY = 0x5472_6566  # "Tref": the lock's number, the same in every process
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, name: str = "treffpunkt") -> None:
         self.db = db
+        self.name = name  # shown as the lock holder's application name (treffpunkt status)
         self._conn: Any = None
 
     async def hold(self) -> bool:
@@ -177,6 +178,11 @@ class Leadership:
             await conn.close()
             raise
         if got:
+            with contextlib.suppress(Exception):
+                await conn.execute(
+                    text("SELECT set_config('application_name', :name, false)"),
+                    {"name": self.name[:63]},
+                )
             self._conn = conn
             return True
         await conn.close()

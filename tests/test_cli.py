@@ -146,3 +146,13 @@ def test_admin_add_and_remove_name_the_console_account(
     assert cli.main(["admin", "add", "console", "nobody"]) == 2
     assert "TREFFPUNKT_CONSOLE_USER" in capsys.readouterr().err
     assert cli.main(["admin", "add", "console", "console"]) == 0
+
+
+def test_status_prints_the_queue_and_who_runs_the_scheduled_work(
+    command_line: tuple[str, Settings, list[int]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert cli.main(["status"]) == 0
+    printed = capsys.readouterr().out
+    assert "Outbox queue:\n  empty" in printed
+    assert "Scheduled work runs in: the bot process (SQLite: one process)" in printed
+    assert "  interpreting   none" in printed

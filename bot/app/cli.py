@@ -16,6 +16,7 @@ from bot.app import logs
 from bot.app.core import Core
 from bot.app.runner import alarm_clock, messengers_configured, prepare, serve
 from bot.app.settings import Settings, SettingsError
+from bot.app.status import status
 from bot.calendar.ical import IcalError
 from bot.core.errors import MessengerConflict
 from bot.demo.events import load_demo
@@ -81,6 +82,18 @@ async def demo(settings: Settings) -> int:
         await db.dispose()
     print(f"{added} demo events added.")
     return 0
+
+
+async def show_status(settings: Settings) -> int:
+    """treffpunkt status: queue depth, the oldest row due, the last hour, who runs the
+    scheduled work, the next due work."""
+
+    async def work(services: Services) -> int:
+        for line in (await status(services)).lines():
+            print(line)
+        return 0
+
+    return await _with_services(settings, work)
 
 
 async def migrate_only(settings: Settings) -> int:
@@ -269,6 +282,11 @@ def _parser() -> argparse.ArgumentParser:
     command("run", "run the configured messengers (the console chat when none is)")
     command("console", "chat with the bot in this terminal, or pipe a conversation in")
     command("migrate", "create or upgrade the database schema")
+    command(
+        "status",
+        "the outbox queue per kind of message, the oldest row due, what was sent in the last "
+        "hour, which process runs the scheduled work, and the next due work",
+    )
     command("demo", "load demo events built from real notices (twice adds nothing)")
     imp = command("import-ics", "import events from an iCalendar file or URL")
     imp.add_argument("source", help="a .ics file or an http(s) URL")
@@ -359,6 +377,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "run": run,
         "console": run_console,
         "migrate": migrate_only,
+        "status": show_status,
         "demo": demo,
         "import-ics": import_ics(args),
         "org": organisation_command(args),

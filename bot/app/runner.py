@@ -18,7 +18,7 @@ from bot.demo.events import load_demo
 from bot.services import Clock, system_clock
 from bot.transports.matrix import MatrixTransport
 from bot.transports.telegram import TelegramTransport
-from storage.db import Database, migrate
+from storage.db import Database, Leadership, migrate
 from storage.repositories import EventRepository, OrganiserRepository
 
 log = logging.getLogger(__name__)
@@ -65,7 +65,12 @@ def alarm_clock(core: Core, after_run: Callable[[], Awaitable[None] | None]) -> 
     """The scheduler with its alarms for due work (reminders, offers, digests), re-aimed after
     every update; the caller adds its own jobs and starts it."""
     scheduler = AsyncIOScheduler(timezone="UTC")
-    alarms = Alarms(core.services, scheduler, after_run)
+    alarms = Alarms(
+        core.services,
+        scheduler,
+        after_run,
+        leadership=Leadership(core.db, core.settings.instance),
+    )
     core.dispatcher.after_each(alarms.poke)
     return alarms
 

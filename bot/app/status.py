@@ -1,0 +1,116 @@
+"""``treffpunkt status``: what an operator needs to see a stuck broadcast before people do —
+the outbox per kind of message (waiting, held for quiet hours, being sent), the oldest row that
+is due and not sent, what was sent in the last hour per outcome, which process runs the
+scheduled work, and when each kind of due work comes next. Read only."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, or_, select, text
+
+from bot.services import Services
+from storage.db import Leadership, is_sqlite
+from storage.models import OutboxMessage, UTCDateTime
+
+HOUR = timedelta(hours=1)
+
+
+@dataclass
+class Status:
+    now: datetime
+    # kind → {"due": n, "held": n, "sending": n}
+    queue: dict[str, dict[str, int]] = field(default_factory=dict)
+    oldest_due: datetime | None = None
+    last_hour: dict[str, int] = field(default_factory=dict)
+    leader: str = ""
+    next_due: dict[str, datetime | None] = field(default_factory=dict)
+
+    def lines(self) -> list[str]:
+        out = [f"Treffpunkt status at {self.now:%Y-%m-%d %H:%M:%S} UTC", "", "Outbox queue:"]
+        if not self.queue:
+            out.append("  empty")
+        for kind, counts in sorted(self.queue.items()):
+            out.append(
+                f"  {kind:22} due {counts.get('due', 0):7,}  held (quiet hours, retry) "
+                f"{counts.get('held', 0):7,}  sending {counts.get('sending', 0):5,}"
+            )
+        if self.oldest_due is not None:
+            waited = self.now - self.oldest_due
+            out.append(f"Oldest row due and not sent: due since {_ago(waited)}")
+        else:
+            out.append("Oldest row due and not sent: none")
+        sent = ", ".join(f"{state} {n:,}" for state, n in sorted(self.last_hour.items()))
+        out.append(f"Last hour: {sent or 'nothing sent'}")
+        out.append(f"Scheduled work runs in: {self.leader}")
+        out.append("Next due work:")
+        for kind, at in self.next_due.items():
+            out.append(f"  {kind:14} {at:%Y-%m-%d %H:%M:%S} UTC" if at else f"  {kind:14} none")
+        return out
+
+
+def _ago(delta: timedelta) -> str:
+    seconds = int(delta.total_seconds())
+    if seconds < 120:
+        return f"{seconds} s"
+    if seconds < 7200:
+        return f"{seconds // 60} min"
+    return f"{seconds // 3600} h {seconds % 3600 // 60} min"
+
+
+async def status(services: Services) -> Status:
+    now = services.users.clock()
+    found = Status(now)
+    due = or_(OutboxMessage.next_attempt_at.is_(None), OutboxMessage.next_attempt_at <= now)
+    async with services.db.reading() as s:
+        rows = await s.execute(
+            select(OutboxMessage.kind, OutboxMessage.status, due.label("due"), func.count())
+            .where(OutboxMessage.status.in_(("pending", "sending")))
+            .group_by(OutboxMessage.kind, OutboxMessage.status, due)
+        )
+        for kind, state, is_due, n in rows:
+            slot = "sending" if state == "sending" else ("due" if is_due else "held")
+            counts = found.queue.setdefault(kind, {})
+            counts[slot] = counts.get(slot, 0) + int(n)
+        oldest = await s.scalar(
+            select(
+                func.min(
+                    func.coalesce(OutboxMessage.next_attempt_at, OutboxMessage.created_at),
+                    type_=UTCDateTime(),
+                )
+            ).where(OutboxMessage.status == "pending", due)
+        )
+        found.oldest_due = oldest
+        finished = await s.execute(
+            select(OutboxMessage.status, func.count())
+            .where(
+                OutboxMessage.status.in_(("sent", "failed", "unknown")),
+                OutboxMessage.updated_at >= now - HOUR,
+            )
+            .group_by(OutboxMessage.status)
+        )
+        found.last_hour = {state: int(n) for state, n in finished}
+        if is_sqlite(services.db.url):
+            found.leader = "the bot process (SQLite: one process)"
+        else:
+            holder = await s.scalar(
+                text(
+                    "SELECT a.application_name FROM pg_locks l "
+                    "JOIN pg_stat_activity a ON a.pid = l.pid "
+                    "WHERE l.locktype = 'advisory' AND l.objid = :key AND l.granted"
+                ),
+                {"key": Leadership.KEY},
+            )
+            found.leader = (
+                f"process {holder}" if holder else "no process at the moment (none is running?)"
+            )
+    for kind, next_due in (
+        ("reminders", services.reminders.next_due),
+        ("offers", services.seats.next_due),
+        ("digests", services.digests.next_due),
+        ("codes", services.codes.next_due),
+        ("interpreting", services.interpreting.next_due),
+    ):
+        found.next_due[kind] = await next_due()
+    return found
