@@ -1179,10 +1179,17 @@ REGISTER_WIZARD = Wizard(
 )
 
 
+# An interpreter's own entry, as they read it in /requests …
 ENTRY_STATUS = {
     "pending": N_("waiting for a coordinator to verify you"),
     "verified": N_("verified"),
     "paused": N_("paused by a coordinator"),
+}
+# … and as coordinators read it in /interpreters.
+POOL_STATUS = {
+    "pending": N_("not verified yet"),
+    "verified": N_("verified"),
+    "paused": N_("paused"),
 }
 
 
@@ -1328,7 +1335,7 @@ def _entry_reply(entry: InterpreterRecord, *, replace: bool = False) -> Reply:
         "👤 {name} · {languages}\n{status}",
         name=isolate(entry.name),
         languages=_languages_of(entry),
-        status=_named(ENTRY_STATUS, entry.status),
+        status=_named(POOL_STATUS, entry.status),
     )
     buttons = []
     if entry.status == "pending":

@@ -201,7 +201,7 @@ async def test_coordinator_places_an_arabic_request_with_a_relayed_question(
 
     # Verified through /interpreters, then offered the request; nobody else fits.
     await coordinator.says("/interpreters")
-    coordinator.sees("waiting for a coordinator to verify you")
+    coordinator.sees("not verified yet")
     await coordinator.taps("✅ Verify")
     assert (
         len(

@@ -41,6 +41,7 @@ from bot.core.registry import NoticeRenderer
 from bot.delivery.lanes import Lane
 from bot.i18n import I18n
 from bot.services import Services
+from storage.db import is_sqlite
 from storage.records import IdentityRecord, OutboxRecord, UserRecord
 from storage.repositories import OutboxRepository, UserRepository
 
@@ -133,12 +134,17 @@ class DeliveryWorker:
         """This process's name on the rows it claims."""
         return self.settings.instance
 
-    async def recover(self) -> int:
-        """Rows left in flight by a crash of this process, or of another one whose claim ran
-        out, become ``unknown`` (or are sent again with their key); returns how many."""
+    async def recover(self, *, starting: bool = True) -> int:
+        """Rows left in flight by a crash become ``unknown`` (or are sent again with their
+        key); returns how many. On SQLite (one process) at start-up: all of them. On
+        PostgreSQL: those whose claim ran out (a process that died), and at start-up this
+        process's own — never what a live process is sending now."""
         now = self.services.users.clock()
         async with self.services.db.transaction() as s:
-            return await OutboxRepository(s).recover(self.owner, now)
+            outbox = OutboxRepository(s)
+            if is_sqlite(self.services.db.url):
+                return await outbox.recover() if starting else 0
+            return await outbox.recover(self.owner, now, starting=starting)
 
     async def run_once(self) -> int:
         """Send every row that is due now, each at most once per round; returns rows handled."""
@@ -161,13 +167,18 @@ class DeliveryWorker:
                 break
             # A row handled here is final, or due again only later (backoff, a rate limit):
             # each row goes at most once per round, and a batch is never larger than BATCH.
-            for row in rows:
-                if self._stopping:
-                    break
-                handled += 1
-                await self._deliver(row)
-            if self._stopping:
-                await self._release(rows)
+            done = 0
+            try:
+                for row in rows:
+                    if self._stopping:
+                        break
+                    await self._deliver(row)
+                    done += 1
+            finally:
+                handled += done
+                if done < len(rows):  # stopping, or a failure: the rest go back at once
+                    with contextlib.suppress(Exception):
+                        await self._release(rows[done:])
         self._rendered.clear()  # a message edited meanwhile is rendered anew next round
         for callback in self.after_round:
             await callback()
@@ -236,8 +247,11 @@ class DeliveryWorker:
             if sent_with is None:
                 await self._record(row, Outcome("unknown", "tried before on another messenger"))
                 return
+        now = self.services.users.clock()
         async with self.services.db.transaction() as s:
-            mine = await OutboxRepository(s).start_sending(row.id, sent_with, owner=self.owner)
+            mine = await OutboxRepository(s).start_sending(
+                row.id, sent_with, owner=self.owner, now=now, lease=LEASE
+            )
         if not mine:
             log.info("outbox row %d was taken over by another process; not sent here", row.id)
             return
@@ -294,7 +308,7 @@ class DeliveryWorker:
             if loop.time() - settled >= TAKEOVER_EVERY:
                 settled = loop.time()
                 with contextlib.suppress(Exception):
-                    await self.recover()
+                    await self.recover(starting=False)
             try:
                 await self.run_once()
             except Exception as exc:

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    ColumnElement,
     Integer,
     Select,
     String,
@@ -178,24 +179,19 @@ class OutboxRepository:
         )
         return [_record(r) for r in rows]
 
-    async def release(self, ids: list[int], owner: str) -> None:
-        """Give back rows ``owner`` claimed but did not hand to a transport."""
-        await self.session.execute(
-            update(OutboxMessage)
-            .where(
-                OutboxMessage.id.in_(ids),
-                OutboxMessage.status == "pending",
-                OutboxMessage.claimed_by == owner,
-            )
-            .values(claimed_by=None, claimed_until=None)
-        )
-
     async def start_sending(
-        self, message_id: int, send_key: str | None = None, *, owner: str | None = None
+        self,
+        message_id: int,
+        send_key: str | None = None,
+        *,
+        owner: str | None = None,
+        now: datetime | None = None,
+        lease: timedelta | None = None,
     ) -> bool:
         """The row is handed to a transport now: from here on a crash makes it ``unknown``,
-        unless it goes out with ``send_key``, which the platform deduplicates. False when the
-        row is no longer ``owner``'s to send (its claim ran out and another worker took it)."""
+        unless it goes out with ``send_key``, which the platform deduplicates. With ``owner``:
+        only while the claim is still theirs and holds at ``now``, and it is renewed for the
+        send (``lease``); False when the row is no longer theirs to send."""
         values: dict[str, Any] = {"status": "sending"}
         if send_key is not None:
             values["send_key"] = send_key
@@ -204,25 +200,27 @@ class OutboxRepository:
         )
         if owner is not None:
             query = query.where(OutboxMessage.claimed_by == owner)
+            if now is not None:
+                query = query.where(OutboxMessage.claimed_until > now)
+                if lease is not None:
+                    values["claimed_until"] = now + lease
         result = await self.session.execute(query.values(**values))
         return bool(getattr(result, "rowcount", 0))
 
-    async def recover(self, owner: str | None = None, now: datetime | None = None) -> int:
+    async def recover(
+        self, owner: str | None = None, now: datetime | None = None, *, starting: bool = True
+    ) -> int:
         """Rows left ``sending`` by a crash: sent again with their key (the platform drops a
         repeat), else ``unknown``; returns how many became ``unknown``.
 
-        With ``owner``, only the rows of that process (its restart) and those whose claim ran
-        out (a process that died) — never the rows another live process is sending now."""
+        Without ``owner``: every such row (one process, SQLite). With ``owner`` and ``now``:
+        those whose claim ran out (a process that died), and when ``starting``, also the
+        process's own (it restarted) — never the rows another live process is sending now."""
         in_flight = OutboxMessage.status == "sending"
         if owner is not None and now is not None:
-            in_flight = and_(
-                in_flight,
-                or_(
-                    OutboxMessage.claimed_by == owner,
-                    OutboxMessage.claimed_by.is_(None),
-                    OutboxMessage.claimed_until <= now,
-                ),
-            )
+            expired = or_(OutboxMessage.claimed_by.is_(None), OutboxMessage.claimed_until <= now)
+            mine = OutboxMessage.claimed_by == owner
+            in_flight = and_(in_flight, or_(expired, mine) if starting else expired)
         settled = {"claimed_by": None, "claimed_until": None}
         await self.session.execute(
             update(OutboxMessage)
@@ -234,14 +232,30 @@ class OutboxRepository:
             .where(in_flight)
             .values(status="unknown", last_error="in flight when the bot stopped", **settled)
         )
-        if owner is not None:
-            # Rows this process had claimed but not yet handed over: free at once.
+        if starting:
+            # Rows claimed but not yet handed over by this process (by any, without
+            # ``owner``): free at once.
+            claimed: ColumnElement[bool] = OutboxMessage.claimed_by.is_not(None)
+            if owner is not None:
+                claimed = OutboxMessage.claimed_by == owner
             await self.session.execute(
                 update(OutboxMessage)
-                .where(OutboxMessage.status == "pending", OutboxMessage.claimed_by == owner)
+                .where(OutboxMessage.status == "pending", claimed)
                 .values(**settled)
             )
         return int(getattr(result, "rowcount", 0) or 0)
+
+    async def release(self, ids: list[int], owner: str) -> None:
+        """Give back rows ``owner`` claimed but did not hand to a transport."""
+        await self.session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.id.in_(ids),
+                OutboxMessage.status == "pending",
+                OutboxMessage.claimed_by == owner,
+            )
+            .values(claimed_by=None, claimed_until=None)
+        )
 
     async def mark(
         self,
