@@ -507,7 +507,7 @@ async def report(ctx: Context) -> Reply:
             table.append([organisation.name, *row])
         if organisation.id in counselling:
             # Requests for its counselling hours: a row without an event.
-            blank = [""] * (len(table[0]) - 4)
+            blank = [""] * (len(table[0]) - 5)
             table.append(
                 [
                     organisation.name,

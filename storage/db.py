@@ -145,6 +145,13 @@ class Database:
         await self.engine.dispose()
 
 
+KEEPALIVE = {
+    "tcp_keepalives_idle": "30",
+    "tcp_keepalives_interval": "10",
+    "tcp_keepalives_count": "3",
+}
+
+
 class Leadership:
     """Which one of several processes sharing a database runs the scheduled work.
 
@@ -159,11 +166,16 @@ class Leadership:
         self.db = db
         self.name = name  # shown as the lock holder's application name (treffpunkt status)
         self._conn: Any = None
+        self._asking = asyncio.Lock()  # the alarms of all kinds ask at once at start-up
 
     async def hold(self) -> bool:
         """Lead if possible: True while this process holds the lock (checked to be alive)."""
         if is_sqlite(self.db.url):
             return True
+        async with self._asking:
+            return await self._hold()
+
+    async def _hold(self) -> bool:
         if self._conn is not None:
             try:
                 await self._conn.execute(text("SELECT 1"))
@@ -183,6 +195,13 @@ class Leadership:
                     text("SELECT set_config('application_name', :name, false)"),
                     {"name": self.name[:63]},
                 )
+                # The server notices within about a minute that a leader's host died or its
+                # network went away, and frees the lock (not after the default two hours).
+                for setting, value in KEEPALIVE.items():
+                    await conn.execute(
+                        text("SELECT set_config(:setting, :value, false)"),
+                        {"setting": setting, "value": value},
+                    )
             self._conn = conn
             return True
         await conn.close()

@@ -28,7 +28,8 @@ async def test_one_leader_and_a_takeover_when_its_connection_ends(core: Core) ->
             await conn.execute(
                 text(
                     "SELECT pg_terminate_backend(pid) FROM pg_locks "
-                    "WHERE locktype = 'advisory' AND objid = :key"
+                    "WHERE locktype = 'advisory' AND objid = :key AND database = "
+                    "(SELECT oid FROM pg_database WHERE datname = current_database())"
                 ),
                 {"key": Leadership.KEY},
             )

@@ -136,6 +136,8 @@ class Alarms:
 
     async def lead(self) -> bool:
         """Whether this process runs the due work now (it may take over from a dead one)."""
+        if self._stopped:
+            return False
         try:
             leading = await self.leadership.hold()
         except Exception as exc:

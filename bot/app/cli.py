@@ -88,12 +88,13 @@ async def show_status(settings: Settings) -> int:
     """treffpunkt status: queue depth, the oldest row due, the last hour, who runs the
     scheduled work, the next due work."""
 
-    async def work(services: Services) -> int:
-        for line in (await status(services)).lines():
+    db = Database(settings.database_url)  # read only: no migration behind running bots
+    try:
+        for line in (await status(Services.build(db, settings))).lines():
             print(line)
-        return 0
-
-    return await _with_services(settings, work)
+    finally:
+        await db.dispose()
+    return 0
 
 
 async def migrate_only(settings: Settings) -> int:

@@ -98,7 +98,9 @@ async def status(services: Services) -> Status:
                 text(
                     "SELECT a.application_name FROM pg_locks l "
                     "JOIN pg_stat_activity a ON a.pid = l.pid "
-                    "WHERE l.locktype = 'advisory' AND l.objid = :key AND l.granted"
+                    "WHERE l.locktype = 'advisory' AND l.objid = :key AND l.granted "
+                    "AND l.database = (SELECT oid FROM pg_database "
+                    "WHERE datname = current_database())"
                 ),
                 {"key": Leadership.KEY},
             )

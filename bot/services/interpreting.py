@@ -219,15 +219,24 @@ class InterpreterService:
             await self._announce(s, request, now)
         return request
 
-    async def _announce(self, s: Session, request: InterpreterRequestRecord, now: datetime) -> None:
-        """A request open (again): to the interpreters who may claim it, or to the
-        coordinators (also when nobody in the pool fits); without coordinators, to the
+    async def _announce(
+        self,
+        s: Session,
+        request: InterpreterRequestRecord,
+        now: datetime,
+        *,
+        leaving: int | None = None,
+        coordinators_told: bool = False,
+    ) -> None:
+        """A request open (again): to the interpreters who may claim it (not ``leaving``, who
+        just gave it up or was turned down), or to the coordinators (also when nobody in the
+        pool fits; not when ``coordinators_told`` already); without coordinators, to the
         organisers, who can invite one."""
         repo = InterpreterRepository(s)
         pattern, _auto = await repo.pattern(request.organisation_id)
         say = "new"
         if pattern == "board":
-            people = [i.user_id for i in await self._candidates(s, request)]
+            people = [i.user_id for i in await self._candidates(s, request) if i.user_id != leaving]
             if people:
                 await _tell(
                     s,
@@ -240,6 +249,8 @@ class InterpreterService:
                 )
                 return
             say = "nobody"
+        if coordinators_told:
+            return
         coordinators = await repo.coordinators(request.organisation_id)
         if coordinators:
             await _tell(s, TO_COORDINATOR, request, say, coordinators, now=now)
@@ -389,9 +400,17 @@ class InterpreterService:
             )
             return await repo.interpreter(interpreter_id) or entry
 
-    async def _reopen(self, s: Session, request: InterpreterRequestRecord, now: datetime) -> bool:
+    async def _reopen(
+        self,
+        s: Session,
+        request: InterpreterRequestRecord,
+        now: datetime,
+        *,
+        leaving: int | None = None,
+        coordinators_told: bool = False,
+    ) -> bool:
         """The request is open again (its interpreter gave up, was paused or removed, or
-        left): the requester hears, and it is offered again."""
+        left): the requester hears, and it is offered again (see :meth:`_announce`)."""
         repo = InterpreterRepository(s)
         if not await repo.move(
             request.id,
@@ -406,7 +425,7 @@ class InterpreterService:
         fresh = await _get(s, request.id)
         told = "reopened" if request.status == "confirmed" else "searching"
         await _tell_requester(s, fresh, told, now)
-        await self._announce(s, fresh, now)
+        await self._announce(s, fresh, now, leaving=leaving, coordinators_told=coordinators_told)
         return True
 
     async def set_pattern(self, organisation_id: int, pattern: str, auto: bool) -> None:
@@ -533,7 +552,9 @@ class InterpreterService:
             entry = await self._entry_for(s, user_id, request, verified=False)
             if request.interpreter_id != entry.id or request.status not in ("claimed", "confirmed"):
                 raise Refused("not_yours")
-            await self._reopen(s, request, now)
+            # The coordinators hear "can no longer come" (with the way to offer it again),
+            # not also "new request"; the one who gave it up is not offered it again.
+            await self._reopen(s, request, now, leaving=user_id, coordinators_told=True)
             fresh = await _get(s, request_id)
             coordinators = await repo.coordinators(request.organisation_id)
             await _tell(
@@ -663,7 +684,8 @@ class InterpreterService:
                     useful_until=request.starts_at,
                 )
             if not confirm:
-                await self._announce(s, fresh, now)
+                leaving = interpreter.user_id if interpreter is not None else None
+                await self._announce(s, fresh, now, leaving=leaving)
             return fresh
 
     # -- relayed messages -------------------------------------------------------------------

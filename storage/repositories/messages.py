@@ -6,10 +6,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import SeenEvent, SentMessage
+from storage.models import SeenEvent, SentMessage, utcnow
 
 
 class MessageRepository:
@@ -65,17 +67,17 @@ class MessageRepository:
         return list(buttons or [])
 
     async def first_sight(self, platform: str, event_id: str) -> bool:
-        """True the first time an event id is seen; every later time False."""
-        known = await self.session.scalar(
-            select(func.count())
-            .select_from(SeenEvent)
-            .where(SeenEvent.platform == platform, SeenEvent.event_id == event_id)
+        """True the first time an event id is seen; every later time False. One INSERT that
+        does nothing on a conflict: two processes handed the same update at once both ask,
+        one of them handles it (the other waits for its commit, then sees it was handled)."""
+        dialect = self.session.get_bind().dialect.name
+        insert = pg_insert if dialect == "postgresql" else sqlite_insert
+        result = await self.session.execute(
+            insert(SeenEvent)
+            .values(platform=platform, event_id=event_id, seen_at=utcnow())
+            .on_conflict_do_nothing()
         )
-        if known:
-            return False
-        self.session.add(SeenEvent(platform=platform, event_id=event_id))
-        await self.session.flush()
-        return True
+        return bool(getattr(result, "rowcount", 0))
 
     async def forget_seen(self, platform: str, moment: datetime) -> None:
         await self.session.execute(
