@@ -8,11 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, select, text
-
 from bot.services import Services
 from storage.db import Leadership, is_sqlite
-from storage.models import OutboxMessage, UTCDateTime
+from storage.repositories.status import StatusRepository
 
 HOUR = timedelta(hours=1)
 
@@ -62,48 +60,15 @@ def _ago(delta: timedelta) -> str:
 async def status(services: Services) -> Status:
     now = services.users.clock()
     found = Status(now)
-    due = or_(OutboxMessage.next_attempt_at.is_(None), OutboxMessage.next_attempt_at <= now)
     async with services.db.reading() as s:
-        rows = await s.execute(
-            select(OutboxMessage.kind, OutboxMessage.status, due.label("due"), func.count())
-            .where(OutboxMessage.status.in_(("pending", "sending")))
-            .group_by(OutboxMessage.kind, OutboxMessage.status, due)
-        )
-        for kind, state, is_due, n in rows:
-            slot = "sending" if state == "sending" else ("due" if is_due else "held")
-            counts = found.queue.setdefault(kind, {})
-            counts[slot] = counts.get(slot, 0) + int(n)
-        oldest = await s.scalar(
-            select(
-                func.min(
-                    func.coalesce(OutboxMessage.next_attempt_at, OutboxMessage.created_at),
-                    type_=UTCDateTime(),
-                )
-            ).where(OutboxMessage.status == "pending", due)
-        )
-        found.oldest_due = oldest
-        finished = await s.execute(
-            select(OutboxMessage.status, func.count())
-            .where(
-                OutboxMessage.status.in_(("sent", "failed", "unknown")),
-                OutboxMessage.updated_at >= now - HOUR,
-            )
-            .group_by(OutboxMessage.status)
-        )
-        found.last_hour = {state: int(n) for state, n in finished}
+        repo = StatusRepository(s)
+        found.queue = await repo.queue(now)
+        found.oldest_due = await repo.oldest_due(now)
+        found.last_hour = await repo.finished_since(now - HOUR)
         if is_sqlite(services.db.url):
             found.leader = "the bot process (SQLite: one process)"
         else:
-            holder = await s.scalar(
-                text(
-                    "SELECT a.application_name FROM pg_locks l "
-                    "JOIN pg_stat_activity a ON a.pid = l.pid "
-                    "WHERE l.locktype = 'advisory' AND l.objid = :key AND l.granted "
-                    "AND l.database = (SELECT oid FROM pg_database "
-                    "WHERE datname = current_database())"
-                ),
-                {"key": Leadership.KEY},
-            )
+            holder = await repo.lock_holder(Leadership.KEY)
             found.leader = (
                 f"process {holder}" if holder else "no process at the moment (none is running?)"
             )
