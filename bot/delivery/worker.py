@@ -273,6 +273,11 @@ class DeliveryWorker:
                 chat_id = moved.new_chat_id
                 continue
             except RateLimited as limited:
+                log.info(
+                    "rate limited (429) on %s: the lane pauses %.1f s",
+                    sender.platform,
+                    limited.retry_after,
+                )
                 sender.lane.pause(limited.retry_after)
                 due = self.services.users.clock() + timedelta(seconds=limited.retry_after)
                 return Outcome("pending", "rate limited", due, counts_as_attempt=False), chat_id
