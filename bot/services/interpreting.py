@@ -472,9 +472,7 @@ class InterpreterService:
         now = self.clock()
         async with self.db.transaction() as s:
             repo = InterpreterRepository(s)
-            request = await repo.get(request_id, lock=True)
-            if request is None:
-                raise Refused("gone")
+            request = await _locked(s, request_id)
             entry = await self._entry_for(s, user_id, request)
             pattern, auto = await repo.pattern(request.organisation_id)
             if pattern != "board" or not fits(entry, request):
@@ -509,9 +507,7 @@ class InterpreterService:
         now = self.clock()
         async with self.db.transaction() as s:
             repo = InterpreterRepository(s)
-            request = await repo.get(request_id, lock=True)
-            if request is None:
-                raise Refused("gone")
+            request = await _locked(s, request_id)
             entry = await self._entry_for(s, user_id, request, verified=accept)
             if request.status != "offered" or request.interpreter_id != entry.id:
                 raise Refused("not_yours" if request.live else request.status)
@@ -546,9 +542,7 @@ class InterpreterService:
         now = self.clock()
         async with self.db.transaction() as s:
             repo = InterpreterRepository(s)
-            request = await repo.get(request_id, lock=True)
-            if request is None:
-                raise Refused("gone")
+            request = await _locked(s, request_id)
             entry = await self._entry_for(s, user_id, request, verified=False)
             if request.interpreter_id != entry.id or request.status not in ("claimed", "confirmed"):
                 raise Refused("not_yours")
@@ -582,9 +576,7 @@ class InterpreterService:
         now = self.clock()
         async with self.db.transaction() as s:
             repo = InterpreterRepository(s)
-            request = await repo.get(request_id, lock=True)
-            if request is None:
-                raise Refused("gone")
+            request = await _locked(s, request_id)
             if request.status != "requested":
                 raise Refused("taken" if request.live else request.status)
             chosen = next(
@@ -618,9 +610,7 @@ class InterpreterService:
         now = self.clock()
         async with self.db.transaction() as s:
             repo = InterpreterRepository(s)
-            request = await repo.get(request_id, lock=True)
-            if request is None:
-                raise Refused("gone")
+            request = await _locked(s, request_id)
             if request.status != "offered":
                 raise Refused("taken" if request.live else request.status)
             interpreter = await _interpreter_of(s, request)
@@ -644,9 +634,7 @@ class InterpreterService:
         now = self.clock()
         async with self.db.transaction() as s:
             repo = InterpreterRepository(s)
-            request = await repo.get(request_id, lock=True)
-            if request is None:
-                raise Refused("gone")
+            request = await _locked(s, request_id)
             if request.status != "claimed" or request.interpreter_id is None:
                 raise Refused("taken" if request.live else request.status)
             interpreter = await repo.interpreter(request.interpreter_id)
@@ -915,6 +903,15 @@ async def _interpreter_of(
     if request.interpreter_id is None or request.status not in ("offered", "claimed", "confirmed"):
         return None
     return await InterpreterRepository(s).interpreter(request.interpreter_id)
+
+
+async def _locked(s: Session, request_id: int) -> InterpreterRequestRecord:
+    """The request, locked for the change about to be made (Refused "gone" when it is not
+    there any more, or anonymised)."""
+    found = await InterpreterRepository(s).get(request_id, lock=True)
+    if found is None:
+        raise Refused("gone")
+    return found
 
 
 async def _get(s: Session, request_id: int) -> InterpreterRequestRecord:
