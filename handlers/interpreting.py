@@ -246,6 +246,15 @@ async def _interpreter(
     return await ctx.services.interpreting.interpreter(request.interpreter_id)
 
 
+async def _described(
+    ctx: Context | NoticeContext, request: InterpreterRequestRecord, for_whom: str
+) -> Markup:
+    """:func:`describe` in the reader's time zone, naming the interpreter where ``for_whom``
+    may see them."""
+    interpreter = await _interpreter(ctx, request)
+    return await describe(ctx.services, request, ctx.tz, for_whom=for_whom, interpreter=interpreter)
+
+
 def _requester_buttons(request: InterpreterRequestRecord) -> tuple[tuple[Button, ...], ...]:
     rows = []
     if request.status == "confirmed":
@@ -315,13 +324,7 @@ async def interpreter(ctx: Context) -> Reply | list[Reply]:
         return await _begin(ctx, None, pressed=False)
     replies = [Reply(fmt(_("Your requests for an interpreter:")))]
     for request in mine[:LIST_LIMIT]:
-        text = await describe(
-            ctx.services,
-            request,
-            ctx.tz,
-            for_whom="requester",
-            interpreter=await _interpreter(ctx, request),
-        )
+        text = await _described(ctx, request, "requester")
         replies.append(Reply(text, _requester_buttons(request)))
     replies.append(
         Reply(
@@ -364,13 +367,7 @@ async def _cannot_ask(ctx: Context, view: EventView | None) -> Reply | None:
     event_id = view.event.id
     asked = (await ctx.services.interpreting.for_events(ctx.me.id, [event_id])).get(event_id)
     if asked is not None:
-        text = await describe(
-            ctx.services,
-            asked,
-            ctx.tz,
-            for_whom="requester",
-            interpreter=await _interpreter(ctx, asked),
-        )
+        text = await _described(ctx, asked, "requester")
         return Reply(join([fmt(_refusal("twice")), text], "\n\n"), _requester_buttons(asked))
     if ctx.services.interpreting.too_late(view.event.starts_at):
         return Reply(fmt(_refusal("late", ctx)))
@@ -825,13 +822,7 @@ async def on_action(ctx: Context, press: RequestAction) -> Reply | list[Reply]:
 async def _shown(
     ctx: Context, request: InterpreterRequestRecord, line: Markup, for_whom: str
 ) -> Reply:
-    text = await describe(
-        ctx.services,
-        request,
-        ctx.tz,
-        for_whom=for_whom,
-        interpreter=await _interpreter(ctx, request),
-    )
+    text = await _described(ctx, request, for_whom)
     buttons: tuple[tuple[Button, ...], ...] = ()
     if for_whom == "requester":
         buttons = _requester_buttons(request)
@@ -1243,13 +1234,7 @@ async def requests(ctx: Context) -> list[Reply]:
             replies.append(Reply(fmt(_("Requests for an interpreter in your organisations:"))))
         for request in live[:LIST_LIMIT]:
             pattern, _auto = await ctx.services.interpreting.pattern(request.organisation_id)
-            text = await describe(
-                ctx.services,
-                request,
-                ctx.tz,
-                for_whom="coordinator",
-                interpreter=await _interpreter(ctx, request),
-            )
+            text = await _described(ctx, request, "coordinator")
             replies.append(Reply(text, _coordinator_buttons(request, pattern)))
     if not replies:
         replies.append(
@@ -1415,13 +1400,7 @@ async def render_to_requester(ctx: NoticeContext) -> Reply | None:
     }
     if say not in texts:
         return None
-    text = await describe(
-        ctx.services,
-        request,
-        ctx.tz,
-        for_whom="requester",
-        interpreter=await _interpreter(ctx, request),
-    )
+    text = await _described(ctx, request, "requester")
     return Reply(join([fmt(texts[say]), text], "\n\n"), _requester_buttons(request))
 
 
@@ -1485,13 +1464,7 @@ async def render_to_coordinator(ctx: NoticeContext) -> Reply | None:
     if say not in texts:
         return None
     pattern, _auto = await ctx.services.interpreting.pattern(request.organisation_id)
-    text = await describe(
-        ctx.services,
-        request,
-        ctx.tz,
-        for_whom="coordinator",
-        interpreter=await _interpreter(ctx, request),
-    )
+    text = await _described(ctx, request, "coordinator")
     return Reply(join([fmt(texts[say]), text], "\n\n"), _coordinator_buttons(request, pattern))
 
 
@@ -1527,13 +1500,7 @@ async def render_reminder(ctx: NoticeContext) -> Reply | None:
         when=format_time_left(left),
     )
     for_whom = "requester" if side == "requester" else "interpreter"
-    text = await describe(
-        ctx.services,
-        request,
-        ctx.tz,
-        for_whom=for_whom,
-        interpreter=await _interpreter(ctx, request),
-    )
+    text = await _described(ctx, request, for_whom)
     buttons = (
         _requester_buttons(request)
         if side == "requester"
@@ -1569,7 +1536,8 @@ async def render_pool(ctx: NoticeContext) -> Reply | None:
         if entry is None or entry.status != "pending":
             return None
         line = fmt(_("🆕 Someone registered as an interpreter and waits for you to verify them:"))
-        return Reply(join([line, _entry_reply(entry).text], "\n\n"), _entry_reply(entry).buttons)
+        shown = _entry_reply(entry)
+        return Reply(join([line, shown.text], "\n\n"), shown.buttons)
     organisation = await ctx.services.organisers.organisation(
         int(ctx.payload.get("organisation") or 0)
     )
