@@ -17,7 +17,6 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -25,10 +24,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import delete, event, func, insert, select, text
+from sqlalchemy import delete, func, insert, select, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import create_async_engine
 
+from bench.reminders import Statements, fresh_postgres
 from bot.services.broadcasts import BROADCAST, BroadcastService
 from bot.services.notify import queue
 from storage.db import Database, migrate
@@ -56,15 +55,6 @@ class Result:
     @property
     def seconds(self) -> float:
         return statistics.median(self.times)
-
-
-class Statements:
-    def __init__(self, db: Database) -> None:
-        self.count = 0
-        event.listen(db.engine.sync_engine, "before_cursor_execute", self._seen)
-
-    def _seen(self, *_args: object) -> None:
-        self.count += 1
 
 
 async def populate(db: Database) -> tuple[int, int]:
@@ -178,16 +168,8 @@ async def run_on(url: str) -> list[Result]:
 
 
 async def on_postgres(admin: str) -> list[Result]:
-    name = f"treffpunkt_bench_{uuid.uuid4().hex[:12]}"
-    engine = create_async_engine(admin, isolation_level="AUTOCOMMIT")
-    async with engine.connect() as conn:
-        await conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        return await run_on(make_url(admin).set(database=name).render_as_string(False))
-    finally:
-        async with engine.connect() as conn:
-            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        await engine.dispose()
+    async with fresh_postgres(admin) as url:
+        return await run_on(url)
 
 
 def report(results: list[Result]) -> None:

@@ -17,7 +17,8 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from datetime import time as clock_time
@@ -339,18 +340,24 @@ async def run_on(url: str, *, naive: bool) -> list[Result]:
         await db.dispose()
 
 
-async def on_postgres(admin: str) -> list[Result]:
+@asynccontextmanager
+async def fresh_postgres(admin: str) -> AsyncIterator[str]:
+    """The URL of a new, empty database on the server ``admin`` names, dropped afterwards."""
     name = f"treffpunkt_bench_{uuid.uuid4().hex[:12]}"
     engine = create_async_engine(admin, isolation_level="AUTOCOMMIT")
     async with engine.connect() as conn:
         await conn.execute(text(f'CREATE DATABASE "{name}"'))
     try:
-        url = make_url(admin).set(database=name).render_as_string(hide_password=False)
-        return await run_on(url, naive=False)
+        yield make_url(admin).set(database=name).render_as_string(hide_password=False)
     finally:
         async with engine.connect() as conn:
             await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         await engine.dispose()
+
+
+async def on_postgres(admin: str) -> list[Result]:
+    async with fresh_postgres(admin) as url:
+        return await run_on(url, naive=False)
 
 
 def report(results: list[Result]) -> None:
