@@ -9,6 +9,7 @@ from sqlalchemy import (
     JSON,
     Boolean,
     DateTime,
+    Float,
     ForeignKey,
     Integer,
     MetaData,
@@ -275,6 +276,17 @@ class SeenEvent(Base):
     platform: Mapped[str] = mapped_column(String(16), primary_key=True)
     event_id: Mapped[str] = mapped_column(String(255), primary_key=True)
     seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+
+
+class SendPace(Base):
+    """When a platform's bulk lane may send next, shared by every process of the bot (seconds
+    since the epoch on the database's clock): the messenger's rate limit holds for all of them
+    together. Each process books slots here, a few at a time, and pauses here after a 429."""
+
+    __tablename__ = "send_pace"
+
+    platform: Mapped[str] = mapped_column(String(16), primary_key=True)
+    next_at: Mapped[float] = mapped_column(Float(precision=53))
 
 
 class SentMessage(Base):

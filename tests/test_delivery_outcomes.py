@@ -99,13 +99,13 @@ async def test_an_outcome_that_cannot_commit_leaves_no_side_effect(
 ) -> None:
     room = Moving(core, then=RecipientGone("bot was blocked by the user"))
     reader = await broadcast_to_reader(core, room)
-    mark: Callable[..., Any] = OutboxRepository.mark
+    mark: Callable[..., Any] = OutboxRepository.mark_many
 
     async def broken(self: OutboxRepository, *args: Any, **kwargs: Any) -> None:
         await mark(self, *args, **kwargs)
         raise ConnectionError("the database went away before the commit")
 
-    monkeypatch.setattr(OutboxRepository, "mark", broken)
+    monkeypatch.setattr(OutboxRepository, "mark_many", broken)
     with pytest.raises(ConnectionError):
         await core.delivery.run_once()
     unchanged = await account(core, reader)

@@ -18,6 +18,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from bot.app.settings import PROJECT_ROOT
+from bot.delivery.lanes import Lane
 from bot.services.reminders import REMINDER, plan
 from storage.db import Database, migrate
 from storage.models import (
@@ -43,6 +44,7 @@ FIRST_CHAT = 31_000  # Telegram user ids (= private chat ids) of the test's peop
 MAYBE_EVERY = 8  # every 8th person answered "maybe", the others "going"
 DUE_IN = timedelta(seconds=25)  # the two-hour reminder is due this long after the set-up
 RATE = 4  # messages per second: 48 reminders take about 12 s, time enough to kill mid-way
+WAVE = Lane(RATE, 1.0, 3.0).wave  # rows marked "sending" together: 1 at this rate
 WAIT = 90.0
 FINAL = {"sent", "failed", "unknown"}
 JOBS = re.compile(r"scheduler jobs: (.*)$", re.MULTILINE)
@@ -264,8 +266,8 @@ async def test_reminders_survive_kills_before_due_and_while_sending(tmp_path: Pa
         # 2. Started again, it sends when due; killed in the middle of sending.
         process = await running(api, env, logs[1])
         await until(lambda: delivered() >= PEOPLE // 3, "reminders sent", process, logs[1])
-        # Between two sends the worker marks the next row "sending", then waits its turn on
-        # the lane (1 / RATE s): killed in that gap, that row's outcome is unknown.
+        # The worker marks a wave "sending", then sends each at its turn on the lane
+        # (1 / RATE s apart): killed in between, the wave's rows not yet sent are unknown.
         await asyncio.sleep(0.4 / RATE)
         await kill(process)
         halfway = delivered()
@@ -273,7 +275,7 @@ async def test_reminders_survive_kills_before_due_and_while_sending(tmp_path: Pa
         rows = await outbox(db)
         assert len(rows) == PEOPLE, "one unit of work wrote every person's reminder"
         assert list(rows.values()).count("pending") > 0, "some were still to send"
-        assert list(rows.values()).count("sending") <= 1, "one row at a time is in flight"
+        assert list(rows.values()).count("sending") <= WAVE, "one wave at a time is in flight"
         assert await two_hour_reminder(db) == ("sent", PEOPLE)
 
         # 3. Started a third time, it sends the rest; stopped with SIGTERM when all are final.
@@ -308,11 +310,11 @@ async def test_reminders_survive_kills_before_due_and_while_sending(tmp_path: Pa
 
     # Every person: at most one reminder, and none without a trace. A row that was being sent
     # when the process was killed is "unknown" (it may or may not have arrived) and is never
-    # sent again; the worker sends one row at a time, so at most one is unknown.
+    # sent again; the worker sends one wave at a time, so at most a wave's rows are unknown.
     states = list(rows.values())
     assert "pending" not in states and "sending" not in states, rows
     assert states.count("failed") == 0, f"no reminder may be lost: {rows}"
-    assert states.count("unknown") <= 1, f"only the row in flight at the kill: {rows}"
+    assert states.count("unknown") <= WAVE, f"only the rows in flight at the kill: {rows}"
     for user_id, chat in chats.items():
         got = reminders_in(api, chat)
         sends = [p for m, p in api.calls if m == "sendMessage" and int(p["chat_id"]) == chat]

@@ -1,10 +1,51 @@
-"""Sending under a platform's limits: an overall rate, a gap per chat, and pauses on 429."""
+"""Sending under a platform's limits: an overall rate, a gap per chat, and pauses on 429.
+
+The overall rate is kept by a *pace*: sends are booked in slots, a wave at a time. One process
+(SQLite) keeps the pace in memory; several processes on one PostgreSQL database share it
+through the database (:class:`bot.delivery.pace.SharedPace`), so the platform's limit holds
+for all of them together."""
 
 from __future__ import annotations
 
 import asyncio
 import time
 from collections.abc import Callable
+from typing import Protocol
+
+# Rows handed to the platform at once when it has no overall limit (limits off, a console).
+UNPACED_WAVE = 100
+# With a limit, a wave lasts about this long: the rows a crash in the middle of it leaves
+# ``unknown`` (marked ``sending``, waiting for their slot) stay few — 5 at Telegram's 30/s.
+WAVE_SECONDS = 0.2
+
+
+class Pace(Protocol):
+    """Where the lane's next free slot is kept."""
+
+    async def book(self, span: float) -> float:
+        """Book ``span`` seconds of sending; returns in how many seconds they begin."""
+        ...
+
+    async def hold(self, seconds: float) -> None:
+        """Nothing is booked to begin within the next ``seconds`` (the platform said 429)."""
+        ...
+
+
+class LocalPace:
+    """The pace of one process, in memory."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self._next = 0.0
+
+    async def book(self, span: float) -> float:
+        now = self.clock()
+        start = max(self._next, now)
+        self._next = start + span
+        return start - now
+
+    async def hold(self, seconds: float) -> None:
+        self._next = max(self._next, self.clock() + seconds)
 
 
 class Lane:
@@ -17,31 +58,59 @@ class Lane:
         per_group_seconds: float,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        self.per_second = per_second
         self.interval = 1.0 / per_second if per_second > 0 else 0.0
         self.per_chat = per_chat_seconds
         self.per_group = per_group_seconds
         self.clock = clock
-        self._next = 0.0
+        self.pace: Pace = LocalPace(clock)
         self._last_in_chat: dict[str, float] = {}
         self._paused_until = 0.0
 
-    def pause(self, seconds: float) -> None:
+    def share(self, pace: Pace) -> None:
+        """Keep the overall rate with other processes (several processes, one database)."""
+        self.pace = pace
+
+    @property
+    def wave(self) -> int:
+        """How many sends go out together: a fifth of a second's worth, at least one."""
+        if self.interval == 0:
+            return UNPACED_WAVE
+        return max(1, min(UNPACED_WAVE, int(self.per_second * WAVE_SECONDS)))
+
+    def paused_for(self) -> float:
+        """Seconds left of a pause after a 429 (0 when none)."""
+        return max(0.0, self._paused_until - self.clock())
+
+    async def pause(self, seconds: float) -> None:
         """The platform said "too many requests": nobody on this lane sends for a while."""
         self._paused_until = max(self._paused_until, self.clock() + seconds)
+        await self.pace.hold(seconds)
 
-    def delay(self, chat_id: str, group: bool) -> float:
-        """Seconds to wait before the next send to ``chat_id`` is allowed."""
-        now = self.clock()
+    def chat_ready_in(self, chat_id: str, group: bool) -> float:
+        """Seconds until ``chat_id`` may get the next message (its own gap only)."""
         gap = self.per_group if group else self.per_chat
-        chat_ready = self._last_in_chat.get(chat_id, -1e9) + gap
-        return max(0.0, self._paused_until - now, self._next - now, chat_ready - now)
+        return max(0.0, self._last_in_chat.get(chat_id, -1e9) + gap - self.clock())
 
-    async def wait(self, chat_id: str, group: bool = False) -> None:
-        # The wait is until a computed instant, not until something happens: sleep is right.
-        while (seconds := self.delay(chat_id, group)) > 0:  # noqa: ASYNC110
-            await asyncio.sleep(seconds)
+    async def book(self, count: int) -> list[float]:
+        """Instants (of the lane's clock) at which ``count`` sends may go, in order."""
         now = self.clock()
-        self._next = max(self._next, now) + self.interval
+        if self.interval == 0:
+            start = max(now, self._paused_until)
+            return [start] * count
+        start = now + await self.pace.book(count * self.interval)
+        start = max(start, self._paused_until)
+        return [start + i * self.interval for i in range(count)]
+
+    async def until(self, instant: float) -> None:
+        """Sleep until a booked instant."""
+        # The wait is until a computed instant, not until something happens: sleep is right.
+        if (seconds := instant - self.clock()) > 0:
+            await asyncio.sleep(seconds)
+
+    def sent(self, chat_id: str) -> None:
+        """A message is going to ``chat_id`` now: its gap starts."""
+        now = self.clock()
         self._last_in_chat[chat_id] = now
         if len(self._last_in_chat) > 50_000:  # forget chats that have long been ready again
             horizon = now - max(self.per_chat, self.per_group)

@@ -26,7 +26,7 @@ import contextlib
 import logging
 import random
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Protocol, runtime_checkable
@@ -39,11 +39,13 @@ from bot.core.context import NoticeContext
 from bot.core.errors import ChatMoved, DeliveryUnknown, RateLimited, RecipientGone, SendFailed
 from bot.core.registry import NoticeRenderer
 from bot.delivery.lanes import Lane
+from bot.delivery.pace import SharedPace
 from bot.i18n import I18n
 from bot.services import Services
 from storage.db import is_sqlite
 from storage.records import IdentityRecord, OutboxRecord, UserRecord
 from storage.repositories import OutboxRepository, UserRepository
+from storage.repositories.outbox import Marking
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +84,22 @@ def send_key(row: OutboxRecord, platform: str) -> str | None:
     if row.send_key is None:
         return f"{prefix}{uuid.uuid4().hex}"
     return row.send_key if row.send_key.startswith(prefix) else None
+
+
+@dataclass
+class Send:
+    """One row on its way: to whom, into which chat, what, and with which key."""
+
+    row: OutboxRecord
+    target: IdentityRecord | None
+    chat_id: str
+    reply: Reply | None
+    key: str | None
+    moved_to: str | None = None  # the chat's new id, learnt while sending
+
+    @property
+    def platform(self) -> str:
+        return self.target.platform if self.target is not None else ""
 
 
 @dataclass(frozen=True)
@@ -125,6 +143,9 @@ class DeliveryWorker:
 
     def add_sender(self, sender: Sender) -> None:
         self.senders[sender.platform] = sender
+        if not is_sqlite(self.services.db.url):
+            # Several processes may send: the platform's rate holds for all of them.
+            sender.lane.share(SharedPace(self.services.db, sender.platform))
 
     def wake(self) -> None:
         self._wake.set()
@@ -163,22 +184,19 @@ class DeliveryWorker:
                     break
             async with self.services.db.transaction() as s:
                 rows = await OutboxRepository(s).claim(BATCH, now, owner=self.owner, lease=LEASE)
+                people = await UserRepository(s).recipients({r.user_id for r in rows})
             if not rows:
                 break
             # A row handled here is final, or due again only later (backoff, a rate limit):
             # each row goes at most once per round, and a batch is never larger than BATCH.
-            done = 0
+            left = {r.id: r for r in rows}
             try:
-                for row in rows:
-                    if self._stopping:
-                        break
-                    await self._deliver(row)
-                    done += 1
+                await self._deliver_batch(rows, people, left)
             finally:
-                handled += done
-                if done < len(rows):  # stopping, or a failure: the rest go back at once
+                handled += len(rows) - len(left)
+                if left:  # stopping, or a failure: the rest go back at once
                     with contextlib.suppress(Exception):
-                        await self._release(rows[done:])
+                        await self._release(list(left.values()))
         self._rendered.clear()  # a message edited meanwhile is rendered anew next round
         for callback in self.after_round:
             await callback()
@@ -189,44 +207,68 @@ class DeliveryWorker:
         async with self.services.db.transaction() as s:
             await OutboxRepository(s).release([r.id for r in rows], self.owner)
 
-    async def _recipient(self, user_id: int) -> tuple[UserRecord | None, IdentityRecord | None]:
-        async with self.services.db.transaction() as s:
-            users = UserRepository(s)
-            user = await users.get(user_id)
-            identities = await users.identities(user_id) if user else []
+    async def _deliver_batch(
+        self,
+        rows: list[OutboxRecord],
+        people: Mapping[int, tuple[UserRecord, list[IdentityRecord]]],
+        left: dict[int, OutboxRecord],
+    ) -> None:
+        """Render each row, settle those that cannot go, and send the rest in waves per
+        platform; ``left`` keeps the rows not yet settled."""
+        settled: list[tuple[Send, Outcome]] = []
+        lanes: dict[str, list[Send]] = {}
+        for row in rows:
+            prepared = await self._prepare(row, people.get(row.user_id))
+            if isinstance(prepared, Outcome):
+                settled.append((Send(row, None, "", None, None), prepared))
+            else:
+                lanes.setdefault(prepared.platform, []).append(prepared)
+        await self._settle(settled, left)
+        for platform, queued in lanes.items():
+            sender, sends = self.senders[platform], queued
+            while sends and not self._stopping:
+                wave, sends, waiting = self._wave(sender, sends)
+                await self._settle(waiting, left)
+                await self._send_wave(sender, wave, left)
+
+    def _wave(
+        self, sender: Sender, sends: list[Send]
+    ) -> tuple[list[Send], list[Send], list[tuple[Send, Outcome]]]:
+        """The next wave (one message per chat, each chat ready), the rest, and the rows that
+        wait for their chat's turn (a second message to one chat comes a little later)."""
+        lane = sender.lane
+        wave: list[Send] = []
+        rest: list[Send] = []
+        waiting: list[tuple[Send, Outcome]] = []
+        chats: set[str] = set()
+        now = self.services.users.clock()
+        for send in sends:
+            if len(wave) >= lane.wave:
+                rest.append(send)
+                continue
+            chat = send.chat_id
+            ready_in = lane.chat_ready_in(chat, sender.is_group(chat))
+            if chat in chats:
+                rest.append(send)  # the next wave, after this one went to the chat
+            elif ready_in > 0:
+                due = now + timedelta(seconds=ready_in)
+                waiting.append((send, Outcome("pending", None, due, counts_as_attempt=False)))
+            else:
+                chats.add(chat)
+                wave.append(send)
+        return wave, rest, waiting
+
+    async def _prepare(
+        self, row: OutboxRecord, person: tuple[UserRecord, list[IdentityRecord]] | None
+    ) -> Send | Outcome:
+        """The row's recipient, chat and rendered message, or the outcome that it cannot go."""
+        user, identities = person if person is not None else (None, [])
         reachable = [i for i in identities if i.active and i.chat_id and i.platform in self.senders]
         # The most recently added reachable account: after /link, the newest messenger.
-        return user, (reachable[-1] if reachable else None)
-
-    async def _record(
-        self,
-        row: OutboxRecord,
-        outcome: Outcome,
-        target: IdentityRecord | None = None,
-        chat_id: str | None = None,
-    ) -> None:
-        """The row's outcome and what the attempt learnt about the account, in one commit."""
-        async with self.services.db.transaction() as s:
-            users = UserRepository(s)
-            if target is not None and chat_id is not None and chat_id != target.chat_id:
-                await users.move_chat(target.id, chat_id)
-            if target is not None and outcome.gone is not None:
-                await users.deactivate(target.id, outcome.gone)
-            await OutboxRepository(s).mark(
-                row.id,
-                outcome.status,
-                outcome.error,
-                next_attempt_at=outcome.next_attempt_at,
-                counts_as_attempt=outcome.counts_as_attempt,
-            )
-
-    async def _deliver(self, row: OutboxRecord) -> None:
-        user, target = await self._recipient(row.user_id)
+        target = reachable[-1] if reachable else None
         renderer = self.renderers.get(row.kind)
         if user is None or renderer is None or target is None or target.chat_id is None:
-            reason = "unknown kind" if renderer is None else "no reachable chat"
-            await self._record(row, Outcome("failed", reason))
-            return
+            return Outcome("failed", "unknown kind" if renderer is None else "no reachable chat")
         lang = self.i18n.lang(user.locale, user.second_locale)
         key = (row.kind, row.ref, lang.code, lang.second)
         if row.kind in self.shared and key in self._rendered:
@@ -238,39 +280,93 @@ class DeliveryWorker:
             if row.kind in self.shared:
                 self._rendered[key] = reply
         if reply is None:
-            await self._record(row, Outcome("failed", "no longer relevant"))
-            return
+            return Outcome("failed", "no longer relevant")
         sender = self.senders[target.platform]
         sent_with = None
         if isinstance(sender, KeyedSender):
             sent_with = send_key(row, sender.platform)
             if sent_with is None:
-                await self._record(row, Outcome("unknown", "tried before on another messenger"))
-                return
+                return Outcome("unknown", "tried before on another messenger")
+        return Send(row, target, target.chat_id, reply, sent_with)
+
+    async def _send_wave(
+        self, sender: Sender, wave: list[Send], left: dict[int, OutboxRecord]
+    ) -> None:
+        """Mark the wave ``sending`` (one statement), send it at its booked instants, and record
+        every outcome (one commit)."""
+        if not wave:
+            return
         now = self.services.users.clock()
         async with self.services.db.transaction() as s:
-            mine = await OutboxRepository(s).start_sending(
-                row.id, sent_with, owner=self.owner, now=now, lease=LEASE
+            mine = await OutboxRepository(s).start_sending_many(
+                {send.row.id: send.key for send in wave}, owner=self.owner, now=now, lease=LEASE
             )
-        if not mine:
-            log.info("outbox row %d was taken over by another process; not sent here", row.id)
-            return
-        outcome, chat_id = await self._send(sender, row, target.chat_id, reply, sent_with)
-        await self._record(row, outcome, target, chat_id)
+        for send in wave:
+            if send.row.id not in mine:
+                log.info(
+                    "outbox row %d was taken over by another process; not sent here", send.row.id
+                )
+                left.pop(send.row.id, None)
+        wave = [send for send in wave if send.row.id in mine]
+        instants = await sender.lane.book(len(wave))
+        outcomes = await asyncio.gather(
+            *(self._send_at(sender, send, at) for send, at in zip(wave, instants, strict=True))
+        )
+        await self._settle(outcomes, left)
 
-    async def _send(
-        self, sender: Sender, row: OutboxRecord, chat_id: str, reply: Reply, key: str | None
-    ) -> tuple[Outcome, str]:
-        """Hand the reply to the transport, following a moved group once: (outcome, chat)."""
+    async def _settle(
+        self, outcomes: Iterable[tuple[Send, Outcome]], left: dict[int, OutboxRecord]
+    ) -> None:
+        """Each row's outcome and what the attempts learnt about the accounts, in one commit."""
+        outcomes = list(outcomes)
+        if not outcomes:
+            return
+        async with self.services.db.transaction() as s:
+            users = UserRepository(s)
+            for send, outcome in outcomes:
+                target = send.target
+                if target is None:
+                    continue
+                if send.moved_to is not None and send.moved_to != target.chat_id:
+                    await users.move_chat(target.id, send.moved_to)
+                if outcome.gone is not None:
+                    await users.deactivate(target.id, outcome.gone)
+            await OutboxRepository(s).mark_many(
+                Marking(
+                    send.row.id,
+                    outcome.status,
+                    outcome.error,
+                    outcome.next_attempt_at,
+                    outcome.counts_as_attempt,
+                )
+                for send, outcome in outcomes
+            )
+        for send, _outcome in outcomes:
+            left.pop(send.row.id, None)
+
+    async def _send_at(self, sender: Sender, send: Send, instant: float) -> tuple[Send, Outcome]:
+        """Send at the booked instant, unless a 429 paused the lane meanwhile."""
+        lane = sender.lane
+        await lane.until(instant)
+        if (paused := lane.paused_for()) > 0:
+            due = self.services.users.clock() + timedelta(seconds=paused)
+            return send, Outcome("pending", "rate limited", due, counts_as_attempt=False)
+        lane.sent(send.chat_id)
+        return send, await self._send(sender, send)
+
+    async def _send(self, sender: Sender, send: Send) -> Outcome:
+        """Hand the reply to the transport, following a moved group once."""
+        row, reply, key = send.row, send.reply, send.key
+        assert reply is not None
+        chat_id = send.chat_id
         for _moved in range(2):
-            await sender.lane.wait(chat_id, sender.is_group(chat_id))
             try:
                 if key is not None and isinstance(sender, KeyedSender):
                     await sender.send_once(chat_id, reply, key)
                 else:
                     await sender.send(chat_id, reply)
             except ChatMoved as moved:
-                chat_id = moved.new_chat_id
+                chat_id = send.moved_to = moved.new_chat_id
                 continue
             except RateLimited as limited:
                 log.info(
@@ -278,23 +374,21 @@ class DeliveryWorker:
                     sender.platform,
                     limited.retry_after,
                 )
-                sender.lane.pause(limited.retry_after)
+                await sender.lane.pause(limited.retry_after)
                 due = self.services.users.clock() + timedelta(seconds=limited.retry_after)
-                return Outcome("pending", "rate limited", due, counts_as_attempt=False), chat_id
+                return Outcome("pending", "rate limited", due, counts_as_attempt=False)
             except RecipientGone as gone:
-                return Outcome(
-                    "failed", f"blocked or gone: {gone.reason}", gone=gone.reason
-                ), chat_id
+                return Outcome("failed", f"blocked or gone: {gone.reason}", gone=gone.reason)
             except DeliveryUnknown as unknown:
-                return Outcome("unknown", unknown.reason), chat_id
+                return Outcome("unknown", unknown.reason)
             except SendFailed as failed:
                 log.info("delivery of outbox row %d failed for now: %s", row.id, failed.reason)
-                return self._retry(row, failed.reason), chat_id
+                return self._retry(row, failed.reason)
             except Exception as exc:
                 log.warning("delivery of outbox row %d failed:\n%s", row.id, failure_summary(exc))
-                return self._retry(row, type(exc).__name__), chat_id
-            return Outcome("sent"), chat_id
-        return Outcome("failed", "chat moved more than once"), chat_id
+                return self._retry(row, type(exc).__name__)
+            return Outcome("sent")
+        return Outcome("failed", "chat moved more than once")
 
     def _retry(self, row: OutboxRecord, reason: str) -> Outcome:
         """Try again after a backoff, or give up after the last attempt."""

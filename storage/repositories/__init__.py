@@ -15,6 +15,7 @@ from storage.repositories.links import LinkRepository
 from storage.repositories.messages import MessageRepository
 from storage.repositories.organisers import OrganisationRecord, OrganiserRepository
 from storage.repositories.outbox import OutboxRepository
+from storage.repositories.pace import PaceRepository
 from storage.repositories.planning import (
     CodeRepository,
     DigestRepository,
@@ -43,6 +44,7 @@ __all__ = [
     "OrganisationRecord",
     "OrganiserRepository",
     "OutboxRepository",
+    "PaceRepository",
     "ReminderRepository",
     "RsvpRepository",
     "Select",

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -13,6 +14,8 @@ from sqlalchemy import (
     Select,
     String,
     and_,
+    case,
+    exists,
     func,
     literal,
     or_,
@@ -23,6 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from storage.models import OutboxMessage, UTCDateTime, utcnow
 from storage.records import OutboxRecord
@@ -32,17 +36,27 @@ FINAL_STATES = frozenset({"sent", "failed", "unknown"})
 INSERT_CHUNK = 500
 
 
-def _record(row: OutboxMessage) -> OutboxRecord:
-    return OutboxRecord(
-        id=row.id,
-        kind=row.kind,
-        ref=row.ref,
-        user_id=row.user_id,
-        payload=dict(row.payload),
-        status=row.status,
-        attempts=row.attempts,
-        send_key=row.send_key,
-    )
+@dataclass(frozen=True)
+class Marking:
+    """The outcome of one row's attempt, as :meth:`OutboxRepository.mark` takes it."""
+
+    id: int
+    status: str
+    error: str | None = None
+    next_attempt_at: datetime | None = None
+    counts_as_attempt: bool = True
+
+
+_COLUMNS = (
+    OutboxMessage.id,
+    OutboxMessage.kind,
+    OutboxMessage.ref,
+    OutboxMessage.user_id,
+    OutboxMessage.payload,
+    OutboxMessage.status,
+    OutboxMessage.attempts,
+    OutboxMessage.send_key,
+)
 
 
 class OutboxRepository:
@@ -154,30 +168,90 @@ class OutboxRepository:
     ) -> list[OutboxRecord]:
         """Take up to ``limit`` due rows, oldest first, for ``owner`` until ``now + lease``.
 
-        Selected ``FOR UPDATE SKIP LOCKED`` and marked as claimed in the same transaction: a
-        second worker (another process on PostgreSQL) skips them while this one locks them,
-        and leaves them alone after, until the claim runs out."""
-        ids = list(
-            await self.session.scalars(
-                select(OutboxMessage.id)
-                .where(self._due(now))
-                .order_by(OutboxMessage.id)
-                .limit(limit)
-                .with_for_update(skip_locked=True)
-            )
+        One statement: the rows are selected ``FOR UPDATE SKIP LOCKED`` and marked as claimed
+        at once, so a second worker (another process on PostgreSQL) skips them while this one
+        locks them, and leaves them alone after, until the claim runs out. A person with a row
+        that another process holds is left to that process, so that one process paces all
+        messages to one chat."""
+        other = aliased(OutboxMessage)
+        held_elsewhere = exists().where(
+            other.user_id == OutboxMessage.user_id,
+            other.status.in_(("pending", "sending")),
+            other.claimed_by != owner,
+            other.claimed_until > now,
         )
-        if not ids:
-            return []
-        await self.session.execute(
+        chosen = (
+            select(OutboxMessage.id)
+            .where(self._due(now), ~held_elsewhere)
+            .order_by(OutboxMessage.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+            .scalar_subquery()
+        )
+        rows = await self.session.execute(
             update(OutboxMessage)
-            .where(OutboxMessage.id.in_(ids))
+            .where(OutboxMessage.id.in_(chosen))
             .values(claimed_by=owner, claimed_until=now + lease)
+            .returning(*_COLUMNS)
             .execution_options(synchronize_session=False)
         )
-        rows = await self.session.scalars(
-            select(OutboxMessage).where(OutboxMessage.id.in_(ids)).order_by(OutboxMessage.id)
+        return sorted((OutboxRecord(*row) for row in rows), key=lambda r: r.id)
+
+    async def start_sending_many(
+        self,
+        keys: Mapping[int, str | None],
+        *,
+        owner: str,
+        now: datetime,
+        lease: timedelta,
+    ) -> set[int]:
+        """:meth:`start_sending` for many rows in one statement (``keys``: row id → its send
+        key or None); returns the ids that are still ``owner``'s and now ``sending``."""
+        if not keys:
+            return set()
+        values: dict[str, Any] = {"status": "sending", "claimed_until": now + lease}
+        keyed = {row_id: key for row_id, key in keys.items() if key is not None}
+        if keyed:
+            values["send_key"] = case(keyed, value=OutboxMessage.id, else_=OutboxMessage.send_key)
+        result = await self.session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.id.in_(list(keys)),
+                OutboxMessage.status == "pending",
+                OutboxMessage.claimed_by == owner,
+                OutboxMessage.claimed_until > now,
+            )
+            .values(**values)
+            .returning(OutboxMessage.id)
+            .execution_options(synchronize_session=False)
         )
-        return [_record(r) for r in rows]
+        return set(result.scalars())
+
+    async def mark_many(self, outcomes: Iterable[Marking]) -> None:
+        """:meth:`mark` for many rows: one statement per distinct outcome (a broadcast's rows
+        that were all sent: one statement)."""
+        groups: dict[tuple[str, str | None, datetime | None, bool], list[int]] = {}
+        for m in outcomes:
+            error = m.error[:255] if m.error else None
+            groups.setdefault((m.status, error, m.next_attempt_at, m.counts_as_attempt), []).append(
+                m.id
+            )
+        now = utcnow()
+        for (status, error, next_attempt_at, counts), ids in groups.items():
+            await self.session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.id.in_(ids))
+                .values(
+                    status=status,
+                    last_error=error,
+                    attempts=OutboxMessage.attempts + (1 if counts else 0),
+                    next_attempt_at=next_attempt_at,
+                    claimed_by=None,
+                    claimed_until=None,
+                    updated_at=now,
+                )
+                .execution_options(synchronize_session=False)
+            )
 
     async def start_sending(
         self,

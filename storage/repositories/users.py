@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
@@ -242,6 +242,25 @@ class UserRepository:
             select(Identity).where(Identity.user_id == user_id).order_by(Identity.id)
         )
         return [_identity(r) for r in rows]
+
+    async def recipients(
+        self, user_ids: Collection[int]
+    ) -> dict[int, tuple[UserRecord, list[IdentityRecord]]]:
+        """Many people with their accounts (oldest first), in two statements; the ones gone
+        are missing."""
+        if not user_ids:
+            return {}
+        ids = list(set(user_ids))
+        found: dict[int, tuple[UserRecord, list[IdentityRecord]]] = {
+            row.id: (_user(row), [])
+            for row in await self.session.scalars(select(User).where(User.id.in_(ids)))
+        }
+        for row in await self.session.scalars(
+            select(Identity).where(Identity.user_id.in_(ids)).order_by(Identity.id)
+        ):
+            if row.user_id in found:
+                found[row.user_id][1].append(_identity(row))
+        return found
 
     async def reached(self, platform: str, platform_user_id: str, chat_id: str) -> None:
         """The account wrote from its direct chat ``chat_id``: notices go there again, also
