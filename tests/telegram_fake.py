@@ -244,6 +244,8 @@ class FakeBotAPI:
         self._polls = 0
         self.url = ""
         self.chats: dict[int, dict[str, Any]] = {}
+        # Any private chat id is taken as a chat whose person started the bot (benchmarks).
+        self.open_chats = False
         self.users: dict[int, FakeUser] = {}
         # Webhook delivery set through /control/webhooks (not the bot's own setWebhook).
         self.push_urls: list[str] = []
@@ -566,7 +568,10 @@ class FakeBotAPI:
 
     def _chat(self, chat_id: int) -> list[Message]:
         if chat_id not in self.chats:
-            raise ApiError(400, "Bad Request: chat not found")
+            if not (self.open_chats and chat_id > 0):
+                raise ApiError(400, "Bad Request: chat not found")
+            # Benchmarks: every private chat is one whose person has started the bot.
+            self.chats[chat_id] = {"id": chat_id, "type": "private", "first_name": "Person"}
         return self.messages.setdefault(chat_id, [])
 
     def _next_message_id(self, chat_id: int) -> int:
@@ -915,10 +920,13 @@ class FakeBotAPI:
         return {"urls": self.push_urls}
 
 
-async def serve(token: str, port: int, limits: Limits | None, keep_messages: bool) -> int:
+async def serve(
+    token: str, port: int, limits: Limits | None, keep_messages: bool, open_chats: bool = False
+) -> int:
     """Run a fake until SIGTERM or SIGINT; ``READY <url>`` on stdout once it listens."""
     fake = FakeBotAPI(token, limits)
     fake.keep_messages = keep_messages
+    fake.open_chats = open_chats
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
@@ -946,9 +954,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--quiet-store", action="store_true", help="keep no messages (for long benchmarks)"
     )
+    parser.add_argument(
+        "--open-chats", action="store_true", help="any private chat id is a known chat"
+    )
     args = parser.parse_args(argv)
     limits = Limits(per_second=args.per_second) if args.per_second is not None else None
-    return asyncio.run(serve(args.token, args.port, limits, not args.quiet_store))
+    return asyncio.run(
+        serve(args.token, args.port, limits, not args.quiet_store, args.open_chats)
+    )
 
 
 if __name__ == "__main__":

@@ -119,6 +119,8 @@ def test_bad_values_are_refused(tmp_path: Path) -> None:
     [
         ("TELEGRAM_BULK_RATE", "0"),
         ("TELEGRAM_BULK_RATE", "1000.5"),
+        ("MATRIX_BULK_RATE", "-1"),
+        ("MATRIX_BULK_RATE", "1001"),
         ("TREFFPUNKT_FEED_HOURS", "0.05"),
         ("TREFFPUNKT_FEED_HOURS", "169"),
         ("TREFFPUNKT_FEED_HOURS", "often"),

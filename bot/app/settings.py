@@ -349,6 +349,16 @@ class Settings(BaseSettings):
         validation_alias="MATRIX_PASSWORD",
         description="password of the bot's account",
     )
+    matrix_bulk_rate: float = Field(
+        default=10.0,
+        ge=0,
+        le=1000,
+        validation_alias="MATRIX_BULK_RATE",
+        description=(
+            "messages per second for broadcasts and notices; 0: unpaced, for a bot the "
+            "homeserver exempts from its rate limits"
+        ),
+    )
     matrix_store_dir: Path = Field(
         default=Path("matrix-store"),
         validation_alias="MATRIX_STORE_DIR",

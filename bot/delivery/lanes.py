@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Protocol
 
 # Rows handed to the platform at once when it has no overall limit (limits off, a console).
-UNPACED_WAVE = 100
+UNPACED_WAVE = 200
 # With a limit, a wave lasts about this long: the rows a crash in the middle of it leaves
 # ``unknown`` (marked ``sending``, waiting for their slot) stay few — 5 at Telegram's 30/s.
 WAVE_SECONDS = 0.2

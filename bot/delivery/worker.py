@@ -29,7 +29,7 @@ import uuid
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol, runtime_checkable
+from typing import Protocol, cast, runtime_checkable
 
 from bot import i18n
 from bot.app.logs import failure_summary
@@ -134,15 +134,19 @@ class DeliveryWorker:
         self.settings = settings
         self.renderers = renderers
         self.senders: dict[str, Sender] = {}
+        self._keyed: dict[str, bool] = {}
+        self._langs: dict[tuple[str, str | None], i18n.Lang] = {}
         self.before_round: list[Callable[[], Awaitable[object]]] = []
         self.after_round: list[Callable[[], Awaitable[None]]] = []
         self._wake = asyncio.Event()
+        self._flying: asyncio.Task[list[tuple[Send, Outcome]]] | None = None
         self._stopping = False
         # One round at a time: two rounds at once could both claim (and send) the same row.
         self._round = asyncio.Lock()
 
     def add_sender(self, sender: Sender) -> None:
         self.senders[sender.platform] = sender
+        self._keyed[sender.platform] = isinstance(sender, KeyedSender)
         if not is_sqlite(self.services.db.url):
             # Several processes may send: the platform's rate holds for all of them.
             sender.lane.share(SharedPace(self.services.db, sender.platform))
@@ -175,28 +179,39 @@ class DeliveryWorker:
     async def _round_once(self) -> int:
         for callback in self.before_round:
             await callback()
+        # Rows claimed and not yet settled; one wave in flight while the next is prepared.
+        claimed: dict[int, OutboxRecord] = {}
         handled = 0
-        while not self._stopping:
-            now = self.services.users.clock()
-            # A round with nothing due only reads: it takes no SQLite write lock.
-            async with self.services.db.unit_of_work(write=False) as unit:
-                if not await OutboxRepository(unit.session).any_due(now):
+        full = False  # the last claim took a whole batch: more is likely due
+        try:
+            while not self._stopping:
+                now = self.services.users.clock()
+                if not full:
+                    # A round with nothing due only reads: it takes no SQLite write lock.
+                    async with self.services.db.unit_of_work(write=False) as unit:
+                        if not await OutboxRepository(unit.session).any_due(now):
+                            break
+                async with self.services.db.transaction() as s:
+                    rows = await OutboxRepository(s).claim(
+                        BATCH, now, owner=self.owner, lease=LEASE
+                    )
+                    people = await UserRepository(s).recipients({r.user_id for r in rows})
+                if not rows:
                     break
-            async with self.services.db.transaction() as s:
-                rows = await OutboxRepository(s).claim(BATCH, now, owner=self.owner, lease=LEASE)
-                people = await UserRepository(s).recipients({r.user_id for r in rows})
-            if not rows:
-                break
-            # A row handled here is final, or due again only later (backoff, a rate limit):
-            # each row goes at most once per round, and a batch is never larger than BATCH.
-            left = {r.id: r for r in rows}
+                full = len(rows) == BATCH
+                # A row handled here is final, or due again only later (backoff, a rate
+                # limit): each row goes at most once per round, a batch at most BATCH rows.
+                claimed.update((r.id, r) for r in rows)
+                handled += len(rows)
+                await self._deliver_batch(rows, people, claimed)
+        finally:
             try:
-                await self._deliver_batch(rows, people, left)
+                await self._land(claimed)  # the wave in flight, also when stopping
             finally:
-                handled += len(rows) - len(left)
-                if left:  # stopping, or a failure: the rest go back at once
+                handled -= len(claimed)
+                if claimed:  # stopping, or a failure: the rest go back at once
                     with contextlib.suppress(Exception):
-                        await self._release(list(left.values()))
+                        await self._release(list(claimed.values()))
         self._rendered.clear()  # a message edited meanwhile is rendered anew next round
         for callback in self.after_round:
             await callback()
@@ -211,10 +226,10 @@ class DeliveryWorker:
         self,
         rows: list[OutboxRecord],
         people: Mapping[int, tuple[UserRecord, list[IdentityRecord]]],
-        left: dict[int, OutboxRecord],
+        claimed: dict[int, OutboxRecord],
     ) -> None:
         """Render each row, settle those that cannot go, and send the rest in waves per
-        platform; ``left`` keeps the rows not yet settled."""
+        platform; ``claimed`` keeps the rows not yet settled."""
         settled: list[tuple[Send, Outcome]] = []
         lanes: dict[str, list[Send]] = {}
         for row in rows:
@@ -223,13 +238,17 @@ class DeliveryWorker:
                 settled.append((Send(row, None, "", None, None), prepared))
             else:
                 lanes.setdefault(prepared.platform, []).append(prepared)
-        await self._settle(settled, left)
+        await self._settle(settled, claimed)
         for platform, queued in lanes.items():
             sender, sends = self.senders[platform], queued
             while sends and not self._stopping:
                 wave, sends, waiting = self._wave(sender, sends)
-                await self._settle(waiting, left)
-                await self._send_wave(sender, wave, left)
+                await self._settle(waiting, claimed)
+                before, self._flying = self._flying, None
+                try:
+                    self._flying = await self._launch(sender, wave, claimed)
+                finally:
+                    await self._land(claimed, before)  # the wave before, sent meanwhile
 
     def _wave(
         self, sender: Sender, sends: list[Send]
@@ -255,6 +274,7 @@ class DeliveryWorker:
                 waiting.append((send, Outcome("pending", None, due, counts_as_attempt=False)))
             else:
                 chats.add(chat)
+                lane.sent(chat)  # its turn starts now: the next wave does not take the chat
                 wave.append(send)
         return wave, rest, waiting
 
@@ -269,7 +289,11 @@ class DeliveryWorker:
         renderer = self.renderers.get(row.kind)
         if user is None or renderer is None or target is None or target.chat_id is None:
             return Outcome("failed", "unknown kind" if renderer is None else "no reachable chat")
-        lang = self.i18n.lang(user.locale, user.second_locale)
+        lang = self._langs.get((user.locale, user.second_locale))
+        if lang is None:
+            lang = self._langs[user.locale, user.second_locale] = self.i18n.lang(
+                user.locale, user.second_locale
+            )
         key = (row.kind, row.ref, lang.code, lang.second)
         if row.kind in self.shared and key in self._rendered:
             reply = self._rendered[key]
@@ -283,19 +307,19 @@ class DeliveryWorker:
             return Outcome("failed", "no longer relevant")
         sender = self.senders[target.platform]
         sent_with = None
-        if isinstance(sender, KeyedSender):
+        if self._keyed[target.platform]:
             sent_with = send_key(row, sender.platform)
             if sent_with is None:
                 return Outcome("unknown", "tried before on another messenger")
         return Send(row, target, target.chat_id, reply, sent_with)
 
-    async def _send_wave(
-        self, sender: Sender, wave: list[Send], left: dict[int, OutboxRecord]
-    ) -> None:
-        """Mark the wave ``sending`` (one statement), send it at its booked instants, and record
-        every outcome (one commit)."""
+    async def _launch(
+        self, sender: Sender, wave: list[Send], claimed: dict[int, OutboxRecord]
+    ) -> asyncio.Task[list[tuple[Send, Outcome]]] | None:
+        """Mark the wave ``sending`` (one statement) and start sending it at its booked
+        instants; the task's outcomes are settled by :meth:`_land`."""
         if not wave:
-            return
+            return None
         now = self.services.users.clock()
         async with self.services.db.transaction() as s:
             mine = await OutboxRepository(s).start_sending_many(
@@ -306,16 +330,31 @@ class DeliveryWorker:
                 log.info(
                     "outbox row %d was taken over by another process; not sent here", send.row.id
                 )
-                left.pop(send.row.id, None)
+                claimed.pop(send.row.id, None)
         wave = [send for send in wave if send.row.id in mine]
         instants = await sender.lane.book(len(wave))
-        outcomes = await asyncio.gather(
-            *(self._send_at(sender, send, at) for send, at in zip(wave, instants, strict=True))
-        )
-        await self._settle(outcomes, left)
+
+        async def send_all() -> list[tuple[Send, Outcome]]:
+            return await asyncio.gather(
+                *(self._send_at(sender, send, at) for send, at in zip(wave, instants, strict=True))
+            )
+
+        return asyncio.create_task(send_all())
+
+    async def _land(
+        self,
+        claimed: dict[int, OutboxRecord],
+        flying: asyncio.Task[list[tuple[Send, Outcome]]] | None = None,
+    ) -> None:
+        """Wait for a wave (by default the one in flight) and record every outcome of it (one
+        commit)."""
+        if flying is None:
+            flying, self._flying = self._flying, None
+        if flying is not None:
+            await self._settle(await flying, claimed)
 
     async def _settle(
-        self, outcomes: Iterable[tuple[Send, Outcome]], left: dict[int, OutboxRecord]
+        self, outcomes: Iterable[tuple[Send, Outcome]], claimed: dict[int, OutboxRecord]
     ) -> None:
         """Each row's outcome and what the attempts learnt about the accounts, in one commit."""
         outcomes = list(outcomes)
@@ -342,7 +381,7 @@ class DeliveryWorker:
                 for send, outcome in outcomes
             )
         for send, _outcome in outcomes:
-            left.pop(send.row.id, None)
+            claimed.pop(send.row.id, None)
 
     async def _send_at(self, sender: Sender, send: Send, instant: float) -> tuple[Send, Outcome]:
         """Send at the booked instant, unless a 429 paused the lane meanwhile."""
@@ -361,8 +400,8 @@ class DeliveryWorker:
         chat_id = send.chat_id
         for _moved in range(2):
             try:
-                if key is not None and isinstance(sender, KeyedSender):
-                    await sender.send_once(chat_id, reply, key)
+                if key is not None:
+                    await cast(KeyedSender, sender).send_once(chat_id, reply, key)
                 else:
                     await sender.send(chat_id, reply)
             except ChatMoved as moved:

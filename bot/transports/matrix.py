@@ -129,9 +129,6 @@ def render(
 
 class MatrixTransport:
     platform = PLATFORM
-    # Synapse limits per user; a bot that fans out must be exempted (override_ratelimit).
-    # M_LIMIT_EXCEEDED is waited out in any case.
-    lane = Lane(per_second=10, per_chat_seconds=0.2, per_group_seconds=1.0)
 
     def is_group(self, chat_id: str) -> bool:
         room = self.client.rooms.get(chat_id)
@@ -142,6 +139,9 @@ class MatrixTransport:
             raise ValueError("MatrixTransport needs MATRIX_HOMESERVER and MATRIX_USER_ID")
         self.core = core
         self.settings = settings
+        # Synapse limits each user; a bot that fans out is exempted (override_ratelimit) and
+        # runs unpaced (MATRIX_BULK_RATE=0). M_LIMIT_EXCEEDED is waited out in any case.
+        self.lane = Lane(settings.matrix_bulk_rate, 0.2, 1.0)
         self.store = settings.matrix_store_dir
         self.store.mkdir(parents=True, exist_ok=True)
         config = AsyncClientConfig(

@@ -140,6 +140,9 @@ def _never_sent(exc: TimedOut) -> bool:
     return isinstance(exc.__cause__, httpx.ConnectTimeout | httpx.PoolTimeout)
 
 
+_JSON = {"Content-Type": "application/json"}
+
+
 class _Unparsable(Exception):
     """Telegram could not parse the message's HTML."""
 
@@ -160,27 +163,34 @@ class BulkClient:
         self._connections = connections
         self._read_timeout = read_timeout
         self._session: aiohttp.ClientSession | None = None
+        self._bodies: dict[Reply, bytes] = {}
 
     def _opened(self) -> aiohttp.ClientSession:
-        if self._session is None or self._session.closed:
+        if self._session is None:
             self._session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=self._connections),
                 # connect: a free connection from the pool, or a new one (nothing sent yet).
                 timeout=aiohttp.ClientTimeout(
                     total=None, connect=5.0, sock_read=self._read_timeout
                 ),
-                json_serialize=lambda data: json.dumps(data, ensure_ascii=False),
+                cookie_jar=aiohttp.DummyCookieJar(),
             )
         return self._session
 
     async def close(self) -> None:
         if self._session is not None:
-            await self._session.close()
+            session, self._session = self._session, None
+            await session.close()
 
-    async def call(self, method: str, payload: dict[str, Any]) -> Any:
-        """The method's result; raises what the worker needs to know when there is none."""
+    async def call(self, method: str, payload: dict[str, Any] | bytes) -> Any:
+        """The method's result; raises what the worker needs to know when there is none.
+        ``payload``: the parameters, or their JSON already encoded."""
+        if not isinstance(payload, bytes):
+            payload = json.dumps(payload, ensure_ascii=False).encode()
         try:
-            async with self._opened().post(self._url + method, json=payload) as response:
+            async with self._opened().post(
+                self._url + method, data=payload, headers=_JSON
+            ) as response:
                 status = response.status
                 body = await response.read()
         except aiohttp.ConnectionTimeoutError as exc:
@@ -218,27 +228,37 @@ class BulkClient:
             raise _Unparsable(description)
         raise SendFailed(description)
 
-    async def send_message(self, chat_id: str, reply: Reply) -> None:
-        payload: dict[str, Any] = {
-            "chat_id": int(chat_id),
-            "text": fit(reply),
-            "parse_mode": "HTML",
-            "link_preview_options": {"is_disabled": True},
-        }
-        if reply.buttons:
-            payload["reply_markup"] = {
-                "inline_keyboard": [
-                    [{"text": b.label, "callback_data": b.data} for b in row]
-                    for row in reply.buttons
-                ]
+    def _rest(self, reply: Reply) -> bytes:
+        """Everything of the request body but the chat: the same for every recipient of one
+        rendered message, so built once (a broadcast is a handful of renderings)."""
+        rest = self._bodies.get(reply)
+        if rest is None:
+            payload: dict[str, Any] = {
+                "text": fit(reply),
+                "parse_mode": "HTML",
+                "link_preview_options": {"is_disabled": True},
             }
+            if reply.buttons:
+                payload["reply_markup"] = {
+                    "inline_keyboard": [
+                        [{"text": b.label, "callback_data": b.data} for b in row]
+                        for row in reply.buttons
+                    ]
+                }
+            rest = json.dumps(payload, ensure_ascii=False).encode()[1:]
+            if len(self._bodies) >= 256:
+                self._bodies.clear()
+            self._bodies[reply] = rest
+        return rest
+
+    async def send_message(self, chat_id: str, reply: Reply) -> None:
+        body = b'{"chat_id":%d,%s' % (int(chat_id), self._rest(reply))
         try:
-            await self.call("sendMessage", payload)
+            await self.call("sendMessage", body)
         except _Unparsable:
             # Cannot happen (all values are escaped); if forced, plain text once.
-            del payload["parse_mode"]
-            payload["text"] = shorten(plain(str(reply.text)), MAX_TEXT)
-            await self.call("sendMessage", payload)
+            plain_text = shorten(plain(str(reply.text)), MAX_TEXT)
+            await self.call("sendMessage", {"chat_id": int(chat_id), "text": plain_text})
 
 
 def visible_length(html: str) -> int:

@@ -15,7 +15,6 @@ from sqlalchemy import (
     String,
     and_,
     case,
-    exists,
     func,
     literal,
     or_,
@@ -26,12 +25,14 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
 
 from storage.models import OutboxMessage, UTCDateTime, utcnow
 from storage.records import OutboxRecord
 
 FINAL_STATES = frozenset({"sent", "failed", "unknown"})
+# A row whose person another process is sending to waits this long (a chat gets at most one
+# message a second).
+CHAT_TURN = timedelta(seconds=1)
 # Rows per INSERT: 8 parameters each stays far below SQLite's and asyncpg's parameter limits.
 INSERT_CHUNK = 500
 
@@ -168,34 +169,53 @@ class OutboxRepository:
     ) -> list[OutboxRecord]:
         """Take up to ``limit`` due rows, oldest first, for ``owner`` until ``now + lease``.
 
-        One statement: the rows are selected ``FOR UPDATE SKIP LOCKED`` and marked as claimed
-        at once, so a second worker (another process on PostgreSQL) skips them while this one
-        locks them, and leaves them alone after, until the claim runs out. A person with a row
-        that another process holds is left to that process, so that one process paces all
-        messages to one chat."""
-        other = aliased(OutboxMessage)
-        held_elsewhere = exists().where(
-            other.user_id == OutboxMessage.user_id,
-            other.status.in_(("pending", "sending")),
-            other.claimed_by != owner,
-            other.claimed_until > now,
+        Selected ``FOR UPDATE SKIP LOCKED`` and marked as claimed in the same transaction: a
+        second worker (another process on PostgreSQL) skips them while this one locks them,
+        and leaves them alone after, until the claim runs out. A person with a row that
+        another process holds is left to that process for a second, so that one process
+        paces all messages to one chat. Each statement finds its rows by index (the primary
+        key, the person), whatever the planner's statistics say about a freshly filled outbox."""
+        ids = list(
+            await self.session.scalars(
+                select(OutboxMessage.id)
+                .where(self._due(now))
+                .order_by(OutboxMessage.id)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            )
         )
-        chosen = (
-            select(OutboxMessage.id)
-            .where(self._due(now), ~held_elsewhere)
-            .order_by(OutboxMessage.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-            .scalar_subquery()
-        )
+        if not ids:
+            return []
         rows = await self.session.execute(
             update(OutboxMessage)
-            .where(OutboxMessage.id.in_(chosen))
+            .where(OutboxMessage.id.in_(ids))
             .values(claimed_by=owner, claimed_until=now + lease)
             .returning(*_COLUMNS)
             .execution_options(synchronize_session=False)
         )
-        return sorted((OutboxRecord(*row) for row in rows), key=lambda r: r.id)
+        claimed = sorted((OutboxRecord(*row) for row in rows), key=lambda r: r.id)
+        if self.session.get_bind().dialect.name == "sqlite":
+            return claimed  # one process
+        held = set(
+            await self.session.scalars(
+                select(OutboxMessage.user_id).where(
+                    OutboxMessage.user_id.in_({r.user_id for r in claimed}),
+                    OutboxMessage.status.in_(("pending", "sending")),
+                    OutboxMessage.claimed_by != owner,
+                    OutboxMessage.claimed_until > now,
+                )
+            )
+        )
+        if not held:
+            return claimed
+        theirs = [r.id for r in claimed if r.user_id in held]
+        await self.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id.in_(theirs))
+            .values(claimed_by=None, claimed_until=None, next_attempt_at=now + CHAT_TURN)
+            .execution_options(synchronize_session=False)
+        )
+        return [r for r in claimed if r.user_id not in held]
 
     async def start_sending_many(
         self,
