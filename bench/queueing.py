@@ -28,6 +28,7 @@ from sqlalchemy import delete, func, insert, select, text
 from sqlalchemy.engine import make_url
 
 from bench.reminders import Statements, fresh_postgres
+from bench.table import Figure
 from bot.services.broadcasts import BROADCAST, BroadcastService
 from bot.services.notify import queue
 from storage.db import Database, migrate
@@ -195,6 +196,34 @@ def report(results: list[Result]) -> None:
             f"target ≤ {TARGET_S:.0f} s for {PEOPLE:,} rows ({backend}): {mine.seconds:.3f} s, "
             f"{met}; {old.seconds / mine.seconds:.1f}× the way before"
         )
+
+
+async def measure() -> list[Figure]:
+    """Case 5 as rows of the benchmark table (``python -m bench``)."""
+    results: list[Result] = []
+    with tempfile.TemporaryDirectory() as folder:
+        results += await run_on(f"sqlite+aiosqlite:///{folder}/bench.sqlite3")
+    admin = os.environ.get(PG_ENV)
+    if admin:
+        results += await on_postgres(admin)
+    figures = []
+    for backend in dict.fromkeys(r.backend for r in results):
+        ours = next(r for r in results if r.backend == backend and r.case.startswith("project"))
+        before = next(r for r in results if r.backend == backend and r.case.startswith("before"))
+        figures.append(
+            Figure(
+                "5 queueing 100,000 rows",
+                "SQLite" if backend == "sqlite" else "PostgreSQL",
+                "seconds",
+                ours.seconds,
+                before.seconds,
+                "ids in Python",
+                f"≤ {TARGET_S:.0f} s",
+                ours.seconds <= TARGET_S and ours.rows == PEOPLE,
+                f"{ours.rows:,} rows, {ours.statements} statements",
+            )
+        )
+    return figures
 
 
 async def main() -> None:

@@ -342,7 +342,7 @@ async def my_events(ctx: Context) -> list[Reply]:
 
 async def render_new_event(ctx: NoticeContext) -> Reply | None:
     """A new event for someone who follows its topic, in their language."""
-    view = await ctx.services.events.view(int(ctx.payload["event_id"]), ctx.user.id)
+    view = await ctx.services.events.notice_view(int(ctx.payload["event_id"]), ctx.user.id)
     if view is None or view.event.status != "published":
         return None
     if view.event.starts_at <= ctx.services.users.clock():
@@ -353,7 +353,7 @@ async def render_new_event(ctx: NoticeContext) -> Reply | None:
 
 async def render_promoted(ctx: NoticeContext) -> Reply | None:
     """The notice for someone who moved up from the waitlist, in their own language."""
-    view = await ctx.services.events.view(int(ctx.payload["event_id"]), ctx.user.id)
+    view = await ctx.services.events.notice_view(int(ctx.payload["event_id"]), ctx.user.id)
     if view is None or view.mine is None or view.mine.status != "going":
         return None
     line = fmt(
@@ -367,7 +367,7 @@ async def render_promoted(ctx: NoticeContext) -> Reply | None:
 
 async def render_demoted(ctx: NoticeContext) -> Reply | None:
     """The notice for someone who went back to the waitlist because the seats were reduced."""
-    view = await ctx.services.events.view(int(ctx.payload["event_id"]), ctx.user.id)
+    view = await ctx.services.events.notice_view(int(ctx.payload["event_id"]), ctx.user.id)
     if view is None or view.mine is None or view.mine.status != "waitlisted":
         return None
     line = fmt(
@@ -383,7 +383,7 @@ async def render_demoted(ctx: NoticeContext) -> Reply | None:
 
 async def render_link(ctx: NoticeContext) -> Reply | None:
     """The link of an online event, once it is known, for everyone going."""
-    view = await ctx.services.events.view(int(ctx.payload["event_id"]), ctx.user.id)
+    view = await ctx.services.events.notice_view(int(ctx.payload["event_id"]), ctx.user.id)
     if view is None or view.event.status != "published" or not view.event.online_url:
         return None
     if view.mine is None or view.mine.status != "going":

@@ -580,7 +580,7 @@ async def my_calendar(ctx: Context) -> Reply:
 
 
 async def render_changed(ctx: NoticeContext) -> Reply | None:
-    view = await ctx.services.events.view(int(ctx.payload["event_id"]), ctx.user.id)
+    view = await ctx.services.events.notice_view(int(ctx.payload["event_id"]), ctx.user.id)
     if view is None or view.event.status != "published":
         return None
     labels = {

@@ -82,7 +82,7 @@ async def render_reminder(ctx: NoticeContext) -> Reply | None:
     wanted = ctx.user.reminder_minutes
     if not await services.reminders.still_wanted(event_id, minutes, str(payload["due"]), wanted):
         return None  # moved, turned off meanwhile, or a nearer reminder goes out with it
-    view = await services.events.view(event_id, ctx.user.id)
+    view = await services.events.notice_view(event_id, ctx.user.id)
     now = _now(services)
     if view is None or view.event.status != "published" or view.event.starts_at <= now:
         return None

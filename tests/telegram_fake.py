@@ -959,9 +959,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     limits = Limits(per_second=args.per_second) if args.per_second is not None else None
-    return asyncio.run(
-        serve(args.token, args.port, limits, not args.quiet_store, args.open_chats)
-    )
+    return asyncio.run(serve(args.token, args.port, limits, not args.quiet_store, args.open_chats))
 
 
 if __name__ == "__main__":

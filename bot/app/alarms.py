@@ -41,6 +41,8 @@ HEARTBEAT = timedelta(seconds=60)
 RETRY = timedelta(seconds=15)
 IDLE = timedelta(seconds=5)
 STOP_WAIT = 30.0
+# After an update, the alarms are aimed anew this much later (once for a burst of updates).
+POKE_DELAY = 0.5
 
 
 Work = tuple[Callable[[], Awaitable[int]], Callable[[], Awaitable[datetime | None]]]
@@ -153,6 +155,8 @@ class Alarms:
 
     async def aim(self, kind: str, *, not_before: datetime | None = None) -> None:
         """Aim the alarm of ``kind`` at the earliest due instant in its table."""
+        if self._locks[kind].locked() and asyncio.current_task() not in self._running:
+            return  # it runs now, and aims itself when done
         _run, next_due = self.work[kind]
         now = max(self.now(), not_before) if not_before is not None else self.now()
         try:
@@ -175,9 +179,11 @@ class Alarms:
         self._aiming = asyncio.get_running_loop().create_task(self._aim_all())
 
     async def _aim_all(self) -> None:
-        await asyncio.sleep(0)
+        # At most about twice a second however many updates arrive: each aiming reads every
+        # kind's table, and under a stream of button presses it would never rest.
         self._again = True
         while self._again and not self._stopped:
+            await asyncio.sleep(POKE_DELAY)
             self._again = False
             for kind in KINDS:
                 await self.aim(kind)

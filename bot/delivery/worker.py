@@ -51,6 +51,9 @@ log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 6
 BATCH = 200
+# A worker claims about what its lanes send in this long (at most BATCH): at a messenger's
+# pace the rest stays free for other processes, and a dead process holds few rows.
+CLAIM_SECONDS = 2.0
 MAX_BACKOFF = 300.0
 # How long a claimed batch stays this process's: far longer than sending it takes, even
 # through a long rate-limit pause; after it, another process takes the rows over.
@@ -155,6 +158,14 @@ class DeliveryWorker:
         self._wake.set()
 
     @property
+    def batch(self) -> int:
+        """Rows per claim: what the lanes send in CLAIM_SECONDS, at most BATCH."""
+        rates = [sender.lane.per_second for sender in self.senders.values()]
+        if not rates or min(rates) <= 0:
+            return BATCH  # a lane without a pace sends as fast as it is given rows
+        return max(1, min(BATCH, int(sum(rates) * CLAIM_SECONDS)))
+
+    @property
     def owner(self) -> str:
         """This process's name on the rows it claims."""
         return self.settings.instance
@@ -193,12 +204,12 @@ class DeliveryWorker:
                             break
                 async with self.services.db.transaction() as s:
                     rows = await OutboxRepository(s).claim(
-                        BATCH, now, owner=self.owner, lease=LEASE
+                        self.batch, now, owner=self.owner, lease=LEASE
                     )
                     people = await UserRepository(s).recipients({r.user_id for r in rows})
                 if not rows:
                     break
-                full = len(rows) == BATCH
+                full = len(rows) == self.batch
                 # A row handled here is final, or due again only later (backoff, a rate
                 # limit): each row goes at most once per round, a batch at most BATCH rows.
                 claimed.update((r.id, r) for r in rows)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
@@ -28,6 +29,8 @@ from storage.repositories import (
 __all__ = ["NEW_EVENT", "EventService", "EventView", "pick_text", "tell_attendees"]
 
 STATEWIDE = "saxony"
+# How long the counts of an event read for a notice serve its next recipients.
+NOTICE_VIEW_SECONDS = 2.0
 CHANGED = "event_changed"
 LINK_ADDED = "event_link"
 CANCELLED = "event_cancelled"
@@ -127,6 +130,8 @@ class EventService:
         self.clock = clock
         self.jobs = jobs
         self.seats = seats
+        # event id → (when read, counts, seats held): see notice_view.
+        self._notice_counts: dict[int, tuple[float, Counts, int]] = {}
 
     async def page(
         self, user_id: int | None, *, everything: bool, offset: int, limit: int
@@ -324,11 +329,42 @@ class EventService:
         return result
 
     async def view(self, event_id: int, user_id: int | None) -> EventView | None:
-        async with self.db.transaction() as s:
+        async with self.db.reading() as s:
             event = await EventRepository(s).get(event_id)
             if event is None:
                 return None
             return (await self._views(s, [event], user_id))[0]
+
+    async def notice_view(self, event_id: int, user_id: int) -> EventView | None:
+        """:meth:`view` for a notice on its way to one of many recipients (a reminder run to
+        thousands): the event and the person's own answer and offer are read each time, the
+        counts and the seats offers hold once every NOTICE_VIEW_SECONDS for all of them.
+        Counting every answer per recipient made a run quadratic in its size."""
+        now = time.monotonic()
+        async with self.db.reading() as s:
+            event = await EventRepository(s).get(event_id)
+            if event is None:
+                return None
+            cached = self._notice_counts.get(event_id)
+            if cached is None or now - cached[0] > NOTICE_VIEW_SECONDS:
+                counts = (await EventRepository(s).counts([event_id]))[event_id]
+                held = (await OfferRepository(s).open_counts([event_id])).get(event_id, 0)
+                if len(self._notice_counts) >= 1_000:
+                    self._notice_counts.clear()
+                cached = self._notice_counts[event_id] = (now, counts, held)
+            _at, counts, held = cached
+            rsvps = RsvpRepository(s)
+            mine = (await rsvps.of_user_for(user_id, [event_id])).get(event_id)
+            waiting = mine is not None and mine.status == "waitlisted"
+            position = (
+                (await rsvps.waitlist_positions(user_id, [event_id])).get(event_id)
+                if waiting
+                else None
+            )
+            offered = None
+            if held:
+                offered = next(iter(await OfferRepository(s).open_to(user_id, [event_id])), None)
+        return EventView(event, counts, mine, position, held, offered)
 
     @staticmethod
     async def _views(s: Session, events: list[EventRecord], user_id: int | None) -> list[EventView]:
@@ -342,7 +378,8 @@ class EventService:
             return [EventView(e, counts[e.id], held=held.get(e.id, 0)) for e in events]
         rsvps = RsvpRepository(s)
         mine = await rsvps.of_user_for(user_id, ids)
-        positions = await rsvps.waitlist_positions(user_id, ids)
+        waiting = [i for i, rsvp in mine.items() if rsvp.status == "waitlisted"]
+        positions = await rsvps.waitlist_positions(user_id, waiting) if waiting else {}
         offered = {o.event_id: o for o in await offers.open_to(user_id, ids)} if held else {}
         return [
             EventView(

@@ -7,6 +7,7 @@ scheduler and the delivery worker.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
@@ -251,6 +252,12 @@ class BulkClient:
             self._bodies[reply] = rest
         return rest
 
+    async def edit_message(self, chat_id: int, message_id: int, reply: Reply) -> None:
+        """Edit a message in place (its text and buttons); the errors are those of
+        :meth:`call`."""
+        body = b'{"chat_id":%d,"message_id":%d,%s' % (chat_id, message_id, self._rest(reply))
+        await self.call("editMessageText", body)
+
     async def send_message(self, chat_id: str, reply: Reply) -> None:
         body = b'{"chat_id":%d,%s' % (int(chat_id), self._rest(reply))
         try:
@@ -466,9 +473,13 @@ class TelegramTransport:
             toast = next((r.toast for r in replies if r.toast), None)
         finally:
             # Every press is answered, so no button keeps spinning; then the visible reply.
+            # Through the bulk client: an answer carries nothing to build objects from.
+            answer: dict[str, Any] = {"callback_query_id": query.id}
+            if toast:
+                answer["text"] = shorten(toast, MAX_TOAST)
             try:
-                await query.answer(text=shorten(toast, MAX_TOAST) if toast else None)
-            except TelegramError as exc:
+                await self.bulk.call("answerCallbackQuery", answer)
+            except (RateLimited, RecipientGone, ChatMoved, SendFailed, DeliveryUnknown) as exc:
                 log.warning("could not answer a button press: %s", type(exc).__name__)
         if message is not None and isinstance(message, Message):
             await self._render(message.chat.id, replies, message.message_id)
@@ -500,23 +511,34 @@ class TelegramTransport:
             await call()
 
     async def _edit(self, chat_id: int, message_id: int, reply: Reply) -> bool:
-        """Edit in place; False when the message cannot be edited and a new one is needed."""
-        try:
-            await self._patiently(
-                lambda: self.app.bot.edit_message_text(
-                    fit(reply),
-                    chat_id=chat_id,
-                    message_id=message_id,
-                    parse_mode=ParseMode.HTML,
-                    reply_markup=keyboard(reply),
-                    link_preview_options=LinkPreviewOptions(is_disabled=True),
-                )
-            )
-        except BadRequest as exc:
-            if "not modified" in exc.message.lower():
-                return True  # a double tap: the message already shows this
-            log.info("cannot edit message, sending a new one: %s", type(exc).__name__)
-            return False
+        """Edit in place; False when the message cannot be edited and a new one is needed.
+        Through the bulk client (no objects built from the answer); a 429 is waited out."""
+        for attempt in range(RATE_LIMIT_RETRIES + 1):
+            try:
+                await self.bulk.edit_message(chat_id, message_id, reply)
+            except RateLimited as limited:
+                if attempt == RATE_LIMIT_RETRIES:
+                    log.warning(
+                        "Telegram asks to wait %.0f s; the edit is given up", limited.retry_after
+                    )
+                    return True
+                log.warning("Telegram asks to wait %.0f s", limited.retry_after)
+                await asyncio.sleep(limited.retry_after)
+                continue
+            except SendFailed as failed:
+                if "not modified" in failed.reason.lower():
+                    return True  # a double tap: the message already shows this
+                log.info("cannot edit message, sending a new one: %s", failed.reason[:80])
+                return False
+            except _Unparsable:
+                return False  # sent anew, where it falls back to plain text
+            except (RecipientGone, ChatMoved) as exc:
+                log.info("cannot edit message: %s", type(exc).__name__)
+                return True  # nothing can be sent there either
+            except DeliveryUnknown:
+                log.warning("editing a message timed out; not sent again as a new one")
+                return True
+            return True
         return True
 
     async def _send(self, chat_id: int | str, reply: Reply, *, patient: bool = True) -> None:
