@@ -20,6 +20,7 @@ import argparse
 import asyncio
 import contextlib
 import gc
+import logging
 import sys
 import time
 from dataclasses import dataclass
@@ -131,6 +132,8 @@ async def rate_limiter_run(chats: list[int], limit: float) -> Run:
     """python-telegram-bot's AIORateLimiter at the same limit, with as many sends started at
     once as its connection pool holds; a 429 is not retried (counted). Stopped after 1.2 times
     the time the sends need at the limit: its rate is what arrived until then."""
+    # Each refused send is logged with its traceback: counted here instead.
+    logging.getLogger("telegram.ext.AIORateLimiter").setLevel(logging.CRITICAL)
     async with FakeTelegram(limit) as fake:
         limiter = AIORateLimiter(overall_max_rate=limit, overall_time_period=1, max_retries=0)
         # The pool an Application builds for its bot (256 connections).

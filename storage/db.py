@@ -224,6 +224,55 @@ class Leadership:
             await self._drop()
 
 
+class InstanceGuard:
+    """One running process per instance name (``TREFFPUNKT_INSTANCE``) on a database.
+
+    Outbox claims carry the instance's name, and a process settles the claims of its name at
+    start (they were its own, left by a crash): a second process under the same name would
+    settle the first one's sends while they are in flight. On PostgreSQL the name holds an
+    advisory lock on a connection of its own for as long as the process runs; a second
+    process under that name is refused at start. SQLite runs one process anyway."""
+
+    KEY = 0x5472_6567  # the lock space of instance names: (KEY, hashtext(name))
+
+    def __init__(self, db: Database, name: str) -> None:
+        self.db = db
+        self.name = name
+        self._conn: Any = None
+
+    async def take(self) -> bool:
+        """True when no other live process runs under this name (and none can now)."""
+        if is_sqlite(self.db.url):
+            return True
+        conn = await self.db.engine.connect()
+        try:
+            await conn.execution_options(isolation_level="AUTOCOMMIT")
+            got = await conn.scalar(
+                text("SELECT pg_try_advisory_lock(:key, hashtext(:name))"),
+                {"key": self.KEY, "name": self.name},
+            )
+        except Exception:
+            await conn.close()
+            raise
+        if not got:
+            await conn.close()
+            return False
+        self._conn = conn
+        return True
+
+    async def release(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is None:
+            return
+        with contextlib.suppress(Exception):
+            await conn.execute(
+                text("SELECT pg_advisory_unlock(:key, hashtext(:name))"),
+                {"key": self.KEY, "name": self.name},
+            )
+        with contextlib.suppress(Exception):
+            await conn.close()
+
+
 def alembic_config(url: str) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))

@@ -3,14 +3,20 @@ over by another when that process's connection ends; on SQLite always this proce
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime
+from pathlib import Path
 
+import pytest
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import text
 
 from bot.app.alarms import Alarms
 from bot.app.core import Core
-from storage.db import Database, Leadership, is_sqlite
+from bot.app.runner import serve
+from bot.app.settings import Settings
+from bot.core.errors import InstanceTaken
+from storage.db import Database, InstanceGuard, Leadership, is_sqlite
 
 
 async def test_one_leader_and_a_takeover_when_its_connection_ends(core: Core) -> None:
@@ -75,3 +81,46 @@ async def test_alarms_run_due_work_only_where_they_lead(core: Core) -> None:
         await alarms.leadership.release()
         await elsewhere.release()
         await other_db.dispose()
+
+
+async def test_one_live_process_per_instance_name(core: Core) -> None:
+    """A second process under a name already running is refused: at its start it would settle
+    the first one's sends while they are in flight."""
+    if is_sqlite(core.db.url):
+        assert await InstanceGuard(core.db, "bot-1").take(), "one process on SQLite"
+        return
+    other_db = Database(core.db.url)
+    first, twin, second = (
+        InstanceGuard(core.db, "bot-1"),
+        InstanceGuard(other_db, "bot-1"),
+        InstanceGuard(other_db, "bot-2"),
+    )
+    try:
+        assert await first.take()
+        assert not await twin.take(), "the same name twice"
+        assert await second.take(), "another name runs beside it"
+        await first.release()
+        assert await twin.take(), "the name is free once its process stopped"
+    finally:
+        for guard in (first, twin, second):
+            await guard.release()
+        await other_db.dispose()
+
+
+async def test_serve_refuses_to_run_under_a_name_in_use(core: Core, tmp_path: Path) -> None:
+    if is_sqlite(core.db.url):
+        return
+    settings = Settings(
+        database_url=core.db.url,
+        instance="bot-1",
+        files_dir=tmp_path / "files",
+        demo_data="no",
+        _env_file=None,  # type: ignore[call-arg]
+    )
+    running = InstanceGuard(core.db, "bot-1")
+    assert await running.take()
+    try:
+        with pytest.raises(InstanceTaken, match="bot-1"):
+            await asyncio.wait_for(serve(settings, asyncio.Event()), 30)
+    finally:
+        await running.release()

@@ -18,7 +18,7 @@ from bot.app.runner import alarm_clock, messengers_configured, prepare, serve
 from bot.app.settings import Settings, SettingsError
 from bot.app.status import status
 from bot.calendar.ical import IcalError
-from bot.core.errors import MessengerConflict
+from bot.core.errors import InstanceTaken, MessengerConflict
 from bot.demo.events import load_demo
 from bot.services import Services
 from bot.services.imports import FeedSettingError, FeedSettings
@@ -67,7 +67,7 @@ async def run(settings: Settings) -> int:
             loop.add_signal_handler(signum, stop.set)
     try:
         await serve(settings, stop)
-    except MessengerConflict as conflict:
+    except (MessengerConflict, InstanceTaken) as conflict:
         print(f"treffpunkt: stopped: {conflict}", file=sys.stderr)
         return EXIT_CONFLICT
     return 0

@@ -13,12 +13,13 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from bot.app.alarms import Alarms
 from bot.app.core import Core
 from bot.app.settings import Settings
-from bot.core.errors import MessengerConflict
+from bot.app.status import StatusServer
+from bot.core.errors import InstanceTaken, MessengerConflict
 from bot.demo.events import load_demo
 from bot.services import Clock, system_clock
 from bot.transports.matrix import MatrixTransport
 from bot.transports.telegram import TelegramTransport
-from storage.db import Database, Leadership, migrate
+from storage.db import Database, InstanceGuard, Leadership, migrate
 from storage.repositories import EventRepository, OrganiserRepository
 
 log = logging.getLogger(__name__)
@@ -75,6 +76,38 @@ def alarm_clock(core: Core, after_run: Callable[[], Awaitable[None] | None]) -> 
     return alarms
 
 
+def add_feeds_job(core: Core, alarms: Alarms) -> None:
+    """Every organisation's feed is read every TREFFPUNKT_FEED_HOURS, by one process."""
+
+    async def feeds() -> None:
+        if await alarms.lead():  # one process reads the feeds
+            await read_feeds(core)
+
+    alarms.scheduler.add_job(
+        feeds,
+        "interval",
+        hours=core.settings.feed_hours,
+        id="feeds",
+        replace_existing=True,
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=3600,
+        next_run_time=datetime.now(UTC) + timedelta(minutes=1),
+    )
+
+
+async def _claimed_core(settings: Settings, clock: Clock) -> tuple[Core, InstanceGuard]:
+    """The core of a process that runs as its instance name, which no other live process
+    uses (else :class:`InstanceTaken`, before anything starts)."""
+    await prepare(settings, console=False)
+    core = await Core.create(settings, clock=clock, run_migrations=False)
+    guard = InstanceGuard(core.db, settings.instance)
+    if not await guard.take():
+        await core.close()
+        raise InstanceTaken(settings.instance)
+    return core, guard
+
+
 async def serve(
     settings: Settings,
     stop: asyncio.Event,
@@ -85,9 +118,9 @@ async def serve(
     """Run every configured messenger until ``stop`` is set; ``ready`` is set once all run.
 
     Raises :class:`MessengerConflict` (after stopping cleanly) when another process already
-    receives a messenger's updates with the same credentials."""
-    await prepare(settings, console=False)
-    core = await Core.create(settings, clock=clock, run_migrations=False)
+    receives a messenger's updates with the same credentials, and :class:`InstanceTaken`
+    (before starting anything) when another process runs under this instance name."""
+    core, guard = await _claimed_core(settings, clock)
     transports: list[TelegramTransport | MatrixTransport] = []
     conflicts: list[MessengerConflict] = []
 
@@ -106,26 +139,19 @@ async def serve(
     scheduler = alarms.scheduler
     # The scheduler is only the alarm clock: what must happen lives in our tables.
 
-    async def feeds() -> None:
-        if await alarms.lead():  # one process reads the feeds
-            await read_feeds(core)
-
-    scheduler.add_job(
-        feeds,
-        "interval",
-        hours=settings.feed_hours,
-        id="feeds",
-        replace_existing=True,
-        coalesce=True,
-        max_instances=1,
-        misfire_grace_time=3600,
-        next_run_time=datetime.now(UTC) + timedelta(minutes=1),
-    )
+    add_feeds_job(core, alarms)
     scheduler.start()
     alarms.start()
     log.info("scheduler jobs: %s", ", ".join(alarms.job_ids()))
     started = []
+    monitor = (
+        StatusServer(core.services, settings.status_listen, settings.status_port)
+        if settings.status_port
+        else None
+    )
     try:
+        if monitor is not None:
+            await monitor.start()
         for transport in transports:
             await transport.start()
             started.append(transport)
@@ -147,6 +173,9 @@ async def serve(
                 await transport.stop()
             except Exception:
                 log.exception("stopping %s failed", transport.platform)
+        if monitor is not None:
+            await monitor.stop()
+        await guard.release()
         await core.close()
     if conflicts:
         raise conflicts[0]

@@ -299,6 +299,18 @@ class Settings(BaseSettings):
         validation_alias="TELEGRAM_WEBHOOK_URL",
         description="public HTTPS URL for webhook mode",
     )
+    status_port: int | None = Field(
+        default=None,
+        gt=0,
+        lt=65536,
+        validation_alias="TREFFPUNKT_STATUS_PORT",
+        description="port of the HTTP status endpoint (GET /status, GET /health); off when unset",
+    )
+    status_listen: str = Field(
+        default="127.0.0.1",
+        validation_alias="TREFFPUNKT_STATUS_LISTEN",
+        description="address the status endpoint listens on",
+    )
     telegram_webhook_listen: str = Field(
         default="127.0.0.1",
         validation_alias="TELEGRAM_WEBHOOK_LISTEN",

@@ -5,14 +5,18 @@ scheduled work, and when each kind of due work comes next. Read only."""
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+
+from aiohttp import web
 
 from bot.services import Services
 from storage.db import Leadership, is_sqlite
 from storage.repositories.status import StatusRepository
 
 HOUR = timedelta(hours=1)
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -24,6 +28,19 @@ class Status:
     last_hour: dict[str, int] = field(default_factory=dict)
     leader: str = ""
     next_due: dict[str, datetime | None] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, object]:
+        """The same as JSON-ready data (the HTTP status endpoint)."""
+        oldest = self.oldest_due
+        return {
+            "now": self.now.isoformat(),
+            "queue": self.queue,
+            "oldest_due": oldest.isoformat() if oldest else None,
+            "oldest_due_seconds": int((self.now - oldest).total_seconds()) if oldest else None,
+            "last_hour": self.last_hour,
+            "scheduler": self.leader,
+            "next_due": {k: v.isoformat() if v else None for k, v in self.next_due.items()},
+        }
 
     def lines(self) -> list[str]:
         out = [f"Treffpunkt status at {self.now:%Y-%m-%d %H:%M:%S} UTC", "", "Outbox queue:"]
@@ -81,3 +98,46 @@ async def status(services: Services) -> Status:
     ):
         found.next_due[kind] = await next_due()
     return found
+
+
+class StatusServer:
+    """``treffpunkt status`` over HTTP, for a monitoring system (``TREFFPUNKT_STATUS_PORT``):
+    ``GET /status`` is the report as JSON, ``GET /health`` answers 200 while the database
+    answers (503 otherwise). Counts and process names only, nothing personal; it listens on
+    the loopback address unless told otherwise."""
+
+    def __init__(self, services: Services, listen: str, port: int) -> None:
+        self.services = services
+        self.listen = listen
+        self.port = port
+        self._runner: web.AppRunner | None = None
+
+    async def start(self) -> None:
+        app = web.Application()
+        app.router.add_get("/status", self._status)
+        app.router.add_get("/health", self._health)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, self.listen, self.port).start()
+        log.info("status endpoint on %s:%d", self.listen, self.port)
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def _status(self, _request: web.Request) -> web.Response:
+        try:
+            found = await status(self.services)
+        except Exception as exc:
+            log.warning("status could not be read: %s", type(exc).__name__)
+            return web.json_response({"error": "database not reachable"}, status=503)
+        return web.json_response(found.as_dict())
+
+    async def _health(self, _request: web.Request) -> web.Response:
+        try:
+            async with self.services.db.reading() as s:
+                await StatusRepository(s).oldest_due(self.services.users.clock())
+        except Exception:
+            return web.Response(text="database not reachable\n", status=503)
+        return web.Response(text="ok\n")

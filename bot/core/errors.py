@@ -62,3 +62,14 @@ class MessengerConflict(Exception):
     def __init__(self, platform: str) -> None:
         super().__init__(f"another process receives the {platform} updates of this bot")
         self.platform = platform
+
+
+class InstanceTaken(Exception):
+    """Another live process runs under this instance name on the same database."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(
+            f"another process runs as instance {name!r} on this database; "
+            "give each process its own TREFFPUNKT_INSTANCE"
+        )
+        self.name = name
