@@ -119,11 +119,17 @@ async def add_event(url: str, organisation: int, category: int, starts: datetime
 async def press(fake: FakeTelegram, event_id: int, seconds: float | None, done: Any) -> int:
     """Presses at PER_SECOND by PRESSERS people, for ``seconds`` or until ``done()``."""
     sent = 0
-    start = time.monotonic()
+    start = checked = time.monotonic()
     while True:
         elapsed = time.monotonic() - start
-        if (seconds is not None and elapsed >= seconds) or (seconds is None and await done()):
+        if seconds is not None and elapsed >= seconds:
             return sent
+        # Whether the load is delivered is read once a second: the bench shares the bot's
+        # process, and reading the outbox per press would load it more than the bot does.
+        if seconds is None and time.monotonic() - checked >= 1.0:
+            checked = time.monotonic()
+            if await done():
+                return sent
         person = FIRST_CHAT + 1 + sent % PRESSERS
         choice = "g" if (sent // PRESSERS) % 2 == 0 else "m"
         await fake.control(
