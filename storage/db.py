@@ -257,6 +257,17 @@ class InstanceGuard:
         if not got:
             await conn.close()
             return False
+        with contextlib.suppress(Exception):
+            await conn.execute(
+                text("SELECT set_config('application_name', :name, false)"),
+                {"name": self.name[:63]},
+            )
+            # A host that died frees its name within about a minute, not after two hours.
+            for setting, value in KEEPALIVE.items():
+                await conn.execute(
+                    text("SELECT set_config(:setting, :value, false)"),
+                    {"setting": setting, "value": value},
+                )
         self._conn = conn
         return True
 

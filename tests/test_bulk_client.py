@@ -117,7 +117,7 @@ async def test_each_answer_becomes_what_the_worker_acts_on(
     assert len(server.bodies) == 1, "never sent twice by the client itself"
 
 
-async def test_html_telegram_cannot_parse_goes_once_more_as_plain_text(server: Server) -> None:
+async def test_html_telegram_cannot_parse_goes_once_more_without_markup(server: Server) -> None:
     answers = [error(400, "Bad Request: can't parse entities: unexpected end tag"), ok]
 
     async def first_then_ok(request: web.Request) -> web.StreamResponse:
@@ -125,8 +125,10 @@ async def test_html_telegram_cannot_parse_goes_once_more_as_plain_text(server: S
 
     server.handler = first_then_ok
     await send(server.url, Reply(Markup("<b>Kochabend</b> &amp; Musik")))
-    assert [b.get("parse_mode") for b in server.bodies] == ["HTML", None]
-    assert server.bodies[1]["text"] == "Kochabend & Musik"
+    assert [b["text"] for b in server.bodies] == [
+        "<b>Kochabend</b> &amp; Musik",
+        "Kochabend &amp; Musik",  # the same words, every mark-up character escaped
+    ]
 
 
 async def test_no_answer_in_time_is_unknown_not_failed(server: Server) -> None:
@@ -149,6 +151,16 @@ async def test_a_connection_lost_after_the_request_is_unknown(server: Server) ->
     server.handler = hang_up
     with pytest.raises(DeliveryUnknown):
         await send(server.url)
+
+
+async def test_a_refusal_that_is_not_json_is_a_failure_not_unknown(server: Server) -> None:
+    async def proxy_page(_request: web.Request) -> web.StreamResponse:
+        return web.Response(text="<html>429 Too Many Requests</html>", status=429)
+
+    server.handler = proxy_page
+    with pytest.raises(SendFailed) as caught:
+        await send(server.url)
+    assert caught.value.reason == "HTTP 429"
 
 
 async def test_nobody_listening_is_a_failure_to_retry_not_unknown() -> None:

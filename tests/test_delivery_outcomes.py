@@ -8,11 +8,14 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import pytest
+from markupsafe import Markup
+from sqlalchemy import select
 
 from bot.app.core import Core
 from bot.core.chat import Reply
 from bot.core.errors import ChatMoved, RecipientGone
 from bot.services.broadcasts import Audience
+from storage.models import OutboxMessage
 from storage.records import IdentityRecord
 from storage.repositories import OutboxRepository, UserRepository
 from tests.fakes import Chatroom, registered
@@ -111,3 +114,41 @@ async def test_an_outcome_that_cannot_commit_leaves_no_side_effect(
     unchanged = await account(core, reader)
     assert unchanged.chat_id == "reader" and unchanged.active, "nothing of the outcome stayed"
     assert await statuses(core) == {"sending": 1}, "in flight: unknown at the next start"
+
+
+async def test_a_notice_that_cannot_be_rendered_does_not_hold_up_the_others(
+    core: Core,
+) -> None:
+    room = Chatroom(core)
+    people = [await registered(room, f"p{i}", "de") for i in range(3)]
+    ids = []
+    for p in people:
+        found = await core.services.users.find("fake", p.user_id)
+        assert found is not None
+        ids.append(found.id)
+
+    async def broken(_ctx: Any) -> Reply:
+        raise ValueError("a renderer bug")
+
+    async def fine(_ctx: Any) -> Reply:
+        return Reply(Markup("Neuigkeit"))
+
+    core.delivery.renderers = {**core.delivery.renderers, "broken": broken, "fine": fine}
+    async with core.db.transaction() as s:
+        outbox = OutboxRepository(s)
+        await outbox.add("broken", "1", ids[0], {})  # the oldest row: first in the batch
+        for user_id in ids[1:]:
+            await outbox.add("fine", "1", user_id, {})
+    await core.delivery.run_once()
+    assert await statuses(core) == {"pending": 1, "sent": 2}
+    assert [str(m.text) for m in people[1].inbox[-1:]] == ["Neuigkeit"]
+    assert [str(m.text) for m in people[2].inbox[-1:]] == ["Neuigkeit"]
+    async with core.db.transaction() as s:
+        row = (
+            await s.execute(
+                select(OutboxMessage.attempts, OutboxMessage.last_error).where(
+                    OutboxMessage.kind == "broken"
+                )
+            )
+        ).one()
+    assert tuple(row) == (1, "not rendered: ValueError"), "tried again later, with the reason"

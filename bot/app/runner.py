@@ -162,7 +162,7 @@ async def serve(
     finally:
         log.info("Treffpunkt is stopping")
         # Order matters: first no new work (scheduler), then the delivery worker finishes the
-        # row it is sending (so nothing is left in flight), then the messengers go, then the
+        # wave it is sending (so nothing is left in flight), then the messengers go, then the
         # database.
         await alarms.stop()
         scheduler.shutdown(wait=False)

@@ -7,7 +7,6 @@ for all of them together."""
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import Callable
 from typing import Protocol
@@ -15,7 +14,7 @@ from typing import Protocol
 # Rows handed to the platform at once when it has no overall limit (limits off, a console).
 UNPACED_WAVE = 200
 # With a limit, a wave lasts about this long: the rows a crash in the middle of it leaves
-# ``unknown`` (marked ``sending``, waiting for their slot) stay few — 5 at Telegram's 30/s.
+# ``unknown`` (marked ``sending``, waiting for their slot) stay few — 5 at the default 25/s.
 WAVE_SECONDS = 0.2
 
 
@@ -98,15 +97,10 @@ class Lane:
         if self.interval == 0:
             start = max(now, self._paused_until)
             return [start] * count
-        start = now + await self.pace.book(count * self.interval)
-        start = max(start, self._paused_until)
+        wait = await self.pace.book(count * self.interval)
+        # From when the answer came: the booking's own round trip must not make sends early.
+        start = max(self.clock() + wait, self._paused_until)
         return [start + i * self.interval for i in range(count)]
-
-    async def until(self, instant: float) -> None:
-        """Sleep until a booked instant."""
-        # The wait is until a computed instant, not until something happens: sleep is right.
-        if (seconds := instant - self.clock()) > 0:
-            await asyncio.sleep(seconds)
 
     def sent(self, chat_id: str) -> None:
         """A message is going to ``chat_id`` now: its gap starts."""

@@ -142,6 +142,7 @@ class DeliveryWorker:
         self.before_round: list[Callable[[], Awaitable[object]]] = []
         self.after_round: list[Callable[[], Awaitable[None]]] = []
         self._wake = asyncio.Event()
+        self._stopped = asyncio.Event()
         self._flying: asyncio.Task[list[tuple[Send, Outcome]]] | None = None
         self._stopping = False
         # One round at a time: two rounds at once could both claim (and send) the same row.
@@ -229,7 +230,8 @@ class DeliveryWorker:
         return handled
 
     async def _release(self, rows: list[OutboxRecord]) -> None:
-        """Stopping: the claimed rows not sent go back at once (not after the claim runs out)."""
+        """Stopping or a failure: the claimed rows not handed over go back at once (not after
+        the claim runs out)."""
         async with self.services.db.transaction() as s:
             await OutboxRepository(s).release([r.id for r in rows], self.owner)
 
@@ -244,7 +246,14 @@ class DeliveryWorker:
         settled: list[tuple[Send, Outcome]] = []
         lanes: dict[str, list[Send]] = {}
         for row in rows:
-            prepared = await self._prepare(row, people.get(row.user_id))
+            try:
+                prepared = await self._prepare(row, people.get(row.user_id))
+            except Exception as exc:
+                # One notice that cannot be rendered does not hold up the rest.
+                log.warning(
+                    "outbox row %d could not be rendered:\n%s", row.id, failure_summary(exc)
+                )
+                prepared = self._retry(row, f"not rendered: {type(exc).__name__}")
             if isinstance(prepared, Outcome):
                 settled.append((Send(row, None, "", None, None), prepared))
             else:
@@ -282,7 +291,10 @@ class DeliveryWorker:
                 rest.append(send)  # the next wave, after this one went to the chat
             elif ready_in > 0:
                 due = now + timedelta(seconds=ready_in)
-                waiting.append((send, Outcome("pending", None, due, counts_as_attempt=False)))
+                turn = Outcome(
+                    "pending", "waiting for the chat's turn", due, counts_as_attempt=False
+                )
+                waiting.append((send, turn))
             else:
                 chats.add(chat)
                 lane.sent(chat)  # its turn starts now: the next wave does not take the chat
@@ -331,6 +343,8 @@ class DeliveryWorker:
         instants; the task's outcomes are settled by :meth:`_land`."""
         if not wave:
             return None
+        # The slots first: should booking fail, no row has been marked as handed over.
+        instants = await sender.lane.book(len(wave))
         now = self.services.users.clock()
         async with self.services.db.transaction() as s:
             mine = await OutboxRepository(s).start_sending_many(
@@ -342,13 +356,25 @@ class DeliveryWorker:
                     "outbox row %d was taken over by another process; not sent here", send.row.id
                 )
                 claimed.pop(send.row.id, None)
+        instants = [at for send, at in zip(wave, instants, strict=True) if send.row.id in mine]
         wave = [send for send in wave if send.row.id in mine]
-        instants = await sender.lane.book(len(wave))
 
         async def send_all() -> list[tuple[Send, Outcome]]:
-            return await asyncio.gather(
-                *(self._send_at(sender, send, at) for send, at in zip(wave, instants, strict=True))
+            results = await asyncio.gather(
+                *(self._send_at(sender, send, at) for send, at in zip(wave, instants, strict=True)),
+                return_exceptions=True,
             )
+            outcomes: list[tuple[Send, Outcome]] = []
+            for send, result in zip(wave, results, strict=True):
+                if isinstance(result, BaseException):
+                    # Not from the transport (those are outcomes already): it was not sent.
+                    log.warning(
+                        "sending outbox row %d broke:\n%s", send.row.id, failure_summary(result)
+                    )
+                    outcomes.append((send, self._retry(send.row, type(result).__name__)))
+                else:
+                    outcomes.append(result)
+            return outcomes
 
         return asyncio.create_task(send_all())
 
@@ -397,7 +423,12 @@ class DeliveryWorker:
     async def _send_at(self, sender: Sender, send: Send, instant: float) -> tuple[Send, Outcome]:
         """Send at the booked instant, unless a 429 paused the lane meanwhile."""
         lane = sender.lane
-        await lane.until(instant)
+        # Stopping does not wait out a long pause after a 429: the turn is given back.
+        if (left := instant - lane.clock()) > 0:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopped.wait(), left)
+        if self._stopping and instant - lane.clock() > 0:
+            return send, Outcome("pending", "stopped before its turn", counts_as_attempt=False)
         if (paused := lane.paused_for()) > 0:
             due = self.services.users.clock() + timedelta(seconds=paused)
             return send, Outcome("pending", "rate limited", due, counts_as_attempt=False)
@@ -424,7 +455,10 @@ class DeliveryWorker:
                     sender.platform,
                     limited.retry_after,
                 )
-                await sender.lane.pause(limited.retry_after)
+                try:
+                    await sender.lane.pause(limited.retry_after)
+                except Exception as exc:  # the shared pause (database) failed: paused here
+                    log.warning("the 429 pause could not be shared:\n%s", failure_summary(exc))
                 due = self.services.users.clock() + timedelta(seconds=limited.retry_after)
                 return Outcome("pending", "rate limited", due, counts_as_attempt=False)
             except RecipientGone as gone:
@@ -468,6 +502,8 @@ class DeliveryWorker:
             self._wake.clear()
 
     def stop(self) -> None:
-        """Stop after the row being sent; every other row stays pending for the next start."""
+        """Stop after the wave in flight (sends not yet at their turn stay pending, as does
+        every other row, for the next start)."""
         self._stopping = True
+        self._stopped.set()
         self._wake.set()

@@ -149,7 +149,8 @@ class _Unparsable(Exception):
 
 
 class BulkClient:
-    """The bulk lane's requests to the Bot API: JSON over one pooled aiohttp session, below
+    """Requests to the Bot API that need no objects from the answer — the bulk lane's sends,
+    answers to button presses, edits: JSON over one pooled aiohttp session, below
     python-telegram-bot's object layer (which builds a ``Message`` from every answer, about
     ten times the cost of the request itself; httpx's pool costs as much again at many
     requests at once). Answers become the errors the delivery worker tells apart, as PTB's
@@ -165,8 +166,11 @@ class BulkClient:
         self._read_timeout = read_timeout
         self._session: aiohttp.ClientSession | None = None
         self._bodies: dict[Reply, bytes] = {}
+        self._closed = False
 
     def _opened(self) -> aiohttp.ClientSession:
+        if self._closed:
+            raise SendFailed("the bot is stopping")
         if self._session is None:
             self._session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=self._connections),
@@ -175,10 +179,12 @@ class BulkClient:
                     total=None, connect=5.0, sock_read=self._read_timeout
                 ),
                 cookie_jar=aiohttp.DummyCookieJar(),
+                trust_env=True,  # HTTPS_PROXY and friends, as python-telegram-bot's httpx
             )
         return self._session
 
     async def close(self) -> None:
+        self._closed = True
         if self._session is not None:
             session, self._session = self._session, None
             await session.close()
@@ -198,6 +204,8 @@ class BulkClient:
             raise SendFailed("timed out before sending") from exc
         except aiohttp.ClientConnectorError as exc:
             raise SendFailed("no connection") from exc  # never reached Telegram
+        except (aiohttp.InvalidURL, aiohttp.ClientConnectionResetError) as exc:
+            raise SendFailed(type(exc).__name__) from exc  # nothing went out
         except (TimeoutError, aiohttp.ClientError) as exc:
             # The request went out; whether Telegram took it nobody can tell.
             raise DeliveryUnknown(type(exc).__name__) from exc
@@ -209,10 +217,13 @@ class BulkClient:
             raise SendFailed(f"server error {status}")
         try:
             answer = json.loads(body)
-        except ValueError as exc:
-            raise DeliveryUnknown("unreadable answer") from exc
+        except ValueError:
+            answer = None
         if not isinstance(answer, dict):
-            raise DeliveryUnknown("unreadable answer")
+            if status < 300:  # it was taken, the answer is garbled: whether it was sent is not
+                raise DeliveryUnknown("unreadable answer")
+            # A refusal in another shape (a proxy's error page): not sent.
+            raise SendFailed(f"HTTP {status}")
         if answer.get("ok"):
             return answer.get("result")
         description = str(answer.get("description") or f"error {status}")
@@ -264,8 +275,10 @@ class BulkClient:
             await self.call("sendMessage", body)
         except _Unparsable:
             # Cannot happen (all values are escaped); if forced, plain text once.
-            plain_text = shorten(plain(str(reply.text)), MAX_TEXT)
-            await self.call("sendMessage", {"chat_id": int(chat_id), "text": plain_text})
+            text = fit(Reply(escape(plain(str(reply.text)))))
+            await self.call(
+                "sendMessage", {"chat_id": int(chat_id), "text": text, "parse_mode": "HTML"}
+            )
 
 
 def visible_length(html: str) -> int:
@@ -394,10 +407,12 @@ class TelegramTransport:
         updater = self.app.updater
         if updater is not None and updater.running:
             await updater.stop()
-        if self.app.running:
-            await self.app.stop()
-        await self.app.shutdown()
-        await self.bulk.close()
+        try:
+            if self.app.running:
+                await self.app.stop()
+            await self.app.shutdown()
+        finally:
+            await self.bulk.close()
 
     async def register_commands(self) -> None:
         """The command menu in every shipped language, and the default language for the rest."""
