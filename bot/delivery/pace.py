@@ -8,7 +8,8 @@ from storage.repositories import PaceRepository
 
 class SharedPace:
     """Slots booked in the database: each process books a wave's worth at a time (one short
-    statement), and a 429 seen by one process holds every process back."""
+    statement). A 429 seen by one process moves the next free slot past the pause for all of
+    them; waves another process booked before it still go (and meet their own 429s)."""
 
     def __init__(self, db: Database, platform: str) -> None:
         self.db = db

@@ -362,7 +362,7 @@ class EventService:
                 else None
             )
             offered = None
-            if held:
+            if held or waiting:  # a seat offered a moment ago may not be in the counts yet
                 offered = next(iter(await OfferRepository(s).open_to(user_id, [event_id])), None)
         return EventView(event, counts, mine, position, held, offered)
 

@@ -172,9 +172,11 @@ class OutboxRepository:
         Selected ``FOR UPDATE SKIP LOCKED`` and marked as claimed in the same transaction: a
         second worker (another process on PostgreSQL) skips them while this one locks them,
         and leaves them alone after, until the claim runs out. A person with a row that
-        another process holds is left to that process for a second, so that one process
-        paces all messages to one chat. Each statement finds its rows by index (the primary
-        key, the person), whatever the planner's statistics say about a freshly filled outbox."""
+        another process holds is left to that process, a second at a time (also while a dead
+        process's claim runs out), so that one process paces the messages to one chat; two
+        claims in the same instant may still both keep one person's rows. Each statement finds
+        its rows by index (the primary key, the person), whatever the planner's statistics say
+        about a freshly filled outbox."""
         ids = list(
             await self.session.scalars(
                 select(OutboxMessage.id)

@@ -22,6 +22,10 @@ class StatusRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
+    async def ping(self) -> None:
+        """The database answers (the health check: nothing read, however big the outbox)."""
+        await self.session.execute(text("SELECT 1"))
+
     async def queue(self, now: datetime) -> dict[str, dict[str, int]]:
         """Per kind of message: rows ``due`` now, ``held`` (quiet hours, a retry) and
         ``sending``."""
