@@ -198,18 +198,26 @@ def report(results: list[Result]) -> None:
         )
 
 
-async def measure() -> list[Figure]:
-    """Case 5 as rows of the benchmark table (``python -m bench``)."""
-    results: list[Result] = []
+async def results() -> list[Result]:
+    """Both ways on SQLite, and on PostgreSQL when TREFFPUNKT_TEST_DATABASE_URL names one."""
+    found: list[Result] = []
     with tempfile.TemporaryDirectory() as folder:
-        results += await run_on(f"sqlite+aiosqlite:///{folder}/bench.sqlite3")
+        found += await run_on(f"sqlite+aiosqlite:///{folder}/bench.sqlite3")
     admin = os.environ.get(PG_ENV)
     if admin:
-        results += await on_postgres(admin)
+        found += await on_postgres(admin)
+    else:
+        print(f"PostgreSQL skipped: set {PG_ENV} to run there too")
+    return found
+
+
+async def measure() -> list[Figure]:
+    """Case 5 as rows of the benchmark table (``python -m bench``)."""
+    measured = await results()
     figures = []
-    for backend in dict.fromkeys(r.backend for r in results):
-        ours = next(r for r in results if r.backend == backend and r.case.startswith("project"))
-        before = next(r for r in results if r.backend == backend and r.case.startswith("before"))
+    for backend in dict.fromkeys(r.backend for r in measured):
+        ours = next(r for r in measured if r.backend == backend and r.case.startswith("project"))
+        before = next(r for r in measured if r.backend == backend and r.case.startswith("before"))
         figures.append(
             Figure(
                 "5 queueing 100,000 rows",
@@ -227,15 +235,7 @@ async def measure() -> list[Figure]:
 
 
 async def main() -> None:
-    results: list[Result] = []
-    with tempfile.TemporaryDirectory() as folder:
-        results += await run_on(f"sqlite+aiosqlite:///{folder}/bench.sqlite3")
-    admin = os.environ.get(PG_ENV)
-    if admin:
-        results += await on_postgres(admin)
-    else:
-        print(f"PostgreSQL skipped: set {PG_ENV} to run there too")
-    report(results)
+    report(await results())
 
 
 if __name__ == "__main__":

@@ -152,6 +152,34 @@ KEEPALIVE = {
 }
 
 
+async def _lock_connection(db: Database, attempt: str, params: dict[str, Any], name: str) -> Any:
+    """A connection of its own (autocommit, out of the pool's reach) on which ``attempt``
+    took a session-level advisory lock, or None when another connection holds it. The
+    connection shows ``name`` as its application (who holds what), and the server notices
+    within about a minute that its host died or its network went away, and frees the lock
+    (not after the default two hours)."""
+    conn = await db.engine.connect()
+    try:
+        await conn.execution_options(isolation_level="AUTOCOMMIT")
+        got = await conn.scalar(text(attempt), params)
+    except Exception:
+        await conn.close()
+        raise
+    if not got:
+        await conn.close()
+        return None
+    with contextlib.suppress(Exception):
+        await conn.execute(
+            text("SELECT set_config('application_name', :name, false)"), {"name": name[:63]}
+        )
+        for setting, value in KEEPALIVE.items():
+            await conn.execute(
+                text("SELECT set_config(:setting, :value, false)"),
+                {"setting": setting, "value": value},
+            )
+    return conn
+
+
 class Leadership:
     """Which one of several processes sharing a database runs the scheduled work.
 
@@ -182,30 +210,10 @@ class Leadership:
                 return True
             except Exception:
                 await self._drop()
-        conn = await self.db.engine.connect()
-        try:
-            await conn.execution_options(isolation_level="AUTOCOMMIT")
-            got = await conn.scalar(text("SELECT pg_try_advisory_lock(:key)"), {"key": self.KEY})
-        except Exception:
-            await conn.close()
-            raise
-        if got:
-            with contextlib.suppress(Exception):
-                await conn.execute(
-                    text("SELECT set_config('application_name', :name, false)"),
-                    {"name": self.name[:63]},
-                )
-                # The server notices within about a minute that a leader's host died or its
-                # network went away, and frees the lock (not after the default two hours).
-                for setting, value in KEEPALIVE.items():
-                    await conn.execute(
-                        text("SELECT set_config(:setting, :value, false)"),
-                        {"setting": setting, "value": value},
-                    )
-            self._conn = conn
-            return True
-        await conn.close()
-        return False
+        self._conn = await _lock_connection(
+            self.db, "SELECT pg_try_advisory_lock(:key)", {"key": self.KEY}, self.name
+        )
+        return self._conn is not None
 
     async def _drop(self) -> None:
         conn, self._conn = self._conn, None
@@ -244,32 +252,13 @@ class InstanceGuard:
         """True when no other live process runs under this name (and none can now)."""
         if is_sqlite(self.db.url):
             return True
-        conn = await self.db.engine.connect()
-        try:
-            await conn.execution_options(isolation_level="AUTOCOMMIT")
-            got = await conn.scalar(
-                text("SELECT pg_try_advisory_lock(:key, hashtext(:name))"),
-                {"key": self.KEY, "name": self.name},
-            )
-        except Exception:
-            await conn.close()
-            raise
-        if not got:
-            await conn.close()
-            return False
-        with contextlib.suppress(Exception):
-            await conn.execute(
-                text("SELECT set_config('application_name', :name, false)"),
-                {"name": self.name[:63]},
-            )
-            # A host that died frees its name within about a minute, not after two hours.
-            for setting, value in KEEPALIVE.items():
-                await conn.execute(
-                    text("SELECT set_config(:setting, :value, false)"),
-                    {"setting": setting, "value": value},
-                )
-        self._conn = conn
-        return True
+        self._conn = await _lock_connection(
+            self.db,
+            "SELECT pg_try_advisory_lock(:key, hashtext(:name))",
+            {"key": self.KEY, "name": self.name},
+            self.name,
+        )
+        return self._conn is not None
 
     async def release(self) -> None:
         conn, self._conn = self._conn, None

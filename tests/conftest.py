@@ -23,6 +23,7 @@ from tests.fakes import Chatroom, FakeClock
 
 pytest.register_assert_rewrite("tests.synapse", "tests.telegram_fake")
 from tests.synapse import synapse  # noqa: E402, F401 - the session's Synapse, for Matrix tests
+from tests.telegram_fake import TOKEN, FakeBotAPI  # noqa: E402 - after the rewrite is asked
 
 PG_ENV = "TREFFPUNKT_TEST_DATABASE_URL"
 LOCALES = PROJECT_ROOT / "locales"
@@ -101,3 +102,14 @@ async def core(settings: Settings, clock: FakeClock) -> AsyncIterator[Core]:
 @pytest.fixture
 def room(core: Core) -> Iterator[Chatroom]:
     yield Chatroom(core)
+
+
+@pytest.fixture
+async def fake_api() -> AsyncIterator[FakeBotAPI]:
+    """The fake Telegram Bot API, in this process, for one test."""
+    api = FakeBotAPI(TOKEN)
+    await api.start()
+    try:
+        yield api
+    finally:
+        await api.stop()

@@ -56,6 +56,7 @@ import aiohttp
 from aiohttp import web
 
 BOT_ID = 7_000_001
+TOKEN = "123456:TEST-token-for-the-fake-bot-api-0000000"  # the token tests give the bot
 ALLOWED_TAGS = {
     "b",
     "strong",

@@ -20,9 +20,8 @@ from bot.services.broadcasts import Audience
 from storage.db import Database, migrate
 from storage.models import Identity, OutboxMessage, Subscription, User
 from tests.fakes import Chatroom, registered
-from tests.telegram_fake import FakeBotAPI, FakeUser
+from tests.telegram_fake import TOKEN, FakeBotAPI, FakeUser
 from tests.test_organisers import organiser
-from tests.test_telegram import TOKEN
 
 LANGUAGES = ("de", "en", "uk", "ar", "ru", "fa")
 TEXTS = {

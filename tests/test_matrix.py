@@ -39,8 +39,8 @@ from storage.db import Database
 from storage.models import Event, Identity, Interpreter, Organisation, Reminder, Rsvp
 from storage.repositories import OutboxRepository
 from tests.synapse import DEFAULT_PASSWORD, Synapse, fresh_user
-from tests.telegram_fake import FakeBotAPI, FakeUser
-from tests.test_telegram import TOKEN, Telegram, event_id
+from tests.telegram_fake import TOKEN, FakeBotAPI, FakeUser
+from tests.test_telegram import Telegram, event_id
 
 LOCALES = PROJECT_ROOT / "locales"
 CATALOGS = I18n(LOCALES)

@@ -33,9 +33,8 @@ from storage.models import (
     Rsvp,
     User,
 )
-from tests.telegram_fake import FakeBotAPI, FakeUser, Message
+from tests.telegram_fake import TOKEN, FakeBotAPI, FakeUser, Message
 from tests.test_console import TREFFPUNKT
-from tests.test_telegram import TOKEN
 
 TITLE = "Neustart-Probe: Abendtreff im Nachbarschaftshaus"
 LANGUAGES = ("de", "uk", "ar", "ru", "fa", "en")

@@ -21,7 +21,7 @@ from bot.services.broadcasts import BROADCAST, Audience, BroadcastService
 from bot.services.reminders import REMINDER
 from storage.db import Database
 from storage.models import Category, Identity, OutboxMessage, Reminder, Subscription, User
-from tests.telegram_fake import FakeBotAPI, FakeUser, Limits
+from tests.telegram_fake import TOKEN, FakeBotAPI, FakeUser, Limits
 from tests.test_reminder_restarts import (
     FIRST_CHAT,
     PEOPLE,
@@ -34,7 +34,7 @@ from tests.test_reminder_restarts import (
     text_of,
     until,
 )
-from tests.test_telegram import TOKEN, free_port
+from tests.test_telegram import free_port
 
 LIMIT = 8  # the fake's overall limit, messages per second
 RATE = 5  # TELEGRAM_BULK_RATE: both processes together, leaving room for the answers

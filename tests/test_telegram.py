@@ -26,10 +26,9 @@ from bot.transports import telegram as telegram_transport
 from storage.db import Database
 from storage.models import Event, EventText, Identity
 from storage.repositories import OutboxRepository
-from tests.telegram_fake import FakeBotAPI, FakeUser, Message
+from tests.telegram_fake import TOKEN, FakeBotAPI, FakeUser, Message
 from tests.test_console import TREFFPUNKT
 
-TOKEN = "123456:TEST-token-for-the-fake-bot-api-0000000"
 LOCALES = PROJECT_ROOT / "locales"
 CATALOGS = I18n(LOCALES)
 
@@ -83,16 +82,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-@pytest.fixture
-async def fake_api() -> AsyncIterator[FakeBotAPI]:
-    api = FakeBotAPI(TOKEN)
-    await api.start()
-    try:
-        yield api
-    finally:
-        await api.stop()
 
 
 @pytest.fixture

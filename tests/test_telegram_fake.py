@@ -20,9 +20,8 @@ import telegram
 from aiohttp import web
 from telegram.error import BadRequest, RetryAfter
 
-from tests.telegram_fake import FakeBotAPI, FakeUser, Limits
+from tests.telegram_fake import TOKEN, FakeBotAPI, FakeUser, Limits
 
-TOKEN = "123456:TEST-token-for-the-fake-bot-api-0000000"
 GROUP = -100_555
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -38,13 +37,8 @@ class Clock:
 
 
 @pytest.fixture
-async def fake() -> AsyncIterator[FakeBotAPI]:
-    api = FakeBotAPI(TOKEN)
-    await api.start()
-    try:
-        yield api
-    finally:
-        await api.stop()
+def fake(fake_api: FakeBotAPI) -> FakeBotAPI:
+    return fake_api
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import delete, inspect, select, update
+from sqlalchemy import Row, delete, inspect, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Mapped
 
@@ -166,7 +166,8 @@ _IDENTITY_COLUMNS = (
 )
 
 
-def _user(row: User) -> UserRecord:
+def _user(row: User | Row[*tuple[Any, ...]]) -> UserRecord:
+    """The person from their row: an ORM object, or a plain row of :data:`_USER_COLUMNS`."""
     return UserRecord(
         id=row.id,
         locale=row.locale,
@@ -280,24 +281,7 @@ class UserRepository:
         ids = list(set(user_ids))
         found: dict[int, tuple[UserRecord, list[IdentityRecord]]] = {}
         for row in await self.session.execute(select(*_USER_COLUMNS).where(User.id.in_(ids))):
-            found[row.id] = (
-                UserRecord(
-                    id=row.id,
-                    locale=row.locale,
-                    second_locale=row.second_locale,
-                    timezone=row.timezone,
-                    consent_version=row.consent_version,
-                    consent_at=row.consent_at,
-                    created_at=row.created_at,
-                    reminder_minutes=minutes_of(row.reminder_minutes),
-                    news_mode=row.news_mode,
-                    digest_hour=row.digest_hour,
-                    digest_weekday=row.digest_weekday,
-                    quiet_from=row.quiet_from,
-                    quiet_until=row.quiet_until,
-                ),
-                [],
-            )
+            found[row.id] = (_user(row), [])
         accounts = await self.session.execute(
             select(*_IDENTITY_COLUMNS).where(Identity.user_id.in_(ids)).order_by(Identity.id)
         )
