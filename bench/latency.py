@@ -209,8 +209,9 @@ async def on(name: str) -> list[Figure]:
             shown = [time.monotonic()]
 
             async def delivered() -> bool:
-                """The broadcast and the reminder run are delivered."""
-                async with db.transaction() as s:
+                """The broadcast and the reminder run are delivered (read without SQLite's
+                write lock: the bench must not hold up the bot it measures)."""
+                async with db.reading() as s:
                     news = await OutboxRepository(s).tally(BROADCAST, str(broadcast))
                     found = await s.execute(
                         select(OutboxMessage.status, func.count())

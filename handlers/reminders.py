@@ -76,13 +76,21 @@ def _question(
 
 
 async def render_reminder(ctx: NoticeContext) -> Reply | None:
-    """A reminder before an event the reader answered going or maybe, or waits for."""
-    services, payload = ctx.services, ctx.payload
+    """A reminder before an event the reader answered going or maybe, or waits for.
+
+    A reminder run goes to thousands: the event's reminder rows and everyone's view of it
+    are read once for all recipients in the batch (the first row reads them)."""
+    services, payload, memo = ctx.services, ctx.payload, ctx.batch.memo
     event_id, minutes = int(payload["event_id"]), reminder_minutes(int(payload["minutes"]))
-    wanted = ctx.user.reminder_minutes
-    if not await services.reminders.still_wanted(event_id, minutes, str(payload["due"]), wanted):
+    if "rows" not in memo:
+        memo["rows"] = await services.reminders.of_event(event_id)
+        memo["views"] = await services.events.notice_views(event_id, ctx.batch.users)
+    wanted, due = ctx.user.reminder_minutes, str(payload["due"])
+    if not services.reminders.wanted_among(memo["rows"], minutes, due, wanted):
         return None  # moved, turned off meanwhile, or a nearer reminder goes out with it
-    view = await services.events.notice_view(event_id, ctx.user.id)
+    view = memo["views"].get(ctx.user.id)
+    if view is None:  # not among the batch's recipients (rendered on its own)
+        view = await services.events.notice_view(event_id, ctx.user.id)
     now = _now(services)
     if view is None or view.event.status != "published" or view.event.starts_at <= now:
         return None

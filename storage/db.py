@@ -94,6 +94,14 @@ class Database:
         self._current: ContextVar[UnitOfWork | None] = ContextVar(
             f"unit_of_work_{id(self)}", default=None
         )
+        # SQLite has one writer at a time. Within this process, units that write from the
+        # start (the delivery worker's claims and records, due work, retried updates) wait in
+        # line on an asyncio lock, woken the moment the one before commits; at SQLite's own
+        # lock they would poll (busy_timeout sleeps 1, 2, 5, 10 … 100 ms between tries).
+        # A unit that starts by reading (an update's first try) and other processes still
+        # meet SQLite's lock and its busy timeout.
+        self.serial_writes = is_sqlite(url)
+        self._line: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
 
     @property
     def current(self) -> UnitOfWork | None:
@@ -111,7 +119,7 @@ class Database:
         if self._current.get() is not None:
             raise RuntimeError("a unit of work is already open in this task")
         sessions = self._writers if write else self._readers
-        async with sessions() as session:
+        async with self._in_line(write), sessions() as session:
             unit = UnitOfWork(session)
             token = self._current.set(unit)
             try:
@@ -119,6 +127,18 @@ class Database:
                     yield unit
             finally:
                 self._current.reset(token)
+
+    @asynccontextmanager
+    async def _in_line(self, write: bool) -> AsyncIterator[None]:
+        """On SQLite, a writing unit's turn among this process's writers."""
+        if not (write and self.serial_writes):
+            yield
+            return
+        loop = asyncio.get_running_loop()
+        if self._line is None or self._line[0] is not loop:
+            self._line = (loop, asyncio.Lock())
+        async with self._line[1]:
+            yield
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[AsyncSession]:

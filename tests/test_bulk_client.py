@@ -170,3 +170,25 @@ async def test_nobody_listening_is_a_failure_to_retry_not_unknown() -> None:
     with pytest.raises(SendFailed) as caught:
         await send(f"http://127.0.0.1:{port}")
     assert caught.value.reason == "no connection"
+
+
+async def test_the_proxy_of_the_environment_carries_the_requests(
+    server: Server, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As python-telegram-bot's httpx does, the bulk lane goes through HTTPS_PROXY/HTTP_PROXY
+    (with its credentials): a bot behind a company proxy reaches Telegram at all."""
+    seen: list[tuple[str, str | None]] = []
+
+    async def forward(request: web.Request) -> web.StreamResponse:
+        # A forward proxy is asked for the whole URL; this one answers as Telegram would.
+        seen.append((str(request.url), request.headers.get("Proxy-Authorization")))
+        return await ok(request)
+
+    server.handler = forward
+    proxy = server.url.replace("http://", "http://relay:s3cret@")
+    for name in ("NO_PROXY", "no_proxy", "HTTPS_PROXY", "https_proxy", "http_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTP_PROXY", proxy)
+    await send("http://api.telegram.invalid")
+    assert [url for url, _auth in seen] == [f"http://api.telegram.invalid/bot{TOKEN}/sendMessage"]
+    assert seen[0][1] is not None and seen[0][1].startswith("Basic ")

@@ -430,3 +430,38 @@ async def test_the_operators_quiet_hours_and_zone_are_on_offer(
         eva.sees("🌍 Time zone: {value}", value="Wien")
     finally:
         await core.close()
+
+
+async def test_a_reminder_run_tells_each_person_their_own_answer_place_and_offer(
+    room: Chatroom, core: Core, clock: FakeClock
+) -> None:
+    """The rows of a run are rendered from one read for all of them: still each person's
+    reminder says their own answer, their own place on the waitlist and their own offer."""
+    event_id = await publish(core, utc(2026, 11, 27, 17), capacity=1, title="Nähcafé")
+    names = ("going", "first", "second", "maybe")
+    going, first, second, maybe = [await registered(room, name, "en") for name in names]
+    for person, answer in ((going, "g"), (first, "g"), (second, "g"), (maybe, "m")):
+        await person.presses(f"r:{event_id}:{answer}:-")
+    place = (
+        "⏳ You are number {position} on the waitlist. I will tell you at once if a seat "
+        "becomes free."
+    )
+
+    await at(core, clock, utc(2026, 11, 26, 17))
+    (text,) = reminders_in(going)
+    assert going.t("You said you are going.") in text
+    (text,) = reminders_in(first)
+    assert first.t(place, position=1) in text
+    (text,) = reminders_in(second)
+    assert second.t(place, position=2) in text
+    (text,) = reminders_in(maybe)
+    assert maybe.t("You said maybe. Will you come?") in text
+
+    clock.now = utc(2026, 11, 27, 14, 50)
+    await going.presses(f"r:{event_id}:n:-")  # the seat is offered to the first in line
+    await at(core, clock, utc(2026, 11, 27, 15))
+    first_text, second_text = reminders_in(first)[-1], reminders_in(second)[-1]
+    assert len(reminders_in(first)) == len(reminders_in(second)) == 2
+    assert "🎟 A seat became free, and it is offered to you." in first_text
+    assert second.t(place, position=2) in second_text
+    assert len(reminders_in(going)) == 1, "not going any more: no second reminder"

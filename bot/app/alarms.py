@@ -31,6 +31,7 @@ from datetime import UTC, datetime, timedelta
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from bot.app.logs import failure_summary
+from bot.core.priority import Priority
 from bot.services import Services
 from storage.db import Leadership
 
@@ -62,8 +63,12 @@ class Alarms:
         after_run: Callable[[], Awaitable[None] | None],
         now: Callable[[], datetime] = system_now,
         leadership: Leadership | None = None,
+        *,
+        priority: Priority | None = None,
     ) -> None:
         self.scheduler = scheduler
+        # A run (a reminder to thousands is one unit of work) starts in a quiet moment.
+        self.priority = priority or Priority()
         self.leadership = leadership or Leadership(services.db)
         self.leading = False
         self.after_run = after_run
@@ -119,6 +124,7 @@ class Alarms:
                 self._set(kind, self.now() + HEARTBEAT)  # ask again in a minute
                 return
             try:
+                await self.priority.bulk_turn()
                 done = await run()
                 if done:
                     log.info("due %s: %d handled", kind, done)

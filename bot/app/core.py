@@ -41,7 +41,12 @@ class Core:
         )
         dispatcher = Dispatcher(registry, services, i18n, settings, conversations)
         delivery = DeliveryWorker(
-            services, i18n, settings, registry.notices, shared=frozenset(registry.shared_notices)
+            services,
+            i18n,
+            settings,
+            registry.notices,
+            shared=frozenset(registry.shared_notices),
+            priority=dispatcher.priority,
         )
         dispatcher.after_each(delivery.wake)
         # Jobs (machine translation) run first in each round: the notices they queue go out in it.

@@ -71,6 +71,7 @@ def alarm_clock(core: Core, after_run: Callable[[], Awaitable[None] | None]) -> 
         scheduler,
         after_run,
         leadership=Leadership(core.db, core.settings.instance),
+        priority=core.dispatcher.priority,
     )
     core.dispatcher.after_each(alarms.poke)
     return alarms

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -48,6 +48,17 @@ class Context:
 
 
 @dataclass
+class NoticeBatch:
+    """The rows of one notice (kind and reference) claimed together: their recipients, and a
+    memo the renderer may fill on the first row with what is the same for all of them (the
+    event, everyone's answers: a few queries for the batch instead of a few per person). It
+    lives as long as the claim, a couple of seconds' worth of sending."""
+
+    users: tuple[int, ...] = ()
+    memo: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
 class NoticeContext:
     """What a notice renderer gets: the recipient (in whose language it renders) and payload."""
 
@@ -55,6 +66,7 @@ class NoticeContext:
     settings: Settings
     user: UserRecord
     payload: dict[str, Any]
+    batch: NoticeBatch = field(default_factory=NoticeBatch)
 
     @property
     def tz(self) -> ZoneInfo:

@@ -21,6 +21,7 @@ from bot.core.chat import Button, Incoming, Reply
 from bot.core.context import Context
 from bot.core.conversations import Conversations
 from bot.core.errors import StaleButton
+from bot.core.priority import Priority
 from bot.core.registry import Handler, HandlerResult, Registry
 from bot.i18n import I18n, Lang, _
 from bot.i18n.text import clean_input, fmt
@@ -87,8 +88,12 @@ class Dispatcher:
         i18n_: I18n,
         settings: Settings,
         conversations: Conversations,
+        *,
+        priority: Priority | None = None,
     ) -> None:
         self.registry = registry
+        # Updates in flight: bulk work (delivery, reminder runs) gives way to them.
+        self.priority = priority or Priority()
         self.conversations = conversations
         self.services = services
         self.i18n = i18n_
@@ -123,7 +128,7 @@ class Dispatcher:
         )
         try:
             async for retry in retrying:
-                with retry:
+                with retry, self.priority.interactive():
                     write = retry.retry_state.attempt_number > 1
                     return await self._unit(incoming, attempt, write=write)
         except StaleButton as exc:

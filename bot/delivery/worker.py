@@ -35,8 +35,9 @@ from bot import i18n
 from bot.app.logs import failure_summary
 from bot.app.settings import Settings
 from bot.core.chat import Reply
-from bot.core.context import NoticeContext
+from bot.core.context import NoticeBatch, NoticeContext
 from bot.core.errors import ChatMoved, DeliveryUnknown, RateLimited, RecipientGone, SendFailed
+from bot.core.priority import Priority
 from bot.core.registry import NoticeRenderer
 from bot.delivery.lanes import Lane
 from bot.delivery.pace import SharedPace
@@ -129,8 +130,13 @@ class DeliveryWorker:
         settings: Settings,
         renderers: Mapping[str, NoticeRenderer],
         shared: frozenset[str] = frozenset(),
+        *,
+        priority: Priority | None = None,
     ) -> None:
         self.services = services
+        # People first: each step of rendering and bookkeeping waits while an update is being
+        # answered (sends already booked still go at their instants).
+        self.priority = priority or Priority()
         self.shared = shared
         self._rendered: dict[tuple[str, str, str, str | None], Reply | None] = {}
         self.i18n = i18n_
@@ -197,6 +203,7 @@ class DeliveryWorker:
         full = False  # the last claim took a whole batch: more is likely due
         try:
             while not self._stopping:
+                await self.priority.bulk_turn()
                 now = self.services.users.clock()
                 if not full:
                     # A round with nothing due only reads: it takes no SQLite write lock.
@@ -245,9 +252,16 @@ class DeliveryWorker:
         platform; ``claimed`` keeps the rows not yet settled."""
         settled: list[tuple[Send, Outcome]] = []
         lanes: dict[str, list[Send]] = {}
+        # The rows of one notice share a batch: its renderer reads once for all of them.
+        recipients: dict[tuple[str, str], list[int]] = {}
         for row in rows:
+            recipients.setdefault((row.kind, row.ref), []).append(row.user_id)
+        batches = {key: NoticeBatch(tuple(users)) for key, users in recipients.items()}
+        for row in rows:
+            await self.priority.bulk_turn()
             try:
-                prepared = await self._prepare(row, people.get(row.user_id))
+                batch = batches[row.kind, row.ref]
+                prepared = await self._prepare(row, people.get(row.user_id), batch)
             except Exception as exc:
                 # One notice that cannot be rendered does not hold up the rest.
                 log.warning(
@@ -302,7 +316,10 @@ class DeliveryWorker:
         return wave, rest, waiting
 
     async def _prepare(
-        self, row: OutboxRecord, person: tuple[UserRecord, list[IdentityRecord]] | None
+        self,
+        row: OutboxRecord,
+        person: tuple[UserRecord, list[IdentityRecord]] | None,
+        batch: NoticeBatch | None = None,
     ) -> Send | Outcome:
         """The row's recipient, chat and rendered message, or the outcome that it cannot go."""
         user, identities = person if person is not None else (None, [])
@@ -322,7 +339,9 @@ class DeliveryWorker:
             reply = self._rendered[key]
         else:
             with i18n.use(lang):
-                context = NoticeContext(self.services, self.settings, user, dict(row.payload))
+                context = NoticeContext(
+                    self.services, self.settings, user, dict(row.payload), batch or NoticeBatch()
+                )
                 reply = await renderer(context)
             if row.kind in self.shared:
                 self._rendered[key] = reply
@@ -343,6 +362,7 @@ class DeliveryWorker:
         instants; the task's outcomes are settled by :meth:`_land`."""
         if not wave:
             return None
+        await self.priority.bulk_turn()
         # The slots first: should booking fail, no row has been marked as handed over.
         instants = await sender.lane.book(len(wave))
         now = self.services.users.clock()
@@ -397,6 +417,7 @@ class DeliveryWorker:
         outcomes = list(outcomes)
         if not outcomes:
             return
+        await self.priority.bulk_turn()
         async with self.services.db.transaction() as s:
             users = UserRepository(s)
             for send, outcome in outcomes:

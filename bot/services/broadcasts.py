@@ -56,7 +56,12 @@ class BroadcastService:
             return await OutboxRepository(s).tally(BROADCAST, str(broadcast_id))
 
     async def finish_done(self) -> list[int]:
-        """Broadcasts whose every row is final are done; their authors get one report each."""
+        """Broadcasts whose every row is final are done; their authors get one report each.
+        Asked after every delivery round: it only reads unless one is done (no SQLite write
+        lock for nothing)."""
+        async with self.db.reading() as s:
+            if not await BroadcastRepository(s).settled(BROADCAST):
+                return []
         async with self.db.transaction() as s:
             broadcasts, outbox = BroadcastRepository(s), OutboxRepository(s)
             settled = await broadcasts.settled(BROADCAST)

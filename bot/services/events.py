@@ -366,6 +366,33 @@ class EventService:
                 offered = next(iter(await OfferRepository(s).open_to(user_id, [event_id])), None)
         return EventView(event, counts, mine, position, held, offered)
 
+    async def notice_views(self, event_id: int, user_ids: Collection[int]) -> dict[int, EventView]:
+        """:meth:`view` of one event for each of many people at once (the recipients of a
+        reminder batch), in one read of a handful of queries; empty when the event is gone."""
+        async with self.db.reading() as s:
+            event = await EventRepository(s).get(event_id)
+            if event is None:
+                return {}
+            counts = (await EventRepository(s).counts([event_id]))[event_id]
+            rsvps = RsvpRepository(s)
+            answers = await rsvps.of_users_for(event_id, user_ids)
+            waiting = any(a.status == "waitlisted" for a in answers.values())
+            line = await rsvps.waitlist_order(event_id) if waiting else []
+            offers = await OfferRepository(s).open_for(event_id)
+        position = {user: place for place, user in enumerate(line, start=1)}
+        offered = {offer.user_id: offer for offer in offers}
+        return {
+            user: EventView(
+                event,
+                counts,
+                answers.get(user),
+                position.get(user),
+                len(offers),
+                offered.get(user),
+            )
+            for user in user_ids
+        }
+
     @staticmethod
     async def _views(s: Session, events: list[EventRecord], user_id: int | None) -> list[EventView]:
         """The events with their counts, seats held by offers and the person's own answers and

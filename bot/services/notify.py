@@ -30,6 +30,18 @@ def zone(name: str | None) -> ZoneInfo:
         return ZoneInfo(FALLBACK_ZONE)
 
 
+def _held_until(
+    now: datetime, setting: tuple[str, int | None, int | None], useful_until: datetime | None
+) -> datetime | None:
+    """Until when a notice waits for the quiet hours (time zone, from, until) to end: None
+    for at once, also when by then it would be of no use."""
+    timezone, start, end = setting
+    until = quiet_end(now, zone(timezone), start, end)
+    if until is not None and useful_until is not None and until >= useful_until:
+        return None
+    return until
+
+
 async def queue_selected(
     s: Session,
     kind: str,
@@ -38,15 +50,16 @@ async def queue_selected(
     payload: dict[str, Any],
     *,
     now: datetime,
+    useful_until: datetime | None = None,
 ) -> int:
-    """:func:`queue` for a whole audience given as a query (a broadcast to 100,000 people):
-    set-based, one INSERT … SELECT per distinct quiet-hours setting among them (time zone,
-    from, until: a handful), never a statement or a Python object per person."""
+    """:func:`queue` for a whole audience given as a query (a broadcast to 100,000 people, a
+    reminder to everyone coming): set-based, one INSERT … SELECT per distinct quiet-hours
+    setting among them (time zone, from, until: a handful), never a statement or a Python
+    object per person."""
     settings = await NoticeRepository(s).quiet_settings(people)
     held: dict[datetime | None, list[tuple[str, int | None, int | None]]] = {}
     for key in settings:
-        timezone, start, end = key
-        held.setdefault(quiet_end(now, zone(timezone), start, end), []).append(key)
+        held.setdefault(_held_until(now, key, useful_until), []).append(key)
     added = 0
     outbox, notices = OutboxRepository(s), NoticeRepository(s)
     for until, keys in held.items():
@@ -81,11 +94,8 @@ async def queue(
     for person in await NoticeRepository(s).quiet(ids):
         key = (person.timezone, person.quiet_from, person.quiet_until)
         if key not in ends:
-            ends[key] = quiet_end(now, zone(person.timezone), person.quiet_from, person.quiet_until)
-        until = ends[key]
-        if until is not None and useful_until is not None and until >= useful_until:
-            until = None
-        held.setdefault(until, []).append(person.user_id)
+            ends[key] = _held_until(now, key, useful_until)
+        held.setdefault(ends[key], []).append(person.user_id)
     added = 0
     for until, people in held.items():
         added += await outbox.add_many(kind, ref, people, payload, not_before=until)

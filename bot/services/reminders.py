@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.calendar.wallclock import before
-from bot.services.notify import queue, zone
+from bot.services.notify import queue_selected, zone
 from storage.db import Database
 from storage.records import EventRecord, ReminderRecord
 from storage.repositories import EventRepository, OutboxRepository, ReminderRepository, Session
@@ -113,37 +113,39 @@ class ReminderService:
         if event is None or event.status != "published":
             await reminders.finish(row.id, "cancelled", now, recipients=0, late=0)
             return
-        recipients = [
-            (user_id, minutes)
-            for user_id, _status, minutes in await reminders.recipients(event.id)
-            if row.minutes_before in minutes
-        ]
+        everyone = reminders.audience(event.id, row.minutes_before)
         if now >= event.starts_at:
-            await reminders.finish(row.id, "skipped_late", now, recipients=0, late=len(recipients))
+            late = await reminders.count(everyone)
+            await reminders.finish(row.id, "skipped_late", now, recipients=0, late=late)
             log.warning(
                 "reminder %d of event %d (%d minutes before) skipped: %d people, %d s late",
                 row.id,
                 event.id,
                 row.minutes_before,
-                len(recipients),
+                late,
                 int((now - row.due_at).total_seconds()),
             )
             return
         # After downtime a nearer reminder may be due as well: whoever gets that one does
         # not get this one too (it would say the same, twice).
         nearer = await self._nearer_due(s, row, now)
-        wanted = [user_id for user_id, minutes in recipients if not nearer & set(minutes)]
-        superseded = len(recipients) > len(wanted)
+        wanted = reminders.audience(event.id, row.minutes_before, skip=nearer)
         payload = {
             "event_id": event.id,
             "minutes": row.minutes_before,
             "due": row.due_at.isoformat(),
         }
         ref = reminder_ref(row)
-        await queue(s, REMINDER, ref, wanted, payload, now=now, useful_until=event.starts_at)
+        # One INSERT … SELECT per quiet-hours setting: a run to thousands is a few statements,
+        # and the write lock is held for milliseconds, not seconds.
+        count = await reminders.count(wanted)
+        superseded = bool(nearer) and await reminders.count(everyone) > count
+        await queue_selected(
+            s, REMINDER, ref, wanted, payload, now=now, useful_until=event.starts_at
+        )
         # Those who get the nearer reminder instead are not counted as missed.
-        status = "skipped_late" if superseded and not wanted else "sent"
-        await reminders.finish(row.id, status, now, recipients=len(wanted), late=0)
+        status = "skipped_late" if superseded and not count else "sent"
+        await reminders.finish(row.id, status, now, recipients=count, late=0)
 
     @staticmethod
     async def _nearer_due(s: Session, row: ReminderRecord, now: datetime) -> set[int]:
@@ -165,9 +167,19 @@ class ReminderService:
         (both held through their quiet hours, say). One read per message."""
         if minutes not in wanted:
             return False
-        now = self.clock()
+        return self.wanted_among(await self.of_event(event_id), minutes, due, wanted)
+
+    async def of_event(self, event_id: int) -> list[ReminderRecord]:
         async with self.db.reading() as s:
-            rows = await ReminderRepository(s).of_event(event_id)
+            return await ReminderRepository(s).of_event(event_id)
+
+    def wanted_among(
+        self, rows: list[ReminderRecord], minutes: int, due: str, wanted: tuple[int, ...]
+    ) -> bool:
+        """:meth:`still_wanted`, given the event's reminder rows (read once for a batch)."""
+        if minutes not in wanted:
+            return False
+        now = self.clock()
         this = [r for r in rows if r.minutes_before == minutes]
         if not this or this[0].status != "sent" or this[0].due_at.isoformat() != due:
             return False

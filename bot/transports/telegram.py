@@ -8,6 +8,7 @@ scheduler and the delivery worker.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import re
@@ -20,6 +21,7 @@ from typing import Any
 
 import aiohttp
 import httpx
+from aiohttp.helpers import get_env_proxy_for_url
 from telegram import (
     BotCommand,
     CallbackQuery,
@@ -45,6 +47,7 @@ from telegram.ext import Application, ContextTypes, TypeHandler
 from telegram.request import HTTPXRequest
 from telegram.warnings import PTBDeprecationWarning
 from tenacity import RetryCallState, retry, retry_if_exception_type, stop_after_attempt
+from yarl import URL
 
 from bot import i18n
 from bot.app.core import Core
@@ -165,6 +168,7 @@ class BulkClient:
         self._connections = connections
         self._read_timeout = read_timeout
         self._session: aiohttp.ClientSession | None = None
+        self._proxy: tuple[URL, aiohttp.BasicAuth | None] | tuple[None, None] = (None, None)
         self._bodies: dict[Reply, bytes] = {}
         self._closed = False
 
@@ -172,6 +176,10 @@ class BulkClient:
         if self._closed:
             raise SendFailed("the bot is stopping")
         if self._session is None:
+            # HTTPS_PROXY and friends, as python-telegram-bot's httpx, read once: with
+            # trust_env aiohttp looks them up (and stats ~/.netrc) in a thread per request.
+            with contextlib.suppress(LookupError):
+                self._proxy = get_env_proxy_for_url(URL(self._url))
             self._session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=self._connections),
                 # connect: a free connection from the pool, or a new one (nothing sent yet).
@@ -179,7 +187,6 @@ class BulkClient:
                     total=None, connect=5.0, sock_read=self._read_timeout
                 ),
                 cookie_jar=aiohttp.DummyCookieJar(),
-                trust_env=True,  # HTTPS_PROXY and friends, as python-telegram-bot's httpx
             )
         return self._session
 
@@ -194,9 +201,15 @@ class BulkClient:
         ``payload``: the parameters, or their JSON already encoded."""
         if not isinstance(payload, bytes):
             payload = json.dumps(payload, ensure_ascii=False).encode()
+        session = self._opened()
+        proxy, proxy_auth = self._proxy
         try:
-            async with self._opened().post(
-                self._url + method, data=payload, headers=_JSON
+            async with session.post(
+                self._url + method,
+                data=payload,
+                headers=_JSON,
+                proxy=proxy,
+                proxy_auth=proxy_auth,
             ) as response:
                 status = response.status
                 body = await response.read()
@@ -445,10 +458,12 @@ class TelegramTransport:
             log.info("update delivered twice, handled once")
             return
         once = str(update.update_id)
-        if update.callback_query is not None:
-            await self._on_press(update.callback_query, once)
-        elif update.message is not None:
-            await self._on_message(update.message, once)
+        # From arrival to the answer leaving: bulk delivery gives way meanwhile.
+        with self.core.dispatcher.priority.interactive():
+            if update.callback_query is not None:
+                await self._on_press(update.callback_query, once)
+            elif update.message is not None:
+                await self._on_message(update.message, once)
 
     async def _on_message(self, message: Message, once: str | None = None) -> None:
         user = message.from_user

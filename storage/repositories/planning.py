@@ -6,14 +6,13 @@ from collections.abc import Collection, Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, and_, delete, func, insert, or_, select, update
+from sqlalchemy import Select, and_, delete, func, insert, literal, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import DigestItem, Event, InviteCode, LinkCode, Offer, Reminder, Rsvp, User
 from storage.records import OfferRecord, QuietRecord, ReminderRecord
-from storage.repositories.users import minutes_of
 
 # Rows per IN (…) list: far below SQLite's and asyncpg's parameter limits.
 CHUNK = 1000
@@ -187,15 +186,28 @@ class ReminderRepository:
             found.update({e: (int(sent or 0), int(cant or 0)) for e, sent, cant in rows})
         return found
 
-    async def recipients(self, event_id: int) -> list[tuple[int, str, tuple[int, ...]]]:
-        """Everyone who answered going or maybe, or waits: (user, answer, their offsets)."""
-        rows = await self.session.execute(
-            select(Rsvp.user_id, Rsvp.status, User.reminder_minutes)
+    @staticmethod
+    def audience(event_id: int, minutes: int, skip: Collection[int] = ()) -> Select[int]:
+        """Everyone who answered going or maybe, or waits, and wants the reminder ``minutes``
+        before, except those who want one of the offsets ``skip`` (a nearer reminder due as
+        well says the same): a query, for an INSERT … SELECT, never a list in Python."""
+        # Offsets are stored as "1440,120": ",1440,120," holds ",120," exactly when 120 is one.
+        offsets = literal(",") + User.reminder_minutes + literal(",")
+        return (
+            select(Rsvp.user_id)
             .join(User, User.id == Rsvp.user_id)
-            .where(Rsvp.event_id == event_id, Rsvp.status.in_(REMINDED))
-            .order_by(Rsvp.id)
+            .where(
+                Rsvp.event_id == event_id,
+                Rsvp.status.in_(REMINDED),
+                offsets.contains(f",{minutes},", autoescape=True),
+                *(~offsets.contains(f",{other},", autoescape=True) for other in sorted(skip)),
+            )
         )
-        return [(user_id, status, minutes_of(stored)) for user_id, status, stored in rows]
+
+    async def count(self, people: Select[int]) -> int:
+        return int(
+            await self.session.scalar(select(func.count()).select_from(people.subquery())) or 0
+        )
 
     async def planned_for(self, user_id: int, now: datetime) -> list[ReminderRecord]:
         """The planned reminders of events the person answered, soonest first."""

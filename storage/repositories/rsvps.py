@@ -12,6 +12,8 @@ from sqlalchemy.orm import aliased
 from storage.models import Event, Identity, Rsvp, User
 from storage.records import ParticipantRecord, RsvpRecord
 
+IN_LIST = 1000  # ids per IN (…): far below SQLite's and asyncpg's parameter limits
+
 
 def _record(row: Rsvp) -> RsvpRecord:
     return RsvpRecord(
@@ -42,6 +44,28 @@ class RsvpRepository:
             select(Rsvp).where(Rsvp.user_id == user_id, Rsvp.event_id.in_(event_ids))
         )
         return {r.event_id: _record(r) for r in rows}
+
+    async def of_users_for(self, event_id: int, user_ids: Collection[int]) -> dict[int, RsvpRecord]:
+        """These people's answers to the event, by person (a notice to many of them)."""
+        ids = sorted(set(user_ids))
+        found: dict[int, RsvpRecord] = {}
+        for start in range(0, len(ids), IN_LIST):
+            rows = await self.session.scalars(
+                select(Rsvp).where(
+                    Rsvp.event_id == event_id, Rsvp.user_id.in_(ids[start : start + IN_LIST])
+                )
+            )
+            found.update((r.user_id, _record(r)) for r in rows)
+        return found
+
+    async def waitlist_order(self, event_id: int) -> list[int]:
+        """The people waiting for the event, first in line first."""
+        rows = await self.session.scalars(
+            select(Rsvp.user_id)
+            .where(Rsvp.event_id == event_id, Rsvp.status == "waitlisted")
+            .order_by(Rsvp.waitlist_seq, Rsvp.id)
+        )
+        return list(rows)
 
     async def waitlist_positions(self, user_id: int, event_ids: Collection[int]) -> dict[int, int]:
         """Where the person waits (1 = first) on each of these events they wait for."""
