@@ -11,6 +11,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     String,
@@ -219,7 +220,11 @@ class Rsvp(Base):
     """A user's answer to an event: going, maybe, not_going or waitlisted."""
 
     __tablename__ = "rsvps"
-    __table_args__ = (UniqueConstraint("event_id", "user_id"),)
+    __table_args__ = (
+        UniqueConstraint("event_id", "user_id"),
+        # Counts per event and status (every card) read the index only.
+        Index("ix_rsvps_event_id_status", "event_id", "status"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[int] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"), index=True)

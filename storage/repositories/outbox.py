@@ -379,15 +379,17 @@ class OutboxRepository:
 
     async def tally(self, kind: str, ref: str) -> dict[str, int]:
         """Rows of one message (a broadcast) per state, and per reason of failure."""
+        # Counted by the database: a handful of rows back, not one per recipient.
+        error = case((OutboxMessage.status == "failed", OutboxMessage.last_error), else_=None)
         rows = await self.session.execute(
-            select(OutboxMessage.status, OutboxMessage.last_error).where(
-                OutboxMessage.kind == kind, OutboxMessage.ref == ref
-            )
+            select(OutboxMessage.status, error, func.count())
+            .where(OutboxMessage.kind == kind, OutboxMessage.ref == ref)
+            .group_by(OutboxMessage.status, error)
         )
         tally: dict[str, int] = {}
-        for status, error in rows:
-            key = f"{status}:{error}" if status == "failed" and error else status
-            tally[key] = tally.get(key, 0) + 1
+        for status, reason, n in rows:
+            key = f"{status}:{reason}" if reason else status
+            tally[key] = tally.get(key, 0) + int(n)
         return tally
 
     async def sent_count(self, kind: str, ref_prefix: str) -> int:
