@@ -256,9 +256,7 @@ async def on_answer(ctx: Context, press: AnswerEvent) -> Reply:
             raise StaleButton("answer to an unknown event") from exc
         message = unavailable_text(exc.reason)
         return Reply(fmt(message), toast=message)
-    view = await ctx.services.events.view(event_id, ctx.me.id)
-    if view is None:
-        raise StaleButton("event vanished")
+    view = result.view
     line = answer_line(result)
     requests = await ctx.services.interpreting.for_events(ctx.me.id, [event_id])
     request = requests.get(event_id)

@@ -8,6 +8,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from bot.core.errors import EventUnavailable
+from bot.services.events import EventView
 from bot.services.seats import OfferGone, Seats
 from storage.db import Database
 from storage.records import Counts, EventRecord, OfferRecord, RsvpRecord
@@ -29,10 +30,23 @@ class AnswerResult:
     counts: Counts
     offered: int
     accepted_offer: bool = False
+    # The answer as stored (None only when nothing was stored), seats held by open offers
+    # and the open offer to this person afterwards: with the above, the card's whole view.
+    record: RsvpRecord | None = None
+    held: int = 0
+    offer: OfferRecord | None = None
 
     @property
     def changed(self) -> bool:
         return self.status != self.previous
+
+    @property
+    def view(self) -> EventView:
+        """The event as the person sees it right after answering (read in the answer's own
+        transaction: a press needs no second read of the event, its counts and offers)."""
+        return EventView(
+            self.event, self.counts, self.record, self.waitlist_position, self.held, self.offer
+        )
 
 
 class RsvpService:
@@ -96,8 +110,19 @@ class RsvpService:
             if record.status == "waitlisted" and record.waitlist_seq is not None:
                 position = await rsvps.waitlist_position(event_id, record.waitlist_seq)
             counts = (await events.counts([event_id]))[event_id]
+            held = (await offers.open_counts([event_id])).get(event_id, 0)
+            mine = await offers.open_of(event_id, user_id) if held else None
         return AnswerResult(
-            event, record.status, previous, position, counts, len(offered), accepted
+            event,
+            record.status,
+            previous,
+            position,
+            counts,
+            len(offered),
+            accepted,
+            record=record,
+            held=held,
+            offer=mine,
         )
 
     async def _check_offer(
