@@ -4,6 +4,7 @@ and a stop request (SIGTERM, Ctrl-C) shuts them down in order without losing row
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
@@ -60,6 +61,15 @@ async def read_feeds(core: Core) -> None:
                 "feed of organisation %d not imported: %s", organisation.id, type(exc).__name__
             )
     core.delivery.wake()
+
+
+def settle_heap() -> None:
+    """Everything built at start-up (modules, catalogs, the schema, the clients) lives as
+    long as the process: moved out of the garbage collector's sight, so that its full
+    collections walk only what came after (with the latency bench's heap a full collection
+    paused every update for 25–130 ms)."""
+    gc.collect()
+    gc.freeze()
 
 
 def alarm_clock(core: Core, after_run: Callable[[], Awaitable[None] | None]) -> Alarms:
@@ -157,6 +167,7 @@ async def serve(
             await transport.start()
             started.append(transport)
         log.info("Treffpunkt is running")
+        settle_heap()
         if ready is not None:
             ready.set()
         await stop.wait()
