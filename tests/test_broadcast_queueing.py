@@ -5,15 +5,17 @@ from __future__ import annotations
 
 from collections import Counter
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import select, update
+import pytest
+from sqlalchemy import Select, select, update
 
 from bot.app.core import Core
 from bot.services.broadcasts import BROADCAST
 from bot.services.notify import queue_selected
 from storage.models import OutboxMessage, Subscription, User
 from storage.records import Audience
-from storage.repositories import BroadcastRepository, CatalogRepository
+from storage.repositories import BroadcastRepository, CatalogRepository, NoticeRepository
 from tests.fakes import FakeClock
 from tests.test_repositories import person, statements
 
@@ -78,3 +80,36 @@ async def test_a_broadcast_to_many_is_a_few_statements_and_keeps_quiet_hours(
             now=clock(),
         )
     assert again == 0
+
+
+async def test_a_complete_queueing_misses_nobody_whose_quiet_hours_changed_meanwhile(
+    core: Core, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On PostgreSQL a person can change their quiet hours between the read of the settings
+    and the inserts; with ``complete`` (a reminder run) they are still queued, at once."""
+    clock.now = datetime(2026, 11, 23, 22, 30, tzinfo=UTC)  # 23:30 in Berlin: quiet
+    async with core.db.transaction() as s:
+        ids = [await person(s, f"r{i}", "de") for i in range(6)]
+    everyone = select(User.id).where(User.id.in_(ids))
+    read = NoticeRepository.quiet_settings
+
+    async def stale(self: NoticeRepository, people: Select[int]) -> list[Any]:
+        # What the read saw before the change: a setting nobody has any more.
+        return [("Europe/Berlin", 21, 7)] if await read(self, people) else []
+
+    monkeypatch.setattr(NoticeRepository, "quiet_settings", stale)
+    async with core.db.transaction() as s:
+        missed = await queue_selected(s, "test", "1", everyone, {}, now=clock())
+    assert missed == 0, "without complete, those whose setting changed are missed"
+    async with core.db.transaction() as s:
+        added = await queue_selected(s, "test", "2", everyone, {}, now=clock(), complete=True)
+        rows = (
+            await s.execute(
+                select(OutboxMessage.user_id, OutboxMessage.next_attempt_at).where(
+                    OutboxMessage.kind == "test", OutboxMessage.ref == "2"
+                )
+            )
+        ).all()
+    assert added == len(ids)
+    assert sorted(user for user, _at in rows) == sorted(ids)
+    assert {at for _user, at in rows} == {None}, "at once: the quiet hours read were not theirs"

@@ -141,7 +141,7 @@ class ReminderService:
         count = await reminders.count(wanted)
         superseded = bool(nearer) and await reminders.count(everyone) > count
         await queue_selected(
-            s, REMINDER, ref, wanted, payload, now=now, useful_until=event.starts_at
+            s, REMINDER, ref, wanted, payload, now=now, useful_until=event.starts_at, complete=True
         )
         # Those who get the nearer reminder instead are not counted as missed.
         status = "skipped_late" if superseded and not count else "sent"
