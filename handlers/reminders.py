@@ -3,6 +3,7 @@ reader's language and time zone, and the buttons under it; /reminders shows what
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -28,6 +29,9 @@ from handlers.events import answer_line, card, unavailable_text
 from handlers.views import event_text, title_of
 
 REMINDER_DESCRIPTION = 300
+# A batch's read of answers, places and offers is used for this long, then read again (the
+# rendering of a batch can be drawn out by people tapping meanwhile).
+BATCH_READ_SECONDS = 2.0
 LIST_LIMIT = 10
 REMINDED = ("going", "maybe", "waitlisted")
 
@@ -82,9 +86,12 @@ async def render_reminder(ctx: NoticeContext) -> Reply | None:
     are read once for all recipients in the batch (the first row reads them)."""
     services, payload, memo = ctx.services, ctx.payload, ctx.batch.memo
     event_id, minutes = int(payload["event_id"]), reminder_minutes(int(payload["minutes"]))
-    if "rows" not in memo:
-        memo["rows"] = await services.reminders.of_event(event_id)
-        memo["views"] = await services.events.notice_views(event_id, ctx.batch.users)
+    read_at = memo.get("read_at")
+    if read_at is None or time.monotonic() - read_at > BATCH_READ_SECONDS:
+        # Both read before either is kept: a failed read leaves the memo as it was.
+        rows = await services.reminders.of_event(event_id)
+        views = await services.events.notice_views(event_id, ctx.batch.users)
+        memo.update(rows=rows, views=views, read_at=time.monotonic())
     wanted, due = ctx.user.reminder_minutes, str(payload["due"])
     if not services.reminders.wanted_among(memo["rows"], minutes, due, wanted):
         return None  # moved, turned off meanwhile, or a nearer reminder goes out with it

@@ -172,6 +172,7 @@ async def serve(
             ready.set()
         await stop.wait()
     finally:
+        gc.unfreeze()  # what was frozen may go once the process stops serving (tests serve often)
         log.info("Treffpunkt is stopping")
         # Order matters: first no new work (scheduler), then the delivery worker finishes the
         # wave it is sending (so nothing is left in flight), then the messengers go, then the

@@ -52,7 +52,7 @@ class NoticeBatch:
     """The rows of one notice (kind and reference) claimed together: their recipients, and a
     memo the renderer may fill on the first row with what is the same for all of them (the
     event, everyone's answers: a few queries for the batch instead of a few per person). It
-    lives as long as the claim, a couple of seconds' worth of sending."""
+    lives as long as the rendering of the claim; a renderer decides how old a read it uses."""
 
     users: tuple[int, ...] = ()
     memo: dict[str, Any] = field(default_factory=dict)

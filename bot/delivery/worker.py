@@ -204,6 +204,8 @@ class DeliveryWorker:
         try:
             while not self._stopping:
                 await self.priority.bulk_turn()
+                if self._stopping:
+                    break
                 now = self.services.users.clock()
                 if not full:
                     # A round with nothing due only reads: it takes no SQLite write lock.

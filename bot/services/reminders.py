@@ -158,17 +158,6 @@ class ReminderService:
             and other.status in ("planned", "sent")
         }
 
-    async def still_wanted(
-        self, event_id: int, minutes: int, due: str, wanted: tuple[int, ...]
-    ) -> bool:
-        """The reminder of this payload is still worth sending to someone who wants the
-        offsets ``wanted``: the event was not moved since (``due`` is still its instant), the
-        person did not turn this offset off, and no nearer reminder they want is due as well
-        (both held through their quiet hours, say). One read per message."""
-        if minutes not in wanted:
-            return False
-        return self.wanted_among(await self.of_event(event_id), minutes, due, wanted)
-
     async def of_event(self, event_id: int) -> list[ReminderRecord]:
         async with self.db.reading() as s:
             return await ReminderRepository(s).of_event(event_id)
@@ -176,7 +165,11 @@ class ReminderService:
     def wanted_among(
         self, rows: list[ReminderRecord], minutes: int, due: str, wanted: tuple[int, ...]
     ) -> bool:
-        """:meth:`still_wanted`, given the event's reminder rows (read once for a batch)."""
+        """The reminder of this payload is still worth sending to someone who wants the
+        offsets ``wanted``: the event was not moved since (``due`` is still its instant), the
+        person did not turn this offset off, and no nearer reminder they want is due as well
+        (both held through their quiet hours, say). ``rows``: the event's reminder rows, read
+        once for a batch of recipients."""
         if minutes not in wanted:
             return False
         now = self.clock()

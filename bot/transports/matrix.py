@@ -233,9 +233,7 @@ class MatrixTransport:
 
         async def run(room: MatrixRoom, event: Any) -> None:
             try:
-                # From arrival to the answer leaving: bulk delivery gives way meanwhile.
-                with self.core.dispatcher.priority.interactive():
-                    await handler(room, event)
+                await handler(room, event)
             except Exception as exc:
                 log.warning("Matrix event failed:\n%s", failure_summary(exc))
 

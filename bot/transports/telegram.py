@@ -458,12 +458,10 @@ class TelegramTransport:
             log.info("update delivered twice, handled once")
             return
         once = str(update.update_id)
-        # From arrival to the answer leaving: bulk delivery gives way meanwhile.
-        with self.core.dispatcher.priority.interactive():
-            if update.callback_query is not None:
-                await self._on_press(update.callback_query, once)
-            elif update.message is not None:
-                await self._on_message(update.message, once)
+        if update.callback_query is not None:
+            await self._on_press(update.callback_query, once)
+        elif update.message is not None:
+            await self._on_message(update.message, once)
 
     async def _on_message(self, message: Message, once: str | None = None) -> None:
         user = message.from_user
@@ -508,7 +506,9 @@ class TelegramTransport:
             if toast:
                 answer["text"] = shorten(toast, MAX_TOAST)
             try:
-                await self.bulk.call("answerCallbackQuery", answer)
+                # Answering the press is part of the update: bulk delivery still gives way.
+                with self.core.dispatcher.priority.interactive():
+                    await self.bulk.call("answerCallbackQuery", answer)
             except (RateLimited, RecipientGone, ChatMoved, SendFailed, DeliveryUnknown) as exc:
                 log.warning("could not answer a button press: %s", type(exc).__name__)
         if message is not None and isinstance(message, Message):

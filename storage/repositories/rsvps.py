@@ -62,7 +62,11 @@ class RsvpRepository:
         """The people waiting for the event, first in line first."""
         rows = await self.session.scalars(
             select(Rsvp.user_id)
-            .where(Rsvp.event_id == event_id, Rsvp.status == "waitlisted")
+            .where(
+                Rsvp.event_id == event_id,
+                Rsvp.status == "waitlisted",
+                Rsvp.waitlist_seq.is_not(None),
+            )
             .order_by(Rsvp.waitlist_seq, Rsvp.id)
         )
         return list(rows)
@@ -193,7 +197,11 @@ class RsvpRepository:
         """The first ``limit`` people on the waitlist, in their order."""
         rows = await self.session.scalars(
             select(Rsvp)
-            .where(Rsvp.event_id == event_id, Rsvp.status == "waitlisted")
+            .where(
+                Rsvp.event_id == event_id,
+                Rsvp.status == "waitlisted",
+                Rsvp.waitlist_seq.is_not(None),
+            )
             .order_by(Rsvp.waitlist_seq, Rsvp.id)
             .limit(limit)
         )
