@@ -51,24 +51,13 @@ async def test_bulk_work_waits_while_an_update_is_answered(core: Core) -> None:
 
 async def test_a_stream_of_updates_slows_delivery_but_never_stops_it(core: Core) -> None:
     await queued(core, ROWS)
-    priority = Priority(patience=0.01, slice_=0.0)
+    priority = Priority(patience=0.01)
     rendered: list[int] = []
     delivery = rendering_worker(core, priority, rendered)
     with priority.interactive():  # never quiet while the worker runs
         assert await asyncio.wait_for(delivery.run_once(), 30) == ROWS
     assert await states(core) == {"sent": ROWS}
     assert priority.waited >= ROWS, "each row waited for a quiet moment first"
-
-
-async def test_after_giving_way_bulk_work_goes_on_for_a_slice(core: Core) -> None:
-    """Waiting before every row while people keep tapping would hold a broadcast to a few
-    rows a second: after each wait the worker goes on for a slice before it asks again."""
-    await queued(core, ROWS)
-    priority = Priority(patience=0.05, slice_=60.0)
-    delivery = rendering_worker(core, priority, [])
-    with priority.interactive():
-        assert await asyncio.wait_for(delivery.run_once(), 30) == ROWS
-    assert priority.waited == 1, "one wait, then the whole batch within its slice"
 
 
 async def test_the_dispatcher_marks_each_update_as_interactive(

@@ -233,7 +233,9 @@ class MatrixTransport:
 
         async def run(room: MatrixRoom, event: Any) -> None:
             try:
-                await handler(room, event)
+                # From arrival to the answer leaving: bulk delivery gives way meanwhile.
+                with self.core.dispatcher.priority.interactive():
+                    await handler(room, event)
             except Exception as exc:
                 log.warning("Matrix event failed:\n%s", failure_summary(exc))
 

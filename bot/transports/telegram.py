@@ -458,10 +458,13 @@ class TelegramTransport:
             log.info("update delivered twice, handled once")
             return
         once = str(update.update_id)
-        if update.callback_query is not None:
-            await self._on_press(update.callback_query, once)
-        elif update.message is not None:
-            await self._on_message(update.message, once)
+        # From arrival to the answer and the edited card leaving: bulk delivery gives way
+        # meanwhile (the next update waits for this one; a slow edit holds it up too).
+        with self.core.dispatcher.priority.interactive():
+            if update.callback_query is not None:
+                await self._on_press(update.callback_query, once)
+            elif update.message is not None:
+                await self._on_message(update.message, once)
 
     async def _on_message(self, message: Message, once: str | None = None) -> None:
         user = message.from_user
@@ -506,9 +509,7 @@ class TelegramTransport:
             if toast:
                 answer["text"] = shorten(toast, MAX_TOAST)
             try:
-                # Answering the press is part of the update: bulk delivery still gives way.
-                with self.core.dispatcher.priority.interactive():
-                    await self.bulk.call("answerCallbackQuery", answer)
+                await self.bulk.call("answerCallbackQuery", answer)
             except (RateLimited, RecipientGone, ChatMoved, SendFailed, DeliveryUnknown) as exc:
                 log.warning("could not answer a button press: %s", type(exc).__name__)
         if message is not None and isinstance(message, Message):
