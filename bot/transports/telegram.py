@@ -168,7 +168,7 @@ class BulkClient:
         self._connections = connections
         self._read_timeout = read_timeout
         self._session: aiohttp.ClientSession | None = None
-        self._proxy: tuple[URL, aiohttp.BasicAuth | None] | tuple[None, None] = (None, None)
+        self._proxy: URL | None = None
         self._bodies: dict[Reply, bytes] = {}
         self._closed = False
 
@@ -179,7 +179,10 @@ class BulkClient:
             # HTTPS_PROXY and friends, as python-telegram-bot's httpx, read once: with
             # trust_env aiohttp looks them up (and stats ~/.netrc) in a thread per request.
             with contextlib.suppress(LookupError):
-                self._proxy = get_env_proxy_for_url(URL(self._url))
+                proxy, auth = get_env_proxy_for_url(URL(self._url))
+                if auth is not None:  # user:password of the proxy: back into its URL
+                    proxy = proxy.with_user(auth.login).with_password(auth.password)
+                self._proxy = proxy
             self._session = aiohttp.ClientSession(
                 connector=aiohttp.TCPConnector(limit=self._connections),
                 # connect: a free connection from the pool, or a new one (nothing sent yet).
@@ -202,14 +205,12 @@ class BulkClient:
         if not isinstance(payload, bytes):
             payload = json.dumps(payload, ensure_ascii=False).encode()
         session = self._opened()
-        proxy, proxy_auth = self._proxy
         try:
             async with session.post(
                 self._url + method,
                 data=payload,
                 headers=_JSON,
-                proxy=proxy,
-                proxy_auth=proxy_auth,
+                proxy=self._proxy,
             ) as response:
                 status = response.status
                 body = await response.read()
