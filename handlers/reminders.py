@@ -114,6 +114,7 @@ async def on_reminder_reply(ctx: Context, press: ReminderReply) -> Reply:
     if before is None:
         raise StaleButton("reminder of an unknown event")
     previous = before.mine.status if before.mine else None
+    view = before  # "still going" changes nothing
     try:
         if press.choice == "s":
             if previous != "going":
@@ -122,6 +123,7 @@ async def on_reminder_reply(ctx: Context, press: ReminderReply) -> Reply:
         else:
             answer = Answer.GOING if press.choice == "g" else Answer.NOT_GOING
             result = await services.rsvps.answer(ctx.me.id, press.event, answer)
+            view = result.view  # read in the answer's own transaction
             if answer == Answer.NOT_GOING and previous in REMINDED:
                 await services.reminders.count_cant_come(press.event, press.minutes)
             line = _after_cant_come(previous) if answer == Answer.NOT_GOING else answer_line(result)
@@ -130,9 +132,6 @@ async def on_reminder_reply(ctx: Context, press: ReminderReply) -> Reply:
             raise StaleButton("reminder of a vanished event") from exc
         message = unavailable_text(exc.reason)
         return Reply(fmt(message), replace=True, toast=message)
-    view = await services.events.view(press.event, ctx.me.id)
-    if view is None:
-        raise StaleButton("event vanished")
     text = _reminder(view, ctx.tz, _now(services), line)
     return Reply(text, replace=True, toast=plain(line))
 
@@ -198,9 +197,7 @@ async def on_offer_reply(ctx: Context, press: OfferReply) -> Reply:
             raise StaleButton("offer of a vanished event") from exc
         message = unavailable_text(exc.reason)
         return Reply(fmt(message), replace=True, toast=message)
-    view = await services.events.view(offer.event_id, ctx.me.id)
-    if view is None:
-        raise StaleButton("event vanished")
+    view = result.view  # read in the answer's own transaction
     if result.accepted_offer:
         line = fmt(_("🎉 The seat is yours. You are registered as going – see you there!"))
     else:
