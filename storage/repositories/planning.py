@@ -55,7 +55,8 @@ def _new_reminder(event_id: int, minutes: int, due: datetime) -> dict[str, objec
     }
 
 
-def _chunks(ids: Collection[int]) -> Iterable[list[int]]:
+def in_chunks(ids: Collection[int]) -> Iterable[list[int]]:
+    """The ids in lists of at most CHUNK, one IN (…) each."""
     items = list(ids)
     for start in range(0, len(items), CHUNK):
         yield items[start : start + CHUNK]
@@ -74,7 +75,7 @@ class ReminderRepository:
         not begun and it was not sent yet (the event moved closer); one already sent whose new
         instant has passed stays sent. Offsets no longer given that still wait are called off."""
         existing: dict[int, dict[int, Reminder]] = {}
-        for chunk in _chunks(plans):
+        for chunk in in_chunks(plans):
             found = await self.session.scalars(select(Reminder).where(Reminder.event_id.in_(chunk)))
             for planned in found:
                 existing.setdefault(planned.event_id, {})[planned.minutes_before] = planned
@@ -175,7 +176,7 @@ class ReminderRepository:
     async def totals(self, event_ids: Collection[int]) -> dict[int, tuple[int, int]]:
         """Per event: reminders written for people, and "can't come" answers to them."""
         found: dict[int, tuple[int, int]] = {}
-        for chunk in _chunks(event_ids):
+        for chunk in in_chunks(event_ids):
             rows = await self.session.execute(
                 select(
                     Reminder.event_id, func.sum(Reminder.recipients), func.sum(Reminder.cant_come)
@@ -383,7 +384,7 @@ class NoticeRepository:
 
     async def quiet(self, user_ids: Collection[int]) -> list[QuietRecord]:
         found: list[QuietRecord] = []
-        for chunk in _chunks(user_ids):
+        for chunk in in_chunks(user_ids):
             rows = await self.session.execute(
                 select(User.id, User.timezone, User.quiet_from, User.quiet_until).where(
                     User.id.in_(chunk)
@@ -419,7 +420,7 @@ class NoticeRepository:
     async def digest_readers(self, user_ids: Collection[int]) -> set[int]:
         """Those of ``user_ids`` who want new events in a digest, not at once."""
         found: set[int] = set()
-        for chunk in _chunks(user_ids):
+        for chunk in in_chunks(user_ids):
             rows = await self.session.scalars(
                 select(User.id).where(User.id.in_(chunk), User.news_mode != "instant")
             )

@@ -11,8 +11,7 @@ from sqlalchemy.orm import aliased
 
 from storage.models import Event, Identity, Rsvp, User
 from storage.records import ParticipantRecord, RsvpRecord
-
-IN_LIST = 1000  # ids per IN (…): far below SQLite's and asyncpg's parameter limits
+from storage.repositories.planning import in_chunks
 
 
 def _record(row: Rsvp) -> RsvpRecord:
@@ -47,13 +46,10 @@ class RsvpRepository:
 
     async def of_users_for(self, event_id: int, user_ids: Collection[int]) -> dict[int, RsvpRecord]:
         """These people's answers to the event, by person (a notice to many of them)."""
-        ids = sorted(set(user_ids))
         found: dict[int, RsvpRecord] = {}
-        for start in range(0, len(ids), IN_LIST):
+        for chunk in in_chunks(sorted(set(user_ids))):
             rows = await self.session.scalars(
-                select(Rsvp).where(
-                    Rsvp.event_id == event_id, Rsvp.user_id.in_(ids[start : start + IN_LIST])
-                )
+                select(Rsvp).where(Rsvp.event_id == event_id, Rsvp.user_id.in_(chunk))
             )
             found.update((r.user_id, _record(r)) for r in rows)
         return found
