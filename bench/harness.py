@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import json
 import os
 import resource
@@ -22,6 +23,7 @@ from sqlalchemy import insert, select, text
 
 from bench.reminders import fresh_postgres
 from bot.app.core import Core
+from bot.app.runner import settle_heap
 from bot.app.settings import Settings
 from bot.delivery.lanes import Lane
 from bot.services.broadcasts import BROADCAST, Audience
@@ -211,6 +213,7 @@ class Bot:
         return await self.core.delivery.run_once()
 
     async def close(self) -> None:
+        gc.unfreeze()
         await self.telegram.bulk.close()
         await self.core.close()
 
@@ -231,6 +234,7 @@ async def bot(
     telegram = TelegramTransport(core, settings, on_conflict=lambda _conflict: None)
     if rate is None:
         telegram.lane = Lane(0, 1.0, 3.0)
+    settle_heap()  # as serve does once started
     return Bot(core, telegram, organisation, category)
 
 

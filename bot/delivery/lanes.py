@@ -8,13 +8,15 @@ for all of them together."""
 from __future__ import annotations
 
 import time
+from collections import deque
 from collections.abc import Callable
 from typing import Protocol
 
 # Rows handed to the platform at once when it has no overall limit (limits off, a console).
 UNPACED_WAVE = 200
-# With a limit, a wave lasts about this long: the rows a crash in the middle of it leaves
-# ``unknown`` (marked ``sending``, waiting for their slot) stay few — 5 at the default 25/s.
+# With a limit, a wave lasts about this long: the rows a crash leaves ``unknown`` (marked
+# ``sending``: the wave in flight and the next one, waiting for their slots) stay few — at
+# most 10 at the default 25/s.
 WAVE_SECONDS = 0.2
 
 
@@ -65,6 +67,8 @@ class Lane:
         self.pace: Pace = LocalPace(clock)
         self._last_in_chat: dict[str, float] = {}
         self._paused_until = 0.0
+        # When this process's sends of the last second went (with a pace only).
+        self._recent: deque[float] = deque()
 
     def share(self, pace: Pace) -> None:
         """Keep the overall rate with other processes (several processes, one database)."""
@@ -102,10 +106,32 @@ class Lane:
         start = max(self.clock() + wait, self._paused_until)
         return [start + i * self.interval for i in range(count)]
 
-    def sent(self, chat_id: str) -> None:
-        """A message is going to ``chat_id`` now: its gap starts."""
+    def turn_in(self) -> float:
+        """Seconds until one more send keeps this process within ``per_second`` in every
+        second, counted as the platform counts: when sends go, not when they were booked.
+        Sends that a stall of the process made late would otherwise go together with the
+        ones booked after them, and a second would hold more than the limit."""
+        if self.interval == 0:
+            return 0.0
+        now, recent = self.clock(), self._recent
+        while recent and recent[0] <= now - 1.0:
+            recent.popleft()
+        most = max(1, int(self.per_second))
+        if len(recent) < most:
+            return 0.0
+        return recent[len(recent) - most] + 1.0 - now
+
+    def hold_chat(self, chat_id: str) -> None:
+        """A message for ``chat_id`` is on its way: the chat's gap starts now."""
         now = self.clock()
         self._last_in_chat[chat_id] = now
         if len(self._last_in_chat) > 50_000:  # forget chats that have long been ready again
             horizon = now - max(self.per_chat, self.per_group)
             self._last_in_chat = {k: v for k, v in self._last_in_chat.items() if v > horizon}
+
+    def sent(self, chat_id: str) -> None:
+        """A message is going to ``chat_id`` now: its gap starts, and it counts in the
+        second's sends."""
+        if self.interval:
+            self._recent.append(self.clock())
+        self.hold_chat(chat_id)

@@ -167,10 +167,15 @@ class DeliveryWorker:
     @property
     def batch(self) -> int:
         """Rows per claim: what the lanes send in CLAIM_SECONDS, at most BATCH."""
-        rates = [sender.lane.per_second for sender in self.senders.values()]
-        if not rates or min(rates) <= 0:
+        lanes = [sender.lane for sender in self.senders.values()]
+        if not lanes or min(lane.per_second for lane in lanes) <= 0:
             return BATCH  # a lane without a pace sends as fast as it is given rows
-        return max(1, min(BATCH, int(sum(rates) * CLAIM_SECONDS)))
+        rows = max(1, min(BATCH, int(sum(lane.per_second for lane in lanes) * CLAIM_SECONDS)))
+        # Whole waves: a claim that ends in a short wave leaves the lane idle while the next
+        # claim is read and rendered (at 975/s: 195 rows a wave, and 200 a claim lost 9 ms of
+        # every 205).
+        wave = max(lane.wave for lane in lanes)
+        return rows - rows % wave if rows >= wave else rows
 
     @property
     def owner(self) -> str:
@@ -227,7 +232,8 @@ class DeliveryWorker:
                 await self._deliver_batch(rows, people, claimed)
         finally:
             try:
-                await self._land(claimed)  # the wave in flight, also when stopping
+                flying, self._flying = self._flying, None
+                await self._land(claimed, flying)  # the wave in flight, also when stopping
             finally:
                 handled -= len(claimed)
                 if claimed:  # stopping, or a failure: the rest go back at once
@@ -313,7 +319,7 @@ class DeliveryWorker:
                 waiting.append((send, turn))
             else:
                 chats.add(chat)
-                lane.sent(chat)  # its turn starts now: the next wave does not take the chat
+                lane.hold_chat(chat)  # its turn starts now: the next wave does not take it
                 wave.append(send)
         return wave, rest, waiting
 
@@ -403,12 +409,9 @@ class DeliveryWorker:
     async def _land(
         self,
         claimed: dict[int, OutboxRecord],
-        flying: asyncio.Task[list[tuple[Send, Outcome]]] | None = None,
+        flying: asyncio.Task[list[tuple[Send, Outcome]]] | None,
     ) -> None:
-        """Wait for a wave (by default the one in flight) and record every outcome of it (one
-        commit)."""
-        if flying is None:
-            flying, self._flying = self._flying, None
+        """Wait for a wave (None: there is none) and record every outcome of it (one commit)."""
         if flying is not None:
             await self._settle(await flying, claimed)
 
@@ -446,12 +449,13 @@ class DeliveryWorker:
     async def _send_at(self, sender: Sender, send: Send, instant: float) -> tuple[Send, Outcome]:
         """Send at the booked instant, unless a 429 paused the lane meanwhile."""
         lane = sender.lane
-        # Stopping does not wait out a long pause after a 429: the turn is given back.
-        if (left := instant - lane.clock()) > 0:
+        # Its instant, and then room in the last second's sends (a late send waits for it).
+        while (left := max(instant - lane.clock(), lane.turn_in())) > 0:
+            if self._stopping:
+                # Stopping does not wait out a long pause after a 429: the turn is given back.
+                return send, Outcome("pending", "stopped before its turn", counts_as_attempt=False)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopped.wait(), left)
-        if self._stopping and instant - lane.clock() > 0:
-            return send, Outcome("pending", "stopped before its turn", counts_as_attempt=False)
         if (paused := lane.paused_for()) > 0:
             due = self.services.users.clock() + timedelta(seconds=paused)
             return send, Outcome("pending", "rate limited", due, counts_as_attempt=False)
