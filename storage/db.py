@@ -109,17 +109,22 @@ class Database:
         return self._current.get()
 
     @asynccontextmanager
-    async def unit_of_work(self, *, write: bool = True) -> AsyncIterator[UnitOfWork]:
+    async def unit_of_work(
+        self, *, write: bool = True, in_line: bool | None = None
+    ) -> AsyncIterator[UnitOfWork]:
         """One transaction for everything inside: committed at the end, rolled back on error.
 
         ``write=False`` expects to read only: on SQLite it takes no write lock up front, so it
         never waits behind a long write; should it write after all, SQLite upgrades the lock,
         or refuses with a transient error under contention (retry the unit with ``write=True``).
+        ``in_line`` (default: ``write``): on SQLite, wait for this process's writers before
+        it first (an update that may write: several answered at once would otherwise meet at
+        SQLite's lock, and the later one be refused and tried again).
         """
         if self._current.get() is not None:
             raise RuntimeError("a unit of work is already open in this task")
         sessions = self._writers if write else self._readers
-        async with self._in_line(write), sessions() as session:
+        async with self._in_line(write if in_line is None else in_line), sessions() as session:
             unit = UnitOfWork(session)
             token = self._current.set(unit)
             try:

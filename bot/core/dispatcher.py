@@ -144,7 +144,9 @@ class Dispatcher:
         raise AssertionError("unreachable")
 
     async def _unit(self, incoming: Incoming, attempt: _Attempt, *, write: bool) -> list[Reply]:
-        async with self.services.db.unit_of_work(write=write) as unit:
+        # In this process's line of writers on SQLite from the first try: updates of different
+        # people are answered side by side (the transports), and an update may write.
+        async with self.services.db.unit_of_work(write=write, in_line=True) as unit:
             sender = incoming.sender
             if incoming.once is not None and not await self.services.messages.first_sight(
                 sender.platform, incoming.once
