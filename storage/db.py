@@ -30,6 +30,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from storage.sqlite_driver import OneTripDBAPI
+
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 5000
 # How a unit of work begins on SQLite; read by the "begin" hook from the connection's options.
@@ -48,7 +50,11 @@ def create_engine(url: str) -> AsyncEngine:
     """Create the async engine with the settings each backend needs to be safe."""
     if not is_sqlite(url):
         return create_async_engine(url, pool_pre_ping=True)
-    engine = create_async_engine(url, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+    engine = create_async_engine(
+        url,
+        connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+        module=OneTripDBAPI(),  # a statement is one trip to aiosqlite's thread, not four
+    )
 
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:

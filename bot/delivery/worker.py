@@ -221,7 +221,6 @@ class DeliveryWorker:
                     rows = await OutboxRepository(s).claim(
                         self.batch, now, owner=self.owner, lease=LEASE
                     )
-                    people = await UserRepository(s).recipients({r.user_id for r in rows})
                 if not rows:
                     break
                 full = len(rows) == self.batch
@@ -229,6 +228,11 @@ class DeliveryWorker:
                 # limit): each row goes at most once per round, a batch at most BATCH rows.
                 claimed.update((r.id, r) for r in rows)
                 handled += len(rows)
+                # Read after the claim commits: the write lock (SQLite) is held for the claim
+                # alone, and an update waiting for it waits that much less.
+                await self.priority.bulk_turn()
+                async with self.services.db.reading() as s:
+                    people = await UserRepository(s).recipients({r.user_id for r in rows})
                 await self._deliver_batch(rows, people, claimed)
         finally:
             try:
