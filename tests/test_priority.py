@@ -5,6 +5,8 @@ and a stream of updates slows delivery but never stops it."""
 from __future__ import annotations
 
 import asyncio
+import itertools
+import time
 from collections import Counter
 
 import pytest
@@ -80,3 +82,33 @@ async def test_the_dispatcher_marks_each_update_as_interactive(
     )
     assert seen == [True]
     assert not priority.busy
+
+
+async def test_rendering_a_batch_lets_updates_in_along_the_way(core: Core) -> None:
+    """Rows rendered without any I/O (a batch from one read) still let the event loop look
+    for updates between them: otherwise a press arriving meanwhile is not even read."""
+    rows = 60
+    await queued(core, rows)
+
+    async def render(ctx: NoticeContext) -> Reply:
+        until = time.perf_counter() + 0.003  # a few milliseconds of work, nothing awaited
+        while time.perf_counter() < until:
+            pass
+        return Reply(Markup("Hallo"))
+
+    delivery = DeliveryWorker(core.services, core.i18n, core.settings, {KIND: render})
+    delivery.add_sender(Counting(Counter()))
+    ticks: list[float] = []
+
+    async def ticking() -> None:
+        while True:
+            ticks.append(time.perf_counter())
+            await asyncio.sleep(0)
+
+    ticker = asyncio.create_task(ticking())
+    try:
+        assert await asyncio.wait_for(delivery.run_once(), 30) == rows
+    finally:
+        ticker.cancel()
+    longest = max(b - a for a, b in itertools.pairwise(ticks))
+    assert longest < 0.05, f"the event loop stood still for {longest * 1000:.0f} ms"
