@@ -75,8 +75,13 @@ class UserService:
         """
         async with self.db.transaction() as s:
             repo = UserRepository(s)
-            user = await repo.by_identity(platform, platform_user_id)
-            if user is not None and private_chat is not None:
+            account = await repo.by_account(platform, platform_user_id)
+            user = account.user if account is not None else None
+            if (
+                account is not None
+                and private_chat is not None
+                and (account.chat_id != private_chat or not account.active)
+            ):
                 await repo.reached(platform, platform_user_id, private_chat)
         if user is not None and user.consent_version < CONSENT_VERSION:
             return None

@@ -202,6 +202,15 @@ def _identity(row: Identity) -> IdentityRecord:
     )
 
 
+@dataclass(frozen=True)
+class Account:
+    """A person as one of their messenger accounts finds them."""
+
+    user: UserRecord
+    chat_id: str | None  # the account's direct chat, where notices go
+    active: bool  # False: marked unreachable (blocked the bot)
+
+
 class UserRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -213,6 +222,18 @@ class UserRepository:
             .where(Identity.platform == platform, Identity.platform_user_id == platform_user_id)
         )
         return _user(row) if row else None
+
+    async def by_account(self, platform: str, platform_user_id: str) -> Account | None:
+        """The person behind an account, with the account's direct chat and whether it is
+        reachable: one statement of plain columns (every update asks)."""
+        row = (
+            await self.session.execute(
+                select(*_USER_COLUMNS, Identity.chat_id.label("at"), Identity.active.label("on"))
+                .join(Identity, Identity.user_id == User.id)
+                .where(Identity.platform == platform, Identity.platform_user_id == platform_user_id)
+            )
+        ).first()
+        return Account(_user(row), row.at, row.on) if row is not None else None
 
     async def get(self, user_id: int, *, lock: bool = False) -> UserRecord | None:
         """The person; ``lock`` keeps other processes from changing them until the commit."""
