@@ -16,6 +16,7 @@ from bot.app.core import Core
 from bot.core.chat import ChatRef, Incoming, Reply, Sender
 from bot.core.context import NoticeContext
 from bot.core.priority import Priority
+from bot.delivery.lanes import Lane
 from bot.delivery.worker import DeliveryWorker
 from storage.records import UserRecord
 from tests.test_delivery_workers import KIND, Counting, queued, states
@@ -112,3 +113,34 @@ async def test_rendering_a_batch_lets_updates_in_along_the_way(core: Core) -> No
         ticker.cancel()
     longest = max(b - a for a, b in itertools.pairwise(ticks))
     assert longest < 0.05, f"the event loop stood still for {longest * 1000:.0f} ms"
+
+
+async def test_booked_sends_wait_while_an_update_is_answered(core: Core) -> None:
+    """Sends already booked do not take the event loop from a person waiting for an answer:
+    each waits until the update is answered (at most the patience), then goes."""
+    rows = 40
+    await queued(core, rows)
+    priority = Priority(patience=30.0)
+    arrived: Counter[str] = Counter()
+    messenger = Counting(arrived)
+    messenger.lane = Lane(per_second=20, per_chat_seconds=0, per_group_seconds=0)
+    delivery = DeliveryWorker(
+        core.services, core.i18n, core.settings, {KIND: render_hallo}, priority=priority
+    )
+    delivery.add_sender(messenger)
+    running = asyncio.create_task(delivery.run_once())
+    for _ in range(1000):  # until it is sending (a send every 50 ms)
+        if sum(arrived.values()) >= 3:
+            break
+        await asyncio.sleep(0.01)
+    with priority.interactive():
+        before = sum(arrived.values())
+        await asyncio.sleep(0.5)
+        assert sum(arrived.values()) == before, "nothing sent while the update is answered"
+    assert await asyncio.wait_for(running, 30) == rows
+    assert sum(arrived.values()) == rows and set(arrived.values()) == {1}
+    assert await states(core) == {"sent": rows}
+
+
+async def render_hallo(ctx: NoticeContext) -> Reply:
+    return Reply(Markup("Hallo"))

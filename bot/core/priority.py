@@ -5,9 +5,10 @@ thousands renders and records rows as fast as the loop lets it, and every await 
 being answered then queues behind that work (and behind its database threads for the GIL):
 a press that takes 25 ms alone took seconds. So the transports mark each update as
 interactive from its arrival to its replies leaving (the dispatcher marks its unit of work
-too), and the bulk side (the delivery worker before each step, the scheduler before a run)
-waits while one is in flight — at most ``patience`` at a time, so that a stream of updates
-can slow delivery but never stop it (a reply waiting out flood control included).
+too), and the bulk side (the delivery worker before each step and each send, the scheduler
+before a run) waits while one is in flight — at most ``patience`` at a time, so that a stream
+of updates can slow delivery but never stop it (a reply waiting out flood control included).
+A send that waited goes late; the lane still keeps its rate in every second.
 """
 
 from __future__ import annotations

@@ -453,11 +453,20 @@ class DeliveryWorker:
     async def _send_at(self, sender: Sender, send: Send, instant: float) -> tuple[Send, Outcome]:
         """Send at the booked instant, unless a 429 paused the lane meanwhile."""
         lane = sender.lane
+        gave_way = False
         # Its instant, and then room in the last second's sends (a late send waits for it).
-        while (left := max(instant - lane.clock(), lane.turn_in())) > 0:
+        while (left := max(instant - lane.clock(), lane.turn_in())) > 0 or (
+            self.priority.busy and not gave_way
+        ):
             if self._stopping:
                 # Stopping does not wait out a long pause after a 429: the turn is given back.
                 return send, Outcome("pending", "stopped before its turn", counts_as_attempt=False)
+            if left <= 0:
+                # Its turn, while an update is being answered: the send goes once that is
+                # done (at most PATIENCE later), so that it does not slow the answer down.
+                gave_way = True
+                await self.priority.bulk_turn()
+                continue
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopped.wait(), left)
         if (paused := lane.paused_for()) > 0:
