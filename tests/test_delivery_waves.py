@@ -100,3 +100,18 @@ async def test_sends_made_late_by_a_stall_never_exceed_the_rate_in_any_second(
     assert len(began) == people
     most = max(sum(1 for at in began[i:] if at < start + 0.99) for i, start in enumerate(began))
     assert most <= rate, f"{most} sends within one second at {rate} a second"
+
+
+@pytest.mark.parametrize(("per_second", "most"), [(29.5, 30), (30, 30), (975, 975), (0.5, 1)])
+def test_a_lane_lets_through_its_rate_in_a_second_and_no_more(per_second: float, most: int) -> None:
+    """At 29.5 a second, some seconds hold 30 sends (the platform's limit) and others 29: a
+    cap of 29 would hold the lane to 96.7 % of a limit of 30."""
+    now = [100.0]
+    lane = Lane(per_second, per_chat_seconds=0, per_group_seconds=0, clock=lambda: now[0])
+    for i in range(most):
+        assert lane.turn_in() == 0, f"send {i + 1} of {most} may go"
+        lane.sent(f"chat-{i}")
+        now[0] += 0.001
+    assert lane.turn_in() > 0, "one more would exceed the rate within a second"
+    now[0] += lane.turn_in()
+    assert lane.turn_in() == 0, "a second after the first, the next may go"
