@@ -32,6 +32,7 @@ class Recording:
     def __init__(self, per_second: float, held: int = 0) -> None:
         self.lane = Lane(per_second=per_second, per_chat_seconds=0, per_group_seconds=0)
         self.began: list[float] = []
+        self.order: list[str] = []
         self.arrived: Counter[str] = Counter()
         self.held = held
         self.hold = asyncio.Event()
@@ -42,6 +43,7 @@ class Recording:
 
     async def send(self, chat_id: str, reply: Reply) -> None:
         self.began.append(time.monotonic())
+        self.order.append(chat_id)
         if len(self.began) == self.stall_after:
             time.sleep(0.4)  # noqa: ASYNC251 - the whole process stalls (a long synchronous step)
         if len(self.began) <= self.held:
@@ -100,6 +102,7 @@ async def test_sends_made_late_by_a_stall_never_exceed_the_rate_in_any_second(
     assert len(began) == people
     most = max(sum(1 for at in began[i:] if at < start + 0.99) for i, start in enumerate(began))
     assert most <= rate, f"{most} sends within one second at {rate} a second"
+    assert sender.order == [f"p{i}" for i in range(people)], "late sends keep their order"
 
 
 @pytest.mark.parametrize(("per_second", "most"), [(29.5, 30), (30, 30), (975, 975), (0.5, 1)])

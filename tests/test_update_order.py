@@ -101,3 +101,22 @@ async def test_an_update_cancelled_while_waiting_its_turn_lets_the_next_one_go()
     await asyncio.wait_for(asyncio.gather(first, third), 5)
     assert steps.log == ["begin 1", "end 1", "begin 3", "end 3"]
     assert not processor._last, "nothing is kept once every update is answered"
+
+
+async def test_a_queue_of_one_persons_updates_does_not_take_everyones_turn() -> None:
+    """Updates waiting behind the same person's slow one do not fill the bound on updates
+    answered at once: somebody else is still answered."""
+    processor, steps = InOrderPerPerson(max_concurrent_updates=2), Steps()
+    steps.go[1] = asyncio.Event()
+    taps = [
+        asyncio.create_task(processor.process_update(update(i, 501), steps.answer(i)))
+        for i in range(1, 6)
+    ]
+    other = asyncio.create_task(processor.process_update(update(9, 502), steps.answer(9)))
+    await asyncio.wait_for(other, 5)
+    assert "end 9" in steps.log and "end 1" not in steps.log
+    steps.go[1].set()
+    await asyncio.wait_for(asyncio.gather(*taps), 5)
+    assert [x for x in steps.log if x.startswith("end") and x != "end 9"] == [
+        f"end {i}" for i in range(1, 6)
+    ]

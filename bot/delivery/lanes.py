@@ -7,6 +7,7 @@ for all of them together."""
 
 from __future__ import annotations
 
+import asyncio
 import math
 import time
 from collections import deque
@@ -68,8 +69,10 @@ class Lane:
         self.pace: Pace = LocalPace(clock)
         self._last_in_chat: dict[str, float] = {}
         self._paused_until = 0.0
-        # When this process's sends of the last second went (with a pace only).
+        # When this process's sends of the last second went (with a pace only), and the line
+        # of sends waiting for room among them.
         self._recent: deque[float] = deque()
+        self.line = asyncio.Lock()
 
     def share(self, pace: Pace) -> None:
         """Keep the overall rate with other processes (several processes, one database)."""
@@ -118,7 +121,7 @@ class Lane:
         while recent and recent[0] <= now - 1.0:
             recent.popleft()
         # 29.5 a second: 30 in some seconds (the platform's limit), 29 in others.
-        most = max(1, math.ceil(self.per_second))
+        most = max(1, math.ceil(self.per_second - 1e-9))
         if len(recent) < most:
             return 0.0
         return recent[len(recent) - most] + 1.0 - now

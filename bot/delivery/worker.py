@@ -453,27 +453,35 @@ class DeliveryWorker:
     async def _send_at(self, sender: Sender, send: Send, instant: float) -> tuple[Send, Outcome]:
         """Send at the booked instant, unless a 429 paused the lane meanwhile."""
         lane = sender.lane
-        gave_way = False
-        # Its instant, and then room in the last second's sends (a late send waits for it).
-        while (left := max(instant - lane.clock(), lane.turn_in())) > 0 or (
-            self.priority.busy and not gave_way
-        ):
-            if self._stopping:
-                # Stopping does not wait out a long pause after a 429: the turn is given back.
-                return send, Outcome("pending", "stopped before its turn", counts_as_attempt=False)
-            if left <= 0:
-                # Its turn, while an update is being answered: the send goes once that is
-                # done (at most PATIENCE later), so that it does not slow the answer down.
-                gave_way = True
-                await self.priority.bulk_turn()
-                continue
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._stopped.wait(), left)
-        if (paused := lane.paused_for()) > 0:
-            due = self.services.users.clock() + timedelta(seconds=paused)
-            return send, Outcome("pending", "rate limited", due, counts_as_attempt=False)
-        lane.sent(send.chat_id)
+        stopped = Outcome("pending", "stopped before its turn", counts_as_attempt=False)
+        # Stopping does not wait out a long pause after a 429: the turn is given back.
+        if not await self._until(instant - lane.clock()):
+            return send, stopped
+        if self.priority.busy:
+            # Its turn, while an update is being answered: the send goes once that is done (at
+            # most PATIENCE later), so that it does not slow the answer down.
+            await self.priority.bulk_turn()
+        # Room in the last second's sends, in the order the sends got here: only the first in
+        # line waits for it (late sends would otherwise all wake at every free slot).
+        async with lane.line:
+            while (left := lane.turn_in()) > 0:
+                if not await self._until(left):
+                    return send, stopped
+            if (paused := lane.paused_for()) > 0:
+                due = self.services.users.clock() + timedelta(seconds=paused)
+                return send, Outcome("pending", "rate limited", due, counts_as_attempt=False)
+            lane.sent(send.chat_id)
         return send, await self._send(sender, send)
+
+    async def _until(self, seconds: float) -> bool:
+        """Wait ``seconds`` (nothing when not positive); False when stopping cut it short."""
+        if seconds > 0:
+            if self._stopping:
+                return False
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopped.wait(), seconds)
+            return not self._stopping
+        return True
 
     async def _send(self, sender: Sender, send: Send) -> Outcome:
         """Hand the reply to the transport, following a moved group once."""

@@ -79,8 +79,10 @@ ALLOWED_UPDATES = ["message", "callback_query"]
 SEEN_UPDATES = 10_000
 SEEN_FOR = timedelta(days=2)
 RATE_LIMIT_RETRIES = 3
-# Updates of different people answered at once, at most (see InOrderPerPerson).
+# Updates of different people answered at once, at most (see InOrderPerPerson), and updates
+# taken in at all (the rest wait in python-telegram-bot's queue).
 CONCURRENT_UPDATES = 32
+WAITING_UPDATES = 4096
 # A process that meets a 409 this soon after it began polling is the one that came second.
 CONFLICT_GRACE = 60.0
 _ADDRESSED = re.compile(r"^/[A-Za-z0-9_]+@([A-Za-z0-9_]+)")
@@ -338,7 +340,10 @@ class InOrderPerPerson(BaseUpdateProcessor):
     ``max_concurrent_updates`` together."""
 
     def __init__(self, max_concurrent_updates: int = CONCURRENT_UPDATES) -> None:
-        super().__init__(max_concurrent_updates)
+        # python-telegram-bot's own bound is taken before an update waits for its turn: one
+        # chat's queue could fill it. The bound here is taken once it is the update's turn.
+        super().__init__(WAITING_UPDATES)
+        self._running = asyncio.Semaphore(max_concurrent_updates)
         self._last: dict[tuple[str, int], asyncio.Event] = {}
         self._passing: set[asyncio.Task[None]] = set()
 
@@ -372,8 +377,11 @@ class InOrderPerPerson(BaseUpdateProcessor):
             passing.add_done_callback(self._passing.discard)
             raise
         try:
-            await coroutine
+            async with self._running:
+                await coroutine
         finally:
+            if inspect.iscoroutine(coroutine):
+                coroutine.close()  # never started (cancelled before its turn): no warning
             self._done(keys, mine)
 
     async def _after(
