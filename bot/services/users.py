@@ -94,10 +94,10 @@ class UserService:
         self.pending.forget(platform, platform_user_id)
         async with self.db.transaction() as s:
             repo = UserRepository(s)
-            existing = await repo.by_identity(platform, platform_user_id)
+            existing = await repo.by_account(platform, platform_user_id)
             if existing is not None:
                 return await repo.update(
-                    existing.id,
+                    existing.user.id,
                     locale=locale,
                     consent_version=CONSENT_VERSION,
                     consent_at=self.clock(),

@@ -215,14 +215,6 @@ class UserRepository:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def by_identity(self, platform: str, platform_user_id: str) -> UserRecord | None:
-        row = await self.session.scalar(
-            select(User)
-            .join(Identity, Identity.user_id == User.id)
-            .where(Identity.platform == platform, Identity.platform_user_id == platform_user_id)
-        )
-        return _user(row) if row else None
-
     async def by_account(self, platform: str, platform_user_id: str) -> Account | None:
         """The person behind an account, with the account's direct chat and whether it is
         reachable: one statement of plain columns (every update asks)."""
